@@ -1,0 +1,229 @@
+/**
+ * The cache engine: every caching decision is made here, for every protocol.
+ *
+ * Invariants:
+ * - Artifact hits never call upstream; misses are single-flight per key and
+ *   run on the server-lifetime signal (see fill.ts).
+ * - Metadata is served fresh within its ttl; after it, the stale copy is
+ *   served while one background refresh runs, until ttl + staleIfError;
+ *   beyond that a synchronous reload is required. Loads are single-flight.
+ * - Non-cacheable outcomes (upstream 404/401/5xx, verification failures) are
+ *   propagated to every waiter and never stored.
+ */
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { ByteRange, ObjectMeta, Store } from '../storage/store.js';
+import { RegcacheError, toRegcacheError } from './errors.js';
+import { Fill, type FillObserver } from './fill.js';
+import { decideFreshness } from './freshness.js';
+import { ByteLru } from './lru.js';
+import type { ArtifactRoute, CacheResult, MetadataResult, MetadataRoute } from './route.js';
+import { createSingleFlight } from './single-flight.js';
+
+/** Hooks the core calls so logs and metrics can subscribe without the core knowing them. */
+export interface CacheObserver extends FillObserver {
+  onBackgroundError?(key: string, error: RegcacheError, what: 'refresh' | 'store' | 'after-commit'): void;
+}
+
+/** Options for the cache engine. */
+export interface CacheOptions {
+  store: Store;
+  observer?: CacheObserver;
+  /** Bytes of metadata kept in memory. */
+  memoryBytes?: number;
+  now?: () => number;
+}
+
+/** What an artifact request asked for. */
+export interface ArtifactRequest {
+  head: boolean;
+  /** Picks a byte range once the size is known; 'unsatisfiable' → 416. */
+  pickRange?: (size: number) => ByteRange | 'unsatisfiable' | undefined;
+}
+
+/** An artifact answer ready to be written to a client. */
+export interface ArtifactReply {
+  result: CacheResult;
+  /** Full object size, when known. */
+  size: number | undefined;
+  sha256: string | undefined;
+  storedAt: number | undefined;
+  contentType: string;
+  range: ByteRange | undefined;
+  /** Undefined for HEAD. */
+  body: Readable | undefined;
+}
+
+/** The engine's public face. */
+export interface Cache {
+  artifact(route: ArtifactRoute, req: ArtifactRequest): Promise<ArtifactReply>;
+  metadata(route: MetadataRoute): Promise<MetadataResult>;
+  /** Reads a cached object's metadata without any upstream call. */
+  peek(key: string): Promise<ObjectMeta | undefined>;
+  /** A cached metadata body regardless of age, without any upstream call. */
+  cached(key: string): Promise<MetadataResult | undefined>;
+  /** Drops a cached object (both tiers). */
+  invalidate(key: string): Promise<boolean>;
+  /** Fills and metadata loads currently running. */
+  readonly inflight: number;
+  /** Aborts running fills (shutdown) and waits for them to settle. */
+  close(): Promise<void>;
+}
+
+/** Creates the cache engine over a store. */
+export function createCache(opts: CacheOptions): Cache {
+  const { store } = opts;
+  const observer = opts.observer ?? {};
+  const now = opts.now ?? Date.now;
+  const lifetime = new AbortController();
+  const fills = new Map<string, Fill>();
+  const loads = createSingleFlight<MetadataResult>();
+  const mem = new ByteLru<MetadataResult>(opts.memoryBytes ?? 32 * 1024 * 1024);
+  const background = new Set<Promise<unknown>>();
+
+  const track = (p: Promise<unknown>): void => {
+    background.add(p);
+    void p.finally(() => background.delete(p));
+  };
+
+  function startFill(route: ArtifactRoute): Fill {
+    const fill = new Fill(store, route, lifetime.signal, observer);
+    fills.set(route.key, fill);
+    track(
+      fill.done.then(async () => {
+        fills.delete(route.key);
+        if (fill.state === 'committed' && route.afterCommit) {
+          await route.afterCommit(route.key).catch((err: unknown) => {
+            observer.onBackgroundError?.(route.key, toRegcacheError(err), 'after-commit');
+          });
+        }
+      }),
+    );
+    return fill;
+  }
+
+  async function fromStore(route: ArtifactRoute, req: ArtifactRequest, result: CacheResult): Promise<ArtifactReply | undefined> {
+    const meta = await store.stat(route.key);
+    if (!meta) return undefined;
+    if (route.matches && !route.matches(meta)) throw new RegcacheError('ERR_NOT_FOUND');
+    const picked = req.pickRange?.(meta.size);
+    if (picked === 'unsatisfiable') throw new RegcacheError('ERR_RANGE_NOT_SATISFIABLE');
+    let body: Readable | undefined;
+    if (!req.head) {
+      const opened = await store.open(route.key, picked);
+      if (!opened) return undefined;
+      body = opened.body;
+    }
+    return { result, size: meta.size, sha256: meta.sha256, storedAt: meta.storedAt, contentType: meta.contentType, range: picked, body };
+  }
+
+  async function artifact(route: ArtifactRoute, req: ArtifactRequest): Promise<ArtifactReply> {
+    if (lifetime.signal.aborted) throw new RegcacheError('ERR_SHUTTING_DOWN');
+    let fill = fills.get(route.key);
+    if (!fill) {
+      const hit = await fromStore(route, req, 'hit');
+      if (hit) return hit;
+      fill = fills.get(route.key) ?? startFill(route);
+    }
+    await fill.ready();
+    // Synchronous from here to follow(): the fill cannot be disposed in between.
+    if (fill.state === 'committed' || !fill.followable) {
+      const done = await fromStore(route, req, 'miss');
+      if (done) return done;
+      throw new RegcacheError('ERR_STORAGE_UNAVAILABLE', 'object vanished after commit');
+    }
+    const size = fill.size;
+    const picked = size === undefined ? undefined : req.pickRange?.(size);
+    if (picked === 'unsatisfiable') throw new RegcacheError('ERR_RANGE_NOT_SATISFIABLE');
+    const body = req.head ? undefined : fill.follow(picked?.start ?? 0, picked?.end);
+    return { result: 'miss', size, sha256: undefined, storedAt: undefined, contentType: route.contentType, range: picked, body };
+  }
+
+  async function readCached(key: string): Promise<MetadataResult | undefined> {
+    const m = mem.get(key);
+    if (m) return m;
+    let got: Awaited<ReturnType<Store['read']>>;
+    try {
+      got = await store.read(key);
+    } catch (err) {
+      observer.onBackgroundError?.(key, toRegcacheError(err), 'store');
+      return undefined;
+    }
+    if (!got) return undefined;
+    const r: MetadataResult = {
+      body: got.body,
+      contentType: got.meta.contentType,
+      storedAt: got.meta.storedAt,
+      sha256: got.meta.sha256,
+      attrs: got.meta.attrs ?? {},
+      result: 'hit',
+    };
+    mem.set(key, r, r.body.length + key.length + 200);
+    return r;
+  }
+
+  async function loadAndStore(route: MetadataRoute): Promise<MetadataResult> {
+    const loaded = await route.load(lifetime.signal);
+    const sha256 = createHash('sha256').update(loaded.body).digest('hex');
+    const r: MetadataResult = {
+      body: loaded.body,
+      contentType: loaded.contentType,
+      storedAt: now(),
+      sha256,
+      attrs: loaded.attrs ?? {},
+      result: 'miss',
+    };
+    try {
+      const pending = await store.create(route.key);
+      try {
+        await pending.append(loaded.body);
+        await pending.commit({ sha256, contentType: r.contentType, storedAt: r.storedAt, attrs: r.attrs });
+      } finally {
+        await pending.dispose();
+      }
+    } catch (err) {
+      observer.onBackgroundError?.(route.key, toRegcacheError(err), 'store');
+    }
+    mem.set(route.key, r, r.body.length + route.key.length + 200);
+    return r;
+  }
+
+  async function metadata(route: MetadataRoute): Promise<MetadataResult> {
+    if (lifetime.signal.aborted) throw new RegcacheError('ERR_SHUTTING_DOWN');
+    const cached = await readCached(route.key);
+    if (cached) {
+      const f = decideFreshness(cached.storedAt, now(), route.ttlMs, route.staleIfErrorMs);
+      if (f === 'fresh') return { ...cached, result: 'hit' };
+      if (f === 'stale') {
+        if (!loads.has(route.key)) {
+          track(
+            loads.run(route.key, () => loadAndStore(route)).catch((err: unknown) => {
+              observer.onBackgroundError?.(route.key, toRegcacheError(err), 'refresh');
+            }),
+          );
+        }
+        return { ...cached, result: 'stale' };
+      }
+    }
+    const r = await loads.run(route.key, () => loadAndStore(route));
+    return { ...r, result: 'miss' };
+  }
+
+  return {
+    artifact,
+    metadata,
+    peek: (key) => store.stat(key),
+    cached: readCached,
+    async invalidate(key) {
+      mem.delete(key);
+      return store.delete(key);
+    },
+    get inflight() {
+      return fills.size + loads.size;
+    },
+    async close() {
+      lifetime.abort();
+      await Promise.allSettled([...background]);
+    },
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * Writing answers: JSON bodies, errors, and artifacts with HEAD, Range,
+ * ETag and conditional requests. Streams are piped with backpressure; a
+ * stream error after headers were sent destroys the socket so the client
+ * sees a broken transfer, never a short "complete" one.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream';
+import type { ArtifactReply } from '../core/cache.js';
+import { ErrorCodes, type RegcacheError } from '../core/errors.js';
+import type { ByteRange } from '../storage/store.js';
+import { statusFor } from './error-status.js';
+
+/** Sends a body answer (JSON etc.); HEAD gets headers only. */
+export function sendBody(req: IncomingMessage, res: ServerResponse, status: number, contentType: string, body: Buffer, headers: Record<string, string> = {}): number {
+  res.writeHead(status, { 'content-type': contentType, 'content-length': String(body.length), ...headers });
+  if (req.method === 'HEAD') {
+    res.end();
+    return 0;
+  }
+  res.end(body);
+  return body.length;
+}
+
+/** Sends a short JSON error with its stable code. */
+export function sendError(req: IncomingMessage, res: ServerResponse, err: RegcacheError): number {
+  const status = statusFor(err);
+  if (res.headersSent) {
+    res.destroy();
+    return 0;
+  }
+  const message = status >= 500 && err.code === 'ERR_INTERNAL' ? ErrorCodes.ERR_INTERNAL : err.message;
+  const body = Buffer.from(JSON.stringify({ errors: [message], code: err.code }));
+  return sendBody(req, res, status, 'application/json', body, { 'cache-control': 'no-store' });
+}
+
+/** Parses a single-range `Range` header against a size (multi-range is ignored). */
+export function pickRange(header: string | undefined, size: number): ByteRange | 'unsatisfiable' | undefined {
+  if (!header) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m) return undefined;
+  const [, a, b] = m;
+  if (a === '' && b === '') return undefined;
+  let start: number;
+  let end: number;
+  if (a === '') {
+    const n = Number(b);
+    if (n === 0) return 'unsatisfiable';
+    start = Math.max(0, size - n);
+    end = size - 1;
+  } else {
+    start = Number(a);
+    end = b === '' ? size - 1 : Math.min(Number(b), size - 1);
+  }
+  if (start >= size || start > end) return 'unsatisfiable';
+  return { start, end };
+}
+
+/** Writes an artifact reply; resolves with bytes sent when the response ends. */
+export function sendArtifact(req: IncomingMessage, res: ServerResponse, reply: ArtifactReply): Promise<number> {
+  const headers: Record<string, string> = {
+    'content-type': reply.contentType,
+    'accept-ranges': 'bytes',
+    'cache-control': 'public, max-age=31536000, immutable',
+  };
+  if (reply.sha256) headers.etag = `"${reply.sha256}"`;
+  if (reply.storedAt) headers['last-modified'] = new Date(reply.storedAt).toUTCString();
+  if (reply.sha256 && req.headers['if-none-match'] === headers.etag) {
+    reply.body?.destroy();
+    res.writeHead(304, headers);
+    res.end();
+    return Promise.resolve(0);
+  }
+  let status = 200;
+  if (reply.range && reply.size !== undefined) {
+    status = 206;
+    headers['content-range'] = `bytes ${reply.range.start}-${reply.range.end}/${reply.size}`;
+    headers['content-length'] = String(reply.range.end - reply.range.start + 1);
+  } else if (reply.size !== undefined) {
+    headers['content-length'] = String(reply.size);
+  }
+  res.writeHead(status, headers);
+  const body = reply.body;
+  if (!body) {
+    res.end();
+    return Promise.resolve(0);
+  }
+  let sent = 0;
+  body.on('data', (c: Buffer) => {
+    sent += c.length;
+  });
+  return new Promise((resolve, reject) => {
+    pipeline(body, res, (err) => {
+      if (err && !res.writableFinished) {
+        res.destroy();
+        reject(err);
+      } else resolve(sent);
+    });
+  });
+}

@@ -1,0 +1,51 @@
+/**
+ * The contract between the HTTP server and a protocol adapter. An adapter
+ * owns a path prefix, validates everything it reads from the request, and
+ * answers with either a ready body (metadata it composed through the cache)
+ * or an artifact route the server hands to the cache engine.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ArtifactRoute, CacheResult } from '../core/route.js';
+
+/** A request as an adapter sees it: path already split below its prefix. */
+export interface MirrorRequest {
+  method: 'GET' | 'HEAD';
+  /** Decoded path segments after the adapter's prefix. */
+  segments: string[];
+  headers: IncomingHttpHeaders;
+  /** Public base URL of this server (scheme://host[:port]), no trailing slash. */
+  baseUrl: string;
+}
+
+/** A composed answer, e.g. JSON built from cached metadata. */
+export interface BodyAnswer {
+  kind: 'body';
+  status: number;
+  contentType: string;
+  body: Buffer;
+  result: CacheResult;
+  headers?: Record<string, string>;
+}
+
+/** An artifact for the cache engine to serve (hit, or single-flight fill). */
+export interface ArtifactAnswer {
+  kind: 'artifact';
+  route: ArtifactRoute;
+}
+
+/** What an adapter answers. */
+export type MirrorAnswer = BodyAnswer | ArtifactAnswer;
+
+/** A protocol adapter mounted under a path prefix. */
+export interface Mirror {
+  /** Short name for logs and metrics ("terraform-mirror"). */
+  readonly name: string;
+  /** Leading path segments this adapter owns, e.g. ["v1", "mirror"]. */
+  readonly prefix: readonly string[];
+  handle(req: MirrorRequest): Promise<MirrorAnswer>;
+}
+
+/** Serializes a JSON answer once. */
+export function jsonAnswer(value: unknown, result: CacheResult, status = 200): BodyAnswer {
+  return { kind: 'body', status, contentType: 'application/json', body: Buffer.from(JSON.stringify(value)), result };
+}

@@ -1,0 +1,211 @@
+/**
+ * Terraform package hashes. Lock files and network-mirror indexes record
+ * both, and Terraform rejects a package whose hashes differ, so they must
+ * match Terraform byte-for-byte.
+ *
+ * `h1:` is Go's dirhash `Hash1`. Terraform computes it over the *unpacked*
+ * package (`dirhash.HashDir`), not with `HashZip`: directory entries do not
+ * appear, and a name stored twice is one file holding the last entry's bytes.
+ * Checked against `terraform providers lock` 1.11. `zh:` is the legacy form,
+ * the archive's SHA-256 as published in SHA256SUMS.
+ */
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
+import yauzl from 'yauzl';
+import type { Entry, ZipFile } from 'yauzl';
+import { RegcacheError } from '../../core/errors.js';
+
+/** Entries hashed at once: enough to overlap I/O, few enough to bound memory. */
+const MAX_PARALLEL_ENTRIES = 4;
+const NEWLINE = 0x0a;
+const SLASH = 0x2f;
+const DATA_DESCRIPTOR_FLAG = 0x8;
+const CREATOR_UNIX = 3;
+const CREATOR_MACOSX = 19;
+const CREATOR_MSDOS = new Set([0, 11, 14]);
+const UNIX_TYPE_MASK = 0o170000;
+const UNIX_TYPE_DIR = 0o040000;
+const MSDOS_DIR_ATTR = 0x10;
+const HEX_SHA256 = /^[0-9a-f]{64}$/;
+
+/** One file entry: its raw name and the SHA-256 of its content. */
+interface EntryDigest {
+  readonly name: Buffer;
+  digest: Buffer;
+}
+
+/** Hex SHA-256, the form SHA256SUMS and `zh:` hashes use. */
+export function sha256Hex(buf: Uint8Array): string {
+  return createHash('sha256').update(buf).digest('hex');
+}
+
+/**
+ * Legacy `zh:` hash from an archive's SHA-256. Validated so a malformed
+ * upstream checksum cannot end up in a lock file.
+ */
+export function zhFromSha256Hex(hex: string): string {
+  if (!HEX_SHA256.test(hex)) {
+    throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'not a lowercase hex SHA-256');
+  }
+  return `zh:${hex}`;
+}
+
+/**
+ * Terraform's `h1:` hash of a provider zip on disk, computed by streaming
+ * entries so large providers never sit in memory. Names are the raw bytes
+ * from the central directory, as Go's archive/zip sees them.
+ */
+export async function h1FromZipFile(path: string): Promise<string> {
+  const zip = await openZip(path);
+  const entries = await hashEntries(zip);
+  return h1FromDigests(entries);
+}
+
+/**
+ * The `h1:` hash of an already opened zip (any yauzl source, e.g. ranged
+ * reads from a remote store), so stored artifacts need no local path.
+ */
+export async function h1FromOpenZip(zip: ZipFile): Promise<string> {
+  return h1FromDigests(await hashEntries(zip));
+}
+
+/**
+ * Go's Hash1 over the files unpacking would leave: one line per distinct
+ * name (later entries overwrite earlier ones), sorted byte-wise, hashed.
+ */
+function h1FromDigests(entries: EntryDigest[]): string {
+  const files = new Map<string, EntryDigest>();
+  for (const e of entries) files.set(e.name.toString('latin1'), e);
+  const sorted = [...files.values()].sort((a, b) => Buffer.compare(a.name, b.name));
+  const summary = createHash('sha256');
+  for (const file of sorted) {
+    summary.update(`${file.digest.toString('hex')}  `);
+    summary.update(file.name);
+    summary.update('\n');
+  }
+  return `h1:${summary.digest('base64')}`;
+}
+
+function openZip(path: string): Promise<ZipFile> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(
+      path,
+      { lazyEntries: true, autoClose: true, decodeStrings: false, validateEntrySizes: true },
+      (err, zip) => {
+        if (err) reject(zipError(err));
+        else resolve(zip);
+      },
+    );
+  });
+}
+
+/**
+ * Walks the central directory, hashing at most MAX_PARALLEL_ENTRIES file
+ * entries at a time and skipping directories. Results keep central directory
+ * order so a duplicated name resolves to its last entry, as unpacking does.
+ */
+function hashEntries(zip: ZipFile): Promise<EntryDigest[]> {
+  return new Promise((resolve, reject) => {
+    const results: EntryDigest[] = [];
+    const active = new Set<Readable>();
+    let inFlight = 0;
+    let reading = false;
+    let ended = false;
+    let failed = false;
+
+    const fail = (err: unknown): void => {
+      if (failed) return;
+      failed = true;
+      for (const stream of active) stream.destroy();
+      zip.close();
+      reject(zipError(err));
+    };
+    const pump = (): void => {
+      if (failed || ended || reading || inFlight >= MAX_PARALLEL_ENTRIES) return;
+      reading = true;
+      zip.readEntry();
+    };
+    const settle = (): void => {
+      if (!failed && ended && inFlight === 0) resolve(results);
+    };
+
+    zip.on('entry', (entry: Entry) => {
+      reading = false;
+      if (failed) return;
+      const name = entry.fileNameRaw;
+      if (name.includes(NEWLINE)) {
+        fail(new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'zip entry name contains a newline'));
+        return;
+      }
+      if (isDirectory(entry)) {
+        pump();
+        return;
+      }
+      const item: EntryDigest = { name, digest: Buffer.alloc(0) };
+      results.push(item);
+      inFlight += 1;
+      hashEntry(zip, entry, active).then(
+        (digest) => {
+          item.digest = digest;
+          inFlight -= 1;
+          settle();
+          pump();
+        },
+        fail,
+      );
+      pump();
+    });
+    zip.on('end', () => {
+      ended = true;
+      settle();
+    });
+    zip.on('error', fail);
+    pump();
+  });
+}
+
+/** Go's archive/zip notion of a directory: trailing slash or directory mode bits. */
+function isDirectory(entry: Entry): boolean {
+  const name = entry.fileNameRaw;
+  if (name.length > 0 && name[name.length - 1] === SLASH) return true;
+  const creator = entry.versionMadeBy >> 8;
+  if (creator === CREATOR_UNIX || creator === CREATOR_MACOSX) {
+    return ((entry.externalFileAttributes >>> 16) & UNIX_TYPE_MASK) === UNIX_TYPE_DIR;
+  }
+  if (CREATOR_MSDOS.has(creator)) return (entry.externalFileAttributes & MSDOS_DIR_ATTR) !== 0;
+  return false;
+}
+
+/** SHA-256 of one file entry's content, CRC-checked as Go's archive/zip does. */
+async function hashEntry(zip: ZipFile, entry: Entry, active: Set<Readable>): Promise<Buffer> {
+  if (entry.isEncrypted()) {
+    throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'zip entry is encrypted');
+  }
+  const stream = await zip.openReadStreamPromise(entry);
+  active.add(stream);
+  try {
+    const hash = createHash('sha256');
+    let crc = 0;
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      crc = crc32(chunk, crc);
+    }
+    const crcExpected = entry.crc32 !== 0 || (entry.generalPurposeBitFlag & DATA_DESCRIPTOR_FLAG) !== 0;
+    if (crcExpected && crc !== entry.crc32) {
+      throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'zip entry CRC-32 mismatch');
+    }
+    return hash.digest();
+  } finally {
+    active.delete(stream);
+  }
+}
+
+/** Local file trouble is storage; anything else means the archive is broken. */
+function zipError(err: unknown): RegcacheError {
+  if (err instanceof RegcacheError) return err;
+  if (err instanceof Error && 'syscall' in err) {
+    return new RegcacheError('ERR_STORAGE_UNAVAILABLE', 'cannot read provider zip', { cause: err });
+  }
+  return new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'provider zip is malformed', { cause: err });
+}

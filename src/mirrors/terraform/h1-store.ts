@@ -1,0 +1,53 @@
+/**
+ * h1 hashes computed from the cached copy of a zip through the Store
+ * contract (random access by ranged reads), so it works for every backend
+ * and never needs the zip in memory.
+ */
+import { Readable } from 'node:stream';
+import yauzl from 'yauzl';
+import type { ZipFile } from 'yauzl';
+import { RegcacheError } from '../../core/errors.js';
+import type { Store } from '../../storage/store.js';
+import { h1FromOpenZip } from './h1-hash.js';
+
+/** yauzl reader over ranged store reads. */
+class StoreReader extends yauzl.RandomAccessReader {
+  constructor(
+    private readonly store: Store,
+    private readonly key: string,
+  ) {
+    super();
+  }
+
+  override _readStreamForRange(start: number, end: number): Readable {
+    if (end <= start) return Readable.from([]);
+    const out = new Readable({ read() {} });
+    this.store.open(this.key, { start, end: end - 1 }).then(
+      (opened) => {
+        if (!opened) {
+          out.destroy(new RegcacheError('ERR_STORAGE_UNAVAILABLE', 'cached zip vanished'));
+          return;
+        }
+        opened.body.on('data', (c: Buffer) => out.push(c));
+        opened.body.on('end', () => out.push(null));
+        opened.body.on('error', (e) => out.destroy(e));
+      },
+      (err: unknown) => out.destroy(err as Error),
+    );
+    return out;
+  }
+}
+
+/** Computes the h1 hash of a cached zip. */
+export async function h1FromStoredZip(store: Store, key: string): Promise<string> {
+  const meta = await store.stat(key);
+  if (!meta) throw new RegcacheError('ERR_NOT_FOUND', 'zip not cached');
+  const reader = new StoreReader(store, key);
+  const zip = await new Promise<ZipFile>((resolve, reject) => {
+    yauzl.fromRandomAccessReader(reader, meta.size, { lazyEntries: true, autoClose: true, decodeStrings: false, validateEntrySizes: true }, (err, z) => {
+      if (err) reject(new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'provider zip is malformed', { cause: err }));
+      else resolve(z);
+    });
+  });
+  return h1FromOpenZip(zip);
+}

@@ -1,0 +1,94 @@
+/**
+ * A provider zip as a cache artifact: pulled from the registry's download
+ * URL, committed only when its sha256 equals the signed SHA256SUMS entry,
+ * and followed by the `h1:` hash computed from the stored copy. Shared by
+ * the network mirror and the registry protocol.
+ */
+import type { Cache } from '../../core/cache.js';
+import { RegcacheError } from '../../core/errors.js';
+import type { ArtifactRoute, CacheResult, MetadataRoute } from '../../core/route.js';
+import type { Store } from '../../storage/store.js';
+import type { UpstreamClient } from '../../upstream/client.js';
+import { h1FromStoredZip } from './h1-store.js';
+import { providerKey } from './names.js';
+import type { RegistryReader } from './registry.js';
+import { expectedSha256 } from './shasums-bundle.js';
+import type { RegistryUpstream } from './upstreams.js';
+
+/** Identifies one provider package. */
+export interface PackageId {
+  up: RegistryUpstream;
+  namespace: string;
+  type: string;
+  version: string;
+  os: string;
+  arch: string;
+}
+
+/** Builds package routes and reads derived hashes. */
+export interface ProviderPackages {
+  /** The artifact route for a zip; `filename` must be upstream's. */
+  zipRoute(id: PackageId, filename: string): ArtifactRoute;
+  /** The package's h1 hash if the zip is cached (computing it once if needed). */
+  h1(id: PackageId): Promise<{ h1: string; result: CacheResult } | undefined>;
+}
+
+function baseKey(id: PackageId): string {
+  return `${providerKey(id.up.host, id.namespace, id.type)}/${id.version}/${id.os}_${id.arch}`;
+}
+
+/** Creates the package helper. */
+export function createProviderPackages(deps: { cache: Cache; store: Store; client: UpstreamClient; registry: RegistryReader }): ProviderPackages {
+  const { cache, store, client, registry } = deps;
+
+  const h1Route = (id: PackageId): MetadataRoute => ({
+    kind: 'metadata',
+    key: `${baseKey(id)}/h1`,
+    ttlMs: Number.POSITIVE_INFINITY,
+    staleIfErrorMs: 0,
+    async load() {
+      const h1 = await h1FromStoredZip(store, `${baseKey(id)}/zip`);
+      return { body: Buffer.from(h1), contentType: 'text/plain' };
+    },
+  });
+
+  const packages: ProviderPackages = {
+    zipRoute(id, filename) {
+      const key = `${baseKey(id)}/zip`;
+      let expected: string | undefined;
+      return {
+        kind: 'artifact',
+        key,
+        contentType: 'application/zip',
+        attrs: { filename },
+        matches: (meta) => meta.attrs?.filename === filename,
+        async fetch(signal) {
+          const info = (await registry.download(id.up, id.namespace, id.type, id.version, id.os, id.arch)).value;
+          if (info.filename !== filename) throw new RegcacheError('ERR_NOT_FOUND', `no package ${filename} for this platform`);
+          const bundle = (await registry.shasums(id.up, id.namespace, id.type, id.version, info)).value;
+          expected = expectedSha256(bundle, info);
+          const res = await client.open(info.downloadUrl, { signal });
+          return res.size === undefined ? { body: res.body } : { body: res.body, size: res.size };
+        },
+        verify(summary) {
+          if (summary.sha256 !== expected) {
+            throw new RegcacheError('ERR_INTEGRITY_MISMATCH', `sha256 of ${filename} does not match signed SHA256SUMS`);
+          }
+        },
+        async afterCommit() {
+          await cache.metadata(h1Route(id));
+        },
+      };
+    },
+
+    async h1(id) {
+      const known = await cache.cached(`${baseKey(id)}/h1`);
+      if (known) return { h1: known.body.toString('utf8'), result: 'hit' };
+      const zip = await cache.peek(`${baseKey(id)}/zip`);
+      if (!zip) return undefined;
+      const r = await cache.metadata(h1Route(id));
+      return { h1: r.body.toString('utf8'), result: r.result };
+    },
+  };
+  return packages;
+}

@@ -1,0 +1,293 @@
+/**
+ * Filesystem store.
+ *
+ * Invariants:
+ * - One file per object: body, then the metadata JSON, then an 8-byte
+ *   trailer ("RGC1" + uint32 metadata length). Body and metadata therefore
+ *   become visible together, by one rename(2) of a fully written and fsynced
+ *   temp file. A reader opens one descriptor and reads everything from it,
+ *   so a concurrent replace can never mix two versions.
+ * - A file whose trailer or sizes do not add up counts as missing.
+ * - Temp files live in <root>/tmp named <pid>-<boot>-<random>; at start the
+ *   ones whose writer is gone are removed. Several processes may share a
+ *   root: each only removes temps of dead writers.
+ * - Object paths come only from keys that passed assertKey, and object files
+ *   carry a suffix no key segment can have, so a key is never a directory of
+ *   another key.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants as fsc } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat as fsStat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import { RegcacheError } from '../../core/errors.js';
+import { assertKey, type ByteRange, type ListedObject, type ObjectMeta, type OpenedObject, type PendingObject, type Store } from '../store.js';
+import { readTrailer, encodeTrailer } from './trailer.js';
+
+const SUFFIX = '~obj';
+const BOOT = Date.now().toString(36);
+const STALE_TEMP_MS = 24 * 3600 * 1000;
+
+/** Options for the filesystem store. */
+export interface FsStoreOptions {
+  /** Absolute cache root. */
+  root: string;
+}
+
+/** Creates the default store: plain files under one root directory. */
+export function createFsStore(opts: FsStoreOptions): Store {
+  const objectsDir = join(opts.root, 'objects');
+  const tmpDir = join(opts.root, 'tmp');
+
+  const pathOf = (key: string): string => {
+    assertKey(key);
+    return join(objectsDir, ...key.split('/')) + SUFFIX;
+  };
+
+  const storageError = (err: unknown): RegcacheError =>
+    new RegcacheError('ERR_STORAGE_UNAVAILABLE', `store: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
+
+  async function openExisting(key: string): Promise<{ fh: FileHandle; meta: ObjectMeta } | undefined> {
+    let fh: FileHandle;
+    try {
+      fh = await open(pathOf(key), fsc.O_RDONLY);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+      throw storageError(err);
+    }
+    try {
+      const meta = await readTrailer(fh);
+      if (!meta) {
+        await fh.close();
+        return undefined;
+      }
+      return { fh, meta };
+    } catch (err) {
+      await fh.close();
+      throw storageError(err);
+    }
+  }
+
+  async function cleanTemps(): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(tmpDir);
+    } catch {
+      return;
+    }
+    const now = Date.now();
+    await Promise.all(
+      names.map(async (name) => {
+        const [pidText, boot] = name.split('-');
+        const pid = Number(pidText);
+        let dead = !Number.isInteger(pid) || (pid === process.pid && boot !== BOOT);
+        if (!dead && pid !== process.pid) {
+          try {
+            process.kill(pid, 0);
+          } catch (err) {
+            dead = (err as NodeJS.ErrnoException).code === 'ESRCH';
+          }
+        }
+        const full = join(tmpDir, name);
+        if (!dead) {
+          const st = await fsStat(full).catch(() => undefined);
+          dead = st !== undefined && now - st.mtimeMs > STALE_TEMP_MS;
+        }
+        if (dead) await rm(full, { force: true, recursive: true });
+      }),
+    );
+  }
+
+  async function* walk(dir: string): AsyncGenerator<string> {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+      throw storageError(err);
+    }
+    for (const e of entries) {
+      const full = join(dir, e.name);
+      if (e.isDirectory()) yield* walk(full);
+      else if (e.isFile() && e.name.endsWith(SUFFIX)) yield full;
+    }
+  }
+
+  const store: Store = {
+    kind: 'fs',
+
+    async init() {
+      try {
+        await mkdir(objectsDir, { recursive: true });
+        await mkdir(tmpDir, { recursive: true });
+      } catch (err) {
+        throw storageError(err);
+      }
+      await cleanTemps();
+    },
+
+    async stat(key) {
+      const o = await openExisting(key);
+      if (!o) return undefined;
+      await o.fh.close();
+      return o.meta;
+    },
+
+    async open(key, range?: ByteRange): Promise<OpenedObject | undefined> {
+      const o = await openExisting(key);
+      if (!o) return undefined;
+      const start = range?.start ?? 0;
+      const end = range?.end ?? o.meta.size - 1;
+      if (o.meta.size === 0 || end < start) {
+        await o.fh.close();
+        return { meta: o.meta, body: Readable.from([]) };
+      }
+      return { meta: o.meta, body: o.fh.createReadStream({ start, end, highWaterMark: 256 * 1024 }) };
+    },
+
+    async read(key) {
+      const o = await openExisting(key);
+      if (!o) return undefined;
+      try {
+        const body = Buffer.alloc(o.meta.size);
+        let off = 0;
+        while (off < body.length) {
+          const { bytesRead } = await o.fh.read(body, off, body.length - off, off);
+          if (bytesRead === 0) return undefined;
+          off += bytesRead;
+        }
+        return { meta: o.meta, body };
+      } catch (err) {
+        throw storageError(err);
+      } finally {
+        await o.fh.close();
+      }
+    },
+
+    async create(key) {
+      const finalPath = pathOf(key);
+      const tmpPath = join(tmpDir, `${process.pid}-${BOOT}-${randomBytes(8).toString('hex')}`);
+      let fh: FileHandle;
+      try {
+        fh = await open(tmpPath, 'w+', 0o644);
+      } catch (err) {
+        throw storageError(err);
+      }
+      return createPending(fh, tmpPath, finalPath, storageError);
+    },
+
+    async delete(key) {
+      try {
+        await unlink(pathOf(key));
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+        throw storageError(err);
+      }
+    },
+
+    async *list(prefix): AsyncGenerator<ListedObject> {
+      const parts = prefix.split('/').filter((p) => p !== '');
+      if (parts.length > 0) assertKey(parts.join('/'));
+      for await (const full of walk(join(objectsDir, ...parts))) {
+        const key = full.slice(objectsDir.length + 1, -SUFFIX.length).split(sep).join('/');
+        if (!key.startsWith(prefix.replace(/^\//, ''))) continue;
+        const meta = await store.stat(key).catch(() => undefined);
+        if (meta) yield { key, meta };
+      }
+    },
+
+    async checkWritable() {
+      const probe = join(tmpDir, `${process.pid}-${BOOT}-ready-${randomBytes(4).toString('hex')}`);
+      try {
+        const fh = await open(probe, 'w');
+        await fh.write('ok');
+        await fh.close();
+        await unlink(probe);
+      } catch (err) {
+        throw storageError(err);
+      }
+    },
+
+    async close() {},
+  };
+  return store;
+}
+
+function createPending(
+  fh: FileHandle,
+  tmpPath: string,
+  finalPath: string,
+  storageError: (err: unknown) => RegcacheError,
+): PendingObject {
+  let written = 0;
+  let state: 'open' | 'committed' | 'aborted' = 'open';
+  let closed = false;
+  const closeOnce = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await fh.close().catch(() => undefined);
+  };
+  return {
+    get written() {
+      return written;
+    },
+    async append(chunk) {
+      if (state !== 'open') throw new Error('append after commit/abort');
+      let off = 0;
+      try {
+        while (off < chunk.length) {
+          const { bytesWritten } = await fh.write(chunk, off, chunk.length - off, written);
+          off += bytesWritten;
+          written += bytesWritten;
+        }
+      } catch (err) {
+        throw storageError(err);
+      }
+    },
+    async readAt(position, length) {
+      const n = Math.max(0, Math.min(length, written - position));
+      const buf = Buffer.allocUnsafe(n);
+      let off = 0;
+      while (off < n) {
+        const { bytesRead } = await fh.read(buf, off, n - off, position + off);
+        if (bytesRead === 0) break;
+        off += bytesRead;
+      }
+      return off === n ? buf : buf.subarray(0, off);
+    },
+    async commit(meta) {
+      if (state !== 'open') throw new Error('commit after commit/abort');
+      const full: ObjectMeta = { ...meta, size: written };
+      try {
+        const trailer = encodeTrailer(full);
+        await fh.write(trailer, 0, trailer.length, written);
+        await fh.datasync();
+        await mkdir(dirname(finalPath), { recursive: true });
+        await rename(tmpPath, finalPath);
+      } catch (err) {
+        state = 'aborted';
+        await closeOnce();
+        await rm(tmpPath, { force: true });
+        throw storageError(err);
+      }
+      state = 'committed';
+      return full;
+    },
+    async abort() {
+      if (state !== 'open') return;
+      state = 'aborted';
+      await closeOnce();
+      await rm(tmpPath, { force: true });
+    },
+    async dispose() {
+      if (state === 'open') {
+        state = 'aborted';
+        await closeOnce();
+        await rm(tmpPath, { force: true });
+        return;
+      }
+      await closeOnce();
+    },
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * The Store contract every backend (fs, s3, later oci) implements.
+ *
+ * Invariants every backend keeps:
+ * - An object becomes visible only when `commit()` succeeds; a reader never
+ *   sees a partial object, and a crashed writer leaves nothing visible.
+ * - Data and its metadata are committed together (one atomic step).
+ * - Keys are validated by `assertKey` before they touch any backend.
+ * - Concurrent commits of the same key end with one whole object (last wins).
+ */
+import type { Readable } from 'node:stream';
+
+/** What a store remembers about an object besides its bytes. */
+export interface ObjectMeta {
+  /** Body size in bytes. */
+  size: number;
+  /** Lowercase hex sha256 of the body. */
+  sha256: string;
+  contentType: string;
+  /** Epoch ms when this copy was committed (freshness is measured from it). */
+  storedAt: number;
+  /** Small string attributes an adapter wants kept with the object. */
+  attrs?: Record<string, string>;
+}
+
+/** Inclusive byte range, as in HTTP Range. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/** An object being written; nothing is visible until `commit`. */
+export interface PendingObject {
+  /** Appends bytes; resolves when the backend accepted them (backpressure). */
+  append(chunk: Uint8Array): Promise<void>;
+  /** Bytes appended so far. */
+  readonly written: number;
+  /**
+   * Reads up to `length` already-appended bytes at `position`. Works before
+   * and after commit (until `dispose`), so waiters can follow a fill while it
+   * downloads without reopening anything.
+   */
+  readAt(position: number, length: number): Promise<Uint8Array>;
+  /**
+   * Makes the object visible under its key with `meta` (size is what was
+   * appended). The caller verifies before committing; the backend only
+   * guarantees all-or-nothing visibility.
+   */
+  commit(meta: Omit<ObjectMeta, 'size'>): Promise<ObjectMeta>;
+  /** Drops everything written; idempotent. */
+  abort(): Promise<void>;
+  /** Releases read handles once no follower needs `readAt`; idempotent. */
+  dispose(): Promise<void>;
+}
+
+/** A committed object opened for reading. */
+export interface OpenedObject {
+  meta: ObjectMeta;
+  /** The body, or the requested range of it. */
+  body: Readable;
+}
+
+/** One entry from `list`. */
+export interface ListedObject {
+  key: string;
+  meta: ObjectMeta;
+}
+
+/** The storage contract; protocol-agnostic: keys and bytes, nothing else. */
+export interface Store {
+  /** Backend name for logs and the status page ("fs", "s3"). */
+  readonly kind: string;
+  /** Prepares the backend (dirs, temp cleanup). Called once at start. */
+  init(): Promise<void>;
+  stat(key: string): Promise<ObjectMeta | undefined>;
+  /** Opens an object, or a range of it; undefined when missing. */
+  open(key: string, range?: ByteRange): Promise<OpenedObject | undefined>;
+  /** Reads a small object whole (metadata answers). */
+  read(key: string): Promise<{ meta: ObjectMeta; body: Buffer } | undefined>;
+  /** Starts writing `key`; see PendingObject. */
+  create(key: string): Promise<PendingObject>;
+  /** Removes an object; true if something was removed. */
+  delete(key: string): Promise<boolean>;
+  /** Lists committed objects whose key starts with `prefix`. */
+  list(prefix: string): AsyncIterable<ListedObject>;
+  /** Throws when the store cannot currently accept writes. */
+  checkWritable(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._+@=-]{0,199}$/;
+
+/**
+ * Keys are '/'-joined segments of a conservative alphabet, so no input can
+ * name a path outside the store root or an object name a backend treats
+ * specially. Adapters build keys from validated protocol fields; this is the
+ * last line of defence.
+ */
+export function assertKey(key: string): void {
+  const parts = key.split('/');
+  if (key.length > 1024 || parts.length < 1 || parts.length > 16) {
+    throw new Error(`invalid cache key: ${JSON.stringify(key.slice(0, 80))}`);
+  }
+  for (const p of parts) {
+    if (!SEGMENT.test(p) || p.includes('..')) {
+      throw new Error(`invalid cache key segment: ${JSON.stringify(p.slice(0, 80))}`);
+    }
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * The one outbound HTTP client (undici). It knows nothing of registries: it
+ * fetches URLs it is given, bounded in time and size, follows a few
+ * redirects, and maps every failure to a stable error code. Which hosts may
+ * be contacted is decided by the caller (see allowlist.ts) before a URL ever
+ * reaches this client; credentials given for one origin are dropped on a
+ * redirect to any other.
+ */
+import { Readable } from 'node:stream';
+import { Agent, errors as undiciErrors, request } from 'undici';
+import { RegcacheError } from '../core/errors.js';
+import { loadTrustedCas } from './trust.js';
+
+const MAX_REDIRECTS = 5;
+
+/** Client settings (from config.upstream). */
+export interface UpstreamClientOptions {
+  connectTimeoutMs: number;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  userAgent: string;
+  /** Extra trusted CAs in PEM (tests); system roots and NODE_EXTRA_CA_CERTS are always trusted. */
+  extraCaPem?: string[];
+}
+
+/** Per-request options. */
+export interface FetchOptions {
+  signal?: AbortSignal;
+  /** Sent only to the origin of the first URL; dropped on cross-origin redirects. */
+  authorization?: string;
+  accept?: string;
+  method?: 'GET' | 'HEAD';
+}
+
+/** A successful (2xx) upstream answer with its body still to be read. */
+export interface UpstreamResponse {
+  status: number;
+  finalUrl: string;
+  headers: Record<string, string | string[] | undefined>;
+  size: number | undefined;
+  body: Readable;
+}
+
+/** Outbound HTTP, bounded and mapped to RegcacheError codes. */
+export interface UpstreamClient {
+  /** Opens a 2xx answer (following redirects); any other status throws. */
+  open(url: string, opts?: FetchOptions): Promise<UpstreamResponse>;
+  /** Reads a whole 2xx body of at most `maxBytes`. */
+  bytes(url: string, maxBytes: number, opts?: FetchOptions): Promise<{ body: Buffer; finalUrl: string; contentType: string | undefined }>;
+  /** Reads and parses a JSON body of at most `maxBytes`. */
+  json(url: string, maxBytes: number, opts?: FetchOptions): Promise<{ json: unknown; finalUrl: string }>;
+  close(): Promise<void>;
+}
+
+/** Maps a status to the error a caller sees. */
+export function statusError(status: number, url: string): RegcacheError {
+  const where = safeUrl(url);
+  if (status === 404 || status === 410) return new RegcacheError('ERR_UPSTREAM_NOT_FOUND', `upstream 404: ${where}`, { upstreamStatus: status });
+  if (status === 401 || status === 403) {
+    return new RegcacheError('ERR_UPSTREAM_UNAUTHORIZED', `upstream ${status}: ${where}`, { upstreamStatus: status });
+  }
+  return new RegcacheError('ERR_UPSTREAM_STATUS', `upstream ${status}: ${where}`, { upstreamStatus: status });
+}
+
+/** URL without query or user-info, for logs and error messages. */
+export function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '<invalid url>';
+  }
+}
+
+function mapError(err: unknown, url: string): unknown {
+  if (err instanceof RegcacheError) return err;
+  const e = err as { name?: string; code?: string; cause?: { code?: string } };
+  if (e.name === 'AbortError') return err;
+  const code = e.code ?? e.cause?.code ?? '';
+  const where = safeUrl(url);
+  if (err instanceof undiciErrors.ConnectTimeoutError || err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
+    return new RegcacheError('ERR_UPSTREAM_TIMEOUT', `upstream timeout (${code}): ${where}`, { cause: err });
+  }
+  if (err instanceof undiciErrors.ResponseContentLengthMismatchError) {
+    return new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', `upstream body length mismatch: ${where}`, { cause: err });
+  }
+  if (/CERT|SSL|TLS|SELF_SIGNED|VERIFY/.test(code)) {
+    return new RegcacheError('ERR_UPSTREAM_UNREACHABLE', `upstream TLS verification failed (${code}): ${where}`, { cause: err });
+  }
+  return new RegcacheError('ERR_UPSTREAM_UNREACHABLE', `upstream connection failed (${code || 'error'}): ${where}`, { cause: err });
+}
+
+/** Creates the client with one keep-alive connection pool per origin. */
+export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClient {
+  const agent = new Agent({
+    connect: { ca: loadTrustedCas(opts.extraCaPem ?? []), timeout: opts.connectTimeoutMs },
+    headersTimeout: opts.headersTimeoutMs,
+    bodyTimeout: opts.bodyTimeoutMs,
+    keepAliveTimeout: 30_000,
+    connections: 32,
+  });
+
+  async function open(url: string, o: FetchOptions = {}): Promise<UpstreamResponse> {
+    let current = url;
+    const firstOrigin = new URL(url).origin;
+    for (let hop = 0; ; hop++) {
+      const u = new URL(current);
+      if (u.protocol !== 'https:' && u.protocol !== 'http:') {
+        throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', `unsupported URL scheme ${u.protocol}`);
+      }
+      if (u.username || u.password) throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'URL with user-info refused');
+      const headers: Record<string, string> = { 'user-agent': opts.userAgent };
+      if (o.accept) headers.accept = o.accept;
+      if (o.authorization && u.origin === firstOrigin) headers.authorization = o.authorization;
+      let res;
+      try {
+        res = await request(current, {
+          method: o.method ?? 'GET',
+          headers,
+          dispatcher: agent,
+          ...(o.signal ? { signal: o.signal } : {}),
+        });
+      } catch (err) {
+        throw mapError(err, current);
+      }
+      const { statusCode } = res;
+      if (statusCode >= 300 && statusCode < 400 && res.headers.location !== undefined) {
+        res.body.destroy();
+        if (hop >= MAX_REDIRECTS) throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', `too many redirects: ${safeUrl(url)}`);
+        const loc = Array.isArray(res.headers.location) ? res.headers.location[0] : res.headers.location;
+        current = new URL(loc ?? '', current).toString();
+        continue;
+      }
+      if (statusCode < 200 || statusCode >= 300) {
+        res.body.destroy();
+        throw statusError(statusCode, current);
+      }
+      const len = res.headers['content-length'];
+      const size = typeof len === 'string' && /^\d+$/.test(len) ? Number(len) : undefined;
+      const body = res.body;
+      return { status: statusCode, finalUrl: current, headers: res.headers, size, body: wrapBodyErrors(body, current) };
+    }
+  }
+
+  async function bytes(url: string, maxBytes: number, o: FetchOptions = {}) {
+    const res = await open(url, o);
+    if (res.size !== undefined && res.size > maxBytes) {
+      res.body.destroy();
+      throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', `upstream answer too large (${res.size} bytes): ${safeUrl(url)}`);
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > maxBytes) {
+        res.body.destroy();
+        throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', `upstream answer too large (> ${maxBytes} bytes): ${safeUrl(url)}`);
+      }
+      chunks.push(chunk);
+    }
+    const ct = res.headers['content-type'];
+    return { body: Buffer.concat(chunks), finalUrl: res.finalUrl, contentType: typeof ct === 'string' ? ct : undefined };
+  }
+
+  async function json(url: string, maxBytes: number, o: FetchOptions = {}) {
+    const r = await bytes(url, maxBytes, { accept: 'application/json', ...o });
+    try {
+      return { json: JSON.parse(r.body.toString('utf8')) as unknown, finalUrl: r.finalUrl };
+    } catch {
+      throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', `upstream answered malformed JSON: ${safeUrl(url)}`);
+    }
+  }
+
+  return { open, bytes, json, close: () => agent.close() };
+}
+
+/** Re-emits body errors as RegcacheErrors so every consumer sees stable codes. */
+function wrapBodyErrors(body: Readable, url: string): Readable {
+  const gen = async function* (): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of body as AsyncIterable<Buffer>) yield chunk;
+    } catch (err) {
+      throw mapError(err, url);
+    } finally {
+      body.destroy();
+    }
+  };
+  return Readable.from(gen(), { objectMode: false });
+}

@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { RegcacheError } from '../../../src/core/errors.js';
+import { h1FromZipFile, sha256Hex, zhFromSha256Hex } from '../../../src/mirrors/terraform/h1-hash.js';
+import {
+  makeProviderZip,
+  makeZip,
+  providerExecutableContent,
+  providerExecutableName,
+} from '../../support/provider-fixtures.js';
+
+/** Hash1 written out directly from known contents, independent of any zip reader. */
+function expectedH1(files: Array<{ name: string; content: Buffer }>): string {
+  const sorted = [...files].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+  const summary = sorted
+    .map((f) => `${createHash('sha256').update(f.content).digest('hex')}  ${f.name}\n`)
+    .join('');
+  return `h1:${createHash('sha256').update(summary).digest('base64')}`;
+}
+
+function hasCode(code: string): (err: unknown) => boolean {
+  return (err) => err instanceof RegcacheError && err.code === code;
+}
+
+void describe('h1FromZipFile', () => {
+  let dir = '';
+  let counter = 0;
+  const writeZip = async (bytes: Buffer): Promise<string> => {
+    counter += 1;
+    const path = join(dir, `z${counter}.zip`);
+    await writeFile(path, bytes);
+    return path;
+  };
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'regcache-h1-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  void it('matches the dirhash test vector', async () => {
+    const zip = await makeZip([
+      { name: 'xyz', content: Buffer.from('data for xyz') },
+      { name: 'abc', content: Buffer.from('data for abc') },
+    ]);
+    assert.equal(await h1FromZipFile(await writeZip(zip)), 'h1:EP6WfDoQTSk9klnxcjriWJOGztueJUywHNmWeq+efB8=');
+  });
+
+  void it('hashes a provider zip like an independent computation', async () => {
+    const opts = { type: 'random', version: '3.6.0', os: 'linux', arch: 'amd64' };
+    const path = await writeZip(await makeProviderZip(opts));
+    const content = providerExecutableContent(opts);
+    const expected = expectedH1([{ name: providerExecutableName(opts.type, opts.version), content }]);
+    assert.equal(await h1FromZipFile(path), expected);
+  });
+
+  void it('streams a large provider zip', async () => {
+    const opts = { type: 'big', version: '1.0.0', os: 'darwin', arch: 'arm64', extraBytes: 5 * 1024 * 1024 };
+    const zip = await makeProviderZip(opts);
+    assert.deepEqual(zip, await makeProviderZip(opts), 'fixture is deterministic');
+    const expected = expectedH1([
+      { name: providerExecutableName(opts.type, opts.version), content: providerExecutableContent(opts) },
+    ]);
+    assert.equal(await h1FromZipFile(await writeZip(zip)), expected);
+  });
+
+  // Terraform hashes the unpacked package (dirhash.HashDir): directory
+  // entries leave no line, and a repeated name is one file with the last
+  // bytes. Both expectations were checked against `terraform providers lock`.
+  void it('leaves directory entries out', async () => {
+    const zip = await makeZip([
+      { name: 'docs/', content: null },
+      { name: 'docs/readme.txt', content: Buffer.from('hello\n') },
+      { name: 'empty/', content: null },
+      { name: 'bin', content: Buffer.from('binary') },
+    ]);
+    const expected = expectedH1([
+      { name: 'docs/readme.txt', content: Buffer.from('hello\n') },
+      { name: 'bin', content: Buffer.from('binary') },
+    ]);
+    assert.equal(await h1FromZipFile(await writeZip(zip)), expected);
+  });
+
+  void it('matches the hash terraform 1.11 recorded for a zip with a directory', async () => {
+    const zip = await makeZip([
+      { name: 'terraform-provider-thing_v1.0.0', content: Buffer.from('#!/bin/sh\n') },
+      { name: 'docs/', content: null },
+      { name: 'docs/README é.md', content: Buffer.from('hi') },
+      { name: 'B', content: Buffer.from('upper'), compress: false },
+      { name: 'a', content: Buffer.alloc(0) },
+    ]);
+    assert.equal(await h1FromZipFile(await writeZip(zip)), 'h1:owTuKePXv9nbcy46RaswxJ5NtDtxjh+O9Ll40aZoahk=');
+  });
+
+  void it('treats an entry with directory mode bits as a directory', async () => {
+    const zip = await makeZip([
+      { name: 'terraform-provider-dmode_v1.0.0', content: Buffer.from('real'), mode: 0o100755 },
+      { name: 'd', content: Buffer.alloc(0), mode: 0o040755 },
+      { name: 'd/f', content: Buffer.from('in d'), mode: 0o100644 },
+    ]);
+    assert.equal(await h1FromZipFile(await writeZip(zip)), 'h1:RtfqZDEuK8ZiU+A48HnIVXQjC6FuKd8GKlJAAdATJlY=');
+  });
+
+  void it('sorts many entries byte-wise, beyond the concurrency bound', async () => {
+    const files = ['b', 'B', 'a', 'é', 'z/y', 'Z', '_', 'a.b', 'ab', 'a-b', '0', 'émoji-🙂', 'x', 'w']
+      .map((name, i) => ({ name, content: Buffer.from(`content ${i} `.repeat(i * 1000)) }));
+    const zip = await makeZip(files);
+    assert.equal(await h1FromZipFile(await writeZip(zip)), expectedH1(files));
+  });
+
+  void it('hashes a repeated name once, with the last entry', async () => {
+    const zip = await makeZip([
+      { name: 'terraform-provider-dup_v1.0.0', content: Buffer.from('first') },
+      { name: 'other', content: Buffer.from('o') },
+      { name: 'terraform-provider-dup_v1.0.0', content: Buffer.from('second') },
+    ]);
+    const expected = expectedH1([
+      { name: 'terraform-provider-dup_v1.0.0', content: Buffer.from('second') },
+      { name: 'other', content: Buffer.from('o') },
+    ]);
+    assert.equal(expected, 'h1:1JLvJEzw5yxfWcEbxollgSeTsXn5d376sVZkjzq072Y=', 'value terraform 1.11 recorded');
+    assert.equal(await h1FromZipFile(await writeZip(zip)), expected);
+  });
+
+  void it('rejects names containing a newline', async () => {
+    const zip = await makeZip([
+      { name: 'ok', content: Buffer.from('x') },
+      { name: 'bad\nname', content: Buffer.from('y') },
+    ]);
+    await assert.rejects(h1FromZipFile(await writeZip(zip)), hasCode('ERR_UPSTREAM_BAD_RESPONSE'));
+  });
+
+  void it('rejects bytes that are not a zip', async () => {
+    const path = await writeZip(Buffer.from('this is not a zip file at all, just text'));
+    await assert.rejects(h1FromZipFile(path), hasCode('ERR_UPSTREAM_BAD_RESPONSE'));
+  });
+
+  void it('rejects a truncated zip', async () => {
+    const zip = await makeProviderZip({ type: 't', version: '1.0.0', os: 'linux', arch: 'amd64' });
+    const path = await writeZip(zip.subarray(0, zip.length - 10));
+    await assert.rejects(h1FromZipFile(path), hasCode('ERR_UPSTREAM_BAD_RESPONSE'));
+  });
+
+  void it('rejects stored entry data that fails its CRC-32', async () => {
+    const content = Buffer.from('stored content that will be corrupted');
+    const zip = await makeZip([{ name: 'file', content, compress: false }]);
+    const at = zip.indexOf(content);
+    assert.ok(at > 0);
+    const damaged = Buffer.from(zip);
+    damaged[at + 3] = (damaged[at + 3] ?? 0) ^ 0x01;
+    await assert.rejects(h1FromZipFile(await writeZip(damaged)), hasCode('ERR_UPSTREAM_BAD_RESPONSE'));
+  });
+
+  void it('rejects deflated entry data that is damaged', async () => {
+    const opts = { type: 't', version: '1.0.0', os: 'linux', arch: 'amd64', extraBytes: 4096 };
+    const zip = await makeProviderZip(opts);
+    const damaged = Buffer.from(zip);
+    const at = 30 + providerExecutableName(opts.type, opts.version).length + 100;
+    damaged[at] = (damaged[at] ?? 0) ^ 0x55;
+    await assert.rejects(h1FromZipFile(await writeZip(damaged)), hasCode('ERR_UPSTREAM_BAD_RESPONSE'));
+  });
+
+  void it('reports a missing file as a storage error', async () => {
+    await assert.rejects(h1FromZipFile(join(dir, 'missing.zip')), hasCode('ERR_STORAGE_UNAVAILABLE'));
+  });
+});
+
+void describe('zhFromSha256Hex and sha256Hex', () => {
+  void it('formats the legacy zh hash', () => {
+    const hex = sha256Hex(Buffer.from('abc'));
+    assert.equal(hex, 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    assert.equal(zhFromSha256Hex(hex), `zh:${hex}`);
+  });
+
+  void it('rejects anything but 64 lowercase hex digits', () => {
+    for (const bad of ['', 'abc', 'BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD', `${'0'.repeat(63)}g`]) {
+      assert.throws(() => zhFromSha256Hex(bad), hasCode('ERR_UPSTREAM_BAD_RESPONSE'));
+    }
+  });
+});
