@@ -78,7 +78,13 @@ export class Fill {
       for (;;) {
         const limit = end === undefined ? this.released : Math.min(end + 1, this.released);
         if (pos < limit) {
-          const buf = await pending.readAt(pos, Math.min(limit - pos, READ_CHUNK));
+          let buf: Uint8Array;
+          try {
+            buf = await pending.readAt(pos, Math.min(limit - pos, READ_CHUNK));
+          } catch (err) {
+            if (this.state === 'failed') throw this.error ?? err;
+            throw err;
+          }
           if (buf.length === 0) throw new RegcacheError('ERR_STORAGE_UNAVAILABLE', 'short read while following a fill');
           pos += buf.length;
           yield Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);

@@ -9,6 +9,7 @@
  * - Concurrent commits of the same key end with one whole object (last wins).
  */
 import type { Readable } from 'node:stream';
+import { RegcacheError } from '../core/errors.js';
 
 /** What a store remembers about an object besides its bytes. */
 export interface ObjectMeta {
@@ -99,11 +100,11 @@ const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._+@=-]{0,199}$/;
 export function assertKey(key: string): void {
   const parts = key.split('/');
   if (key.length > 1024 || parts.length < 1 || parts.length > 16) {
-    throw new Error(`invalid cache key: ${JSON.stringify(key.slice(0, 80))}`);
+    throw new RegcacheError('ERR_BAD_REQUEST', `invalid cache key: ${JSON.stringify(key.slice(0, 80))}`);
   }
   for (const p of parts) {
     if (!SEGMENT.test(p) || p.includes('..')) {
-      throw new Error(`invalid cache key segment: ${JSON.stringify(p.slice(0, 80))}`);
+      throw new RegcacheError('ERR_BAD_REQUEST', `invalid cache key segment: ${JSON.stringify(p.slice(0, 80))}`);
     }
   }
 }

@@ -48,9 +48,10 @@ export function createFsStore(opts: FsStoreOptions): Store {
     new RegcacheError('ERR_STORAGE_UNAVAILABLE', `store: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
 
   async function openExisting(key: string): Promise<{ fh: FileHandle; meta: ObjectMeta } | undefined> {
+    const path = pathOf(key);
     let fh: FileHandle;
     try {
-      fh = await open(pathOf(key), fsc.O_RDONLY);
+      fh = await open(path, fsc.O_RDONLY);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
       throw storageError(err);
@@ -177,8 +178,9 @@ export function createFsStore(opts: FsStoreOptions): Store {
     },
 
     async delete(key) {
+      const path = pathOf(key);
       try {
-        await unlink(pathOf(key));
+        await unlink(path);
         return true;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
@@ -277,7 +279,7 @@ function createPending(
     async abort() {
       if (state !== 'open') return;
       state = 'aborted';
-      await closeOnce();
+      // The descriptor stays open until dispose(): followers still reading get a clean error from the fill.
       await rm(tmpPath, { force: true });
     },
     async dispose() {

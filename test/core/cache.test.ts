@@ -1,0 +1,295 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { after, describe, it } from 'node:test';
+import { createCache, type Cache } from '../../src/core/cache.js';
+import { RegcacheError } from '../../src/core/errors.js';
+import { HOLDBACK } from '../../src/core/fill.js';
+import type { ArtifactRoute, MetadataRoute } from '../../src/core/route.js';
+import { createFsStore } from '../../src/storage/fs/fs-store.js';
+import type { Store } from '../../src/storage/store.js';
+
+const roots: string[] = [];
+after(async () => {
+  for (const r of roots) await rm(r, { recursive: true, force: true });
+});
+
+async function setup(now?: () => number): Promise<{ store: Store; cache: Cache; root: string }> {
+  const root = await mkdtemp(join(tmpdir(), 'regcache-core-'));
+  roots.push(root);
+  const store = createFsStore({ root });
+  await store.init();
+  return { store, cache: createCache({ store, ...(now ? { now } : {}) }), root };
+}
+
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+async function readAll(s: Readable | undefined): Promise<Buffer> {
+  assert.ok(s);
+  const chunks: Buffer[] = [];
+  for await (const c of s) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** An artifact route whose upstream body the test writes by hand. */
+function manualRoute(key: string, expected: Buffer, announce = true) {
+  const state = { fetches: 0, source: undefined as PassThrough | undefined, fetched: undefined as Promise<void> | undefined };
+  let signalFetched!: () => void;
+  state.fetched = new Promise((r) => (signalFetched = r));
+  const route: ArtifactRoute = {
+    kind: 'artifact',
+    key,
+    contentType: 'application/zip',
+    fetch() {
+      state.fetches++;
+      const body = new PassThrough();
+      state.source = body;
+      signalFetched();
+      return Promise.resolve(announce ? { body, size: expected.length } : { body });
+    },
+    verify(s) {
+      if (s.sha256 !== sha(expected)) throw new RegcacheError('ERR_INTEGRITY_MISMATCH');
+    },
+  };
+  return { route, state };
+}
+
+const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 5));
+
+describe('cache: artifacts', () => {
+  it('collapses concurrent cold requests into one fetch and serves identical bytes to all', async () => {
+    const { cache, store } = await setup();
+    const bytes = Buffer.alloc(300_000, 7);
+    const { route, state } = manualRoute('a/one', bytes);
+    const replies = Promise.all(Array.from({ length: 10 }, () => cache.artifact(route, { head: false })));
+    await state.fetched;
+    state.source?.end(bytes);
+    const bodies = await Promise.all((await replies).map((r) => readAll(r.body)));
+    assert.equal(state.fetches, 1);
+    for (const b of bodies) assert.ok(b.equals(bytes));
+    assert.equal((await store.stat('a/one'))?.sha256, sha(bytes));
+    const hit = await cache.artifact(route, { head: false });
+    assert.equal(hit.result, 'hit');
+    assert.ok((await readAll(hit.body)).equals(bytes));
+    assert.equal(state.fetches, 1, 'a hit makes no upstream fetch');
+  });
+
+  it('streams released bytes before the download ends but withholds the tail until verified', async () => {
+    const { cache } = await setup();
+    const bytes = Buffer.alloc(400_000, 3);
+    const { route, state } = manualRoute('a/stream', bytes);
+    const pending = cache.artifact(route, { head: false });
+    await state.fetched;
+    state.source?.write(bytes.subarray(0, 300_000));
+    const reply = await pending;
+    assert.equal(reply.result, 'miss');
+    assert.equal(reply.size, bytes.length);
+    let got = 0;
+    reply.body?.on('data', (c: Buffer) => (got += c.length));
+    for (let i = 0; i < 50 && got < 300_000 - HOLDBACK; i++) await tick();
+    assert.equal(got, 300_000 - HOLDBACK, 'released exactly what was written minus the holdback');
+    state.source?.end(bytes.subarray(300_000));
+    await new Promise((r) => reply.body?.once('end', r));
+    assert.equal(got, bytes.length);
+  });
+
+  it('on a verification failure aborts every waiter and commits nothing', async () => {
+    const { cache, store, root } = await setup();
+    const expected = Buffer.alloc(200_000, 1);
+    const { route, state } = manualRoute('a/bad', expected);
+    const pending = Array.from({ length: 3 }, () => cache.artifact(route, { head: false }));
+    await state.fetched;
+    state.source?.end(Buffer.alloc(200_000, 2));
+    for (const p of pending) {
+      const outcome = await p.then(
+        (r) => readAll(r.body).then(() => 'completed', (e: RegcacheError) => e.code),
+        (e: RegcacheError) => e.code,
+      );
+      assert.equal(outcome, 'ERR_INTEGRITY_MISMATCH');
+    }
+    assert.equal(await store.stat('a/bad'), undefined);
+    await tick();
+    assert.deepEqual(await readdir(join(root, 'tmp')), [], 'no temp leftovers');
+  });
+
+  it('small artifacts failing verification give a clean error before any byte', async () => {
+    const { cache } = await setup();
+    const { route, state } = manualRoute('a/small', Buffer.from('good'));
+    const p = cache.artifact(route, { head: false });
+    await state.fetched;
+    state.source?.end(Buffer.from('evil'));
+    await assert.rejects(p, (e: RegcacheError) => e.code === 'ERR_INTEGRITY_MISMATCH');
+  });
+
+  it('a client that disconnects does not abort the fill for the others', async () => {
+    const { cache, store } = await setup();
+    const bytes = Buffer.alloc(500_000, 9);
+    const { route, state } = manualRoute('a/leave', bytes);
+    const first = cache.artifact(route, { head: false });
+    const second = cache.artifact(route, { head: false });
+    await state.fetched;
+    state.source?.write(bytes.subarray(0, 200_000));
+    (await first).body?.destroy();
+    state.source?.end(bytes.subarray(200_000));
+    assert.ok((await readAll((await second).body)).equals(bytes));
+    assert.equal((await store.stat('a/leave'))?.size, bytes.length);
+  });
+
+  it('passes a non-cacheable upstream answer to every waiter and stores nothing', async () => {
+    const { cache, store } = await setup();
+    let fetches = 0;
+    const route: ArtifactRoute = {
+      kind: 'artifact',
+      key: 'a/404',
+      contentType: 'application/zip',
+      async fetch() {
+        fetches++;
+        await tick();
+        throw new RegcacheError('ERR_UPSTREAM_NOT_FOUND', 'gone', { upstreamStatus: 404 });
+      },
+      verify() {},
+    };
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => cache.artifact(route, { head: false })));
+    assert.equal(fetches, 1);
+    for (const r of results) assert.equal(r.status === 'rejected' && (r.reason as RegcacheError).code, 'ERR_UPSTREAM_NOT_FOUND');
+    assert.equal(await store.stat('a/404'), undefined);
+    await assert.rejects(cache.artifact(route, { head: false }));
+    assert.equal(fetches, 2, 'not cached: the next request asks again');
+  });
+
+  it('refuses a body shorter than announced', async () => {
+    const { cache, store } = await setup();
+    const bytes = Buffer.alloc(100_000, 4);
+    const { route, state } = manualRoute('a/short', bytes);
+    const p = cache.artifact(route, { head: false });
+    await state.fetched;
+    state.source?.end(bytes.subarray(0, 90_000));
+    await assert.rejects(
+      p.then((r) => readAll(r.body)),
+      (e: RegcacheError) => e.code === 'ERR_UPSTREAM_BAD_RESPONSE',
+    );
+    assert.equal(await store.stat('a/short'), undefined);
+  });
+
+  it('serves ranges and HEAD from the store', async () => {
+    const { cache } = await setup();
+    const bytes = Buffer.from('0123456789abcdef');
+    const { route, state } = manualRoute('a/range', bytes);
+    const p = cache.artifact(route, { head: false });
+    await state.fetched;
+    state.source?.end(bytes);
+    await readAll((await p).body);
+    const r = await cache.artifact(route, { head: false, pickRange: () => ({ start: 2, end: 5 }) });
+    assert.equal((await readAll(r.body)).toString(), '2345');
+    const h = await cache.artifact(route, { head: true });
+    assert.equal(h.body, undefined);
+    assert.equal(h.size, 16);
+    await assert.rejects(cache.artifact(route, { head: false, pickRange: () => 'unsatisfiable' }), (e: RegcacheError) => e.code === 'ERR_RANGE_NOT_SATISFIABLE');
+  });
+
+  it('close() aborts running fills and commits nothing', async () => {
+    const { cache, store } = await setup();
+    const bytes = Buffer.alloc(200_000, 5);
+    const route: ArtifactRoute = {
+      kind: 'artifact',
+      key: 'a/shutdown',
+      contentType: 'x',
+      fetch(signal) {
+        const body = new PassThrough();
+        body.write(bytes.subarray(0, 100_000));
+        signal.addEventListener('abort', () => body.destroy(new Error('aborted')));
+        return Promise.resolve({ body, size: bytes.length });
+      },
+      verify() {},
+    };
+    const reply = await cache.artifact(route, { head: false });
+    const reading = readAll(reply.body).then(
+      () => 'completed',
+      () => 'failed',
+    );
+    await cache.close();
+    assert.equal(await reading, 'failed');
+    assert.equal(await store.stat('a/shutdown'), undefined);
+    await assert.rejects(cache.artifact(route, { head: false }), (e: RegcacheError) => e.code === 'ERR_SHUTTING_DOWN');
+  });
+});
+
+describe('cache: metadata', () => {
+  function metaRoute(key: string, loads: { n: number; fail?: RegcacheError }, ttlMs = 1000, staleIfErrorMs = 10_000): MetadataRoute {
+    return {
+      kind: 'metadata',
+      key,
+      ttlMs,
+      staleIfErrorMs,
+      async load() {
+        loads.n++;
+        await tick();
+        if (loads.fail) throw loads.fail;
+        return { body: Buffer.from(`v${loads.n}`), contentType: 'application/json' };
+      },
+    };
+  }
+
+  it('serves fresh copies without loading, single-flights cold loads', async () => {
+    let t = 1_000_000;
+    const { cache } = await setup(() => t);
+    const loads = { n: 0 };
+    const route = metaRoute('m/one', loads);
+    const all = await Promise.all(Array.from({ length: 5 }, () => cache.metadata(route)));
+    assert.equal(loads.n, 1);
+    assert.ok(all.every((r) => r.result === 'miss' && r.body.toString() === 'v1'));
+    t += 500;
+    const hit = await cache.metadata(route);
+    assert.equal(hit.result, 'hit');
+    assert.equal(loads.n, 1);
+  });
+
+  it('after ttl serves stale while one background refresh runs', async () => {
+    let t = 1_000_000;
+    const { cache } = await setup(() => t);
+    const loads = { n: 0 };
+    const route = metaRoute('m/stale', loads);
+    await cache.metadata(route);
+    t += 1500;
+    const [a, b] = await Promise.all([cache.metadata(route), cache.metadata(route)]);
+    assert.equal(a.result, 'stale');
+    assert.equal(b.result, 'stale');
+    assert.equal(a.body.toString(), 'v1');
+    for (let i = 0; i < 200 && cache.inflight > 0; i++) await tick();
+    assert.equal(cache.inflight, 0);
+    assert.equal(loads.n, 2, 'exactly one background refresh');
+    const after = await cache.metadata(route);
+    assert.equal(after.body.toString(), 'v2');
+    assert.equal(after.result, 'hit');
+  });
+
+  it('serves stale while upstream fails, within staleIfError; errors beyond it', async () => {
+    let t = 1_000_000;
+    const { cache } = await setup(() => t);
+    const loads: { n: number; fail?: RegcacheError } = { n: 0 };
+    const route = metaRoute('m/sie', loads);
+    await cache.metadata(route);
+    loads.fail = new RegcacheError('ERR_UPSTREAM_STATUS', 'upstream 503', { upstreamStatus: 503 });
+    t += 5000;
+    const stale = await cache.metadata(route);
+    assert.equal(stale.result, 'stale');
+    assert.equal(stale.body.toString(), 'v1');
+    t += 20_000;
+    await assert.rejects(cache.metadata(route), (e: RegcacheError) => e.code === 'ERR_UPSTREAM_STATUS');
+  });
+
+  it('survives a restart: metadata is read back from the store', async () => {
+    const t = 1_000_000;
+    const { store } = await setup(() => t);
+    const loads = { n: 0 };
+    const c1 = createCache({ store, now: () => t });
+    await c1.metadata(metaRoute('m/persist', loads));
+    const c2 = createCache({ store, now: () => t + 10 });
+    const r = await c2.metadata(metaRoute('m/persist', loads));
+    assert.equal(r.result, 'hit');
+    assert.equal(loads.n, 1);
+  });
+});

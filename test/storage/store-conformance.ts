@@ -1,0 +1,117 @@
+/**
+ * One conformance suite for every Store backend: run it unchanged against
+ * each implementation (fs now, s3 later).
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import type { Store } from '../../src/storage/store.js';
+
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+async function put(store: Store, key: string, body: Buffer, attrs?: Record<string, string>): Promise<void> {
+  const p = await store.create(key);
+  await p.append(body);
+  await p.commit({ sha256: sha(body), contentType: 'application/octet-stream', storedAt: Date.now(), ...(attrs ? { attrs } : {}) });
+  await p.dispose();
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Registers the suite for one backend; `make` returns a fresh, initialised store. */
+export function storeConformance(name: string, make: () => Promise<Store>): void {
+  describe(`Store conformance: ${name}`, () => {
+    it('commits atomically: nothing visible before commit, everything after', async () => {
+      const store = await make();
+      const p = await store.create('a/b/obj');
+      await p.append(Buffer.from('hello '));
+      assert.equal(await store.stat('a/b/obj'), undefined);
+      assert.equal(await store.open('a/b/obj'), undefined);
+      await p.append(Buffer.from('world'));
+      const meta = await p.commit({ sha256: sha(Buffer.from('hello world')), contentType: 'text/plain', storedAt: 1, attrs: { k: 'v' } });
+      await p.dispose();
+      assert.equal(meta.size, 11);
+      const got = await store.read('a/b/obj');
+      assert.equal(got?.body.toString(), 'hello world');
+      assert.deepEqual(got?.meta.attrs, { k: 'v' });
+      assert.equal(got?.meta.contentType, 'text/plain');
+    });
+
+    it('abort leaves nothing behind', async () => {
+      const store = await make();
+      const p = await store.create('x/aborted');
+      await p.append(Buffer.alloc(1000, 1));
+      await p.abort();
+      await p.dispose();
+      assert.equal(await store.stat('x/aborted'), undefined);
+      const listed = [];
+      for await (const o of store.list('x/')) listed.push(o);
+      assert.deepEqual(listed, []);
+    });
+
+    it('readAt follows bytes while they are written', async () => {
+      const store = await make();
+      const p = await store.create('f/follow');
+      await p.append(Buffer.from('abcdef'));
+      assert.equal(Buffer.from(await p.readAt(2, 3)).toString(), 'cde');
+      assert.equal(Buffer.from(await p.readAt(4, 100)).toString(), 'ef');
+      await p.append(Buffer.from('gh'));
+      assert.equal(p.written, 8);
+      await p.commit({ sha256: sha(Buffer.from('abcdefgh')), contentType: 'x', storedAt: 1 });
+      assert.equal(Buffer.from(await p.readAt(6, 2)).toString(), 'gh', 'readable after commit until dispose');
+      await p.dispose();
+    });
+
+    it('range reads', async () => {
+      const store = await make();
+      const body = Buffer.from('0123456789');
+      await put(store, 'r/range', body);
+      const o = await store.open('r/range', { start: 3, end: 6 });
+      assert.ok(o);
+      assert.equal((await readAll(o.body)).toString(), '3456');
+      const all = await store.open('r/range');
+      assert.ok(all);
+      assert.equal((await readAll(all.body)).toString(), '0123456789');
+    });
+
+    it('concurrent commits of one key end with one whole object', async () => {
+      const store = await make();
+      const bodies = Array.from({ length: 8 }, (_, i) => Buffer.alloc(50_000 + i * 1000, i + 1));
+      await Promise.all(bodies.map((b) => put(store, 'c/same', b)));
+      const got = await store.read('c/same');
+      assert.ok(got);
+      assert.equal(sha(got.body), got.meta.sha256, 'body matches its own metadata');
+      assert.ok(bodies.some((b) => b.equals(got.body)));
+    });
+
+    it('lists by prefix and deletes', async () => {
+      const store = await make();
+      await put(store, 'l/one/a', Buffer.from('1'));
+      await put(store, 'l/one/b', Buffer.from('22'));
+      await put(store, 'l/two/c', Buffer.from('333'));
+      const keys: string[] = [];
+      for await (const o of store.list('l/one/')) keys.push(o.key);
+      assert.deepEqual(keys.sort(), ['l/one/a', 'l/one/b']);
+      assert.equal(await store.delete('l/one/a'), true);
+      assert.equal(await store.delete('l/one/a'), false);
+      assert.equal(await store.stat('l/one/a'), undefined);
+    });
+
+    it('refuses hostile keys before touching the backend', async () => {
+      const store = await make();
+      for (const key of ['../etc/passwd', 'a/../../b', '/abs', 'a//b', 'a/./b', 'a\\b', 'a/b\u0000c', '', 'a/.hidden', 'x'.repeat(300)]) {
+        await assert.rejects(() => store.create(key), /invalid cache key/, key);
+        await assert.rejects(() => store.stat(key), /invalid cache key/, key);
+      }
+    });
+
+    it('is writable when healthy', async () => {
+      const store = await make();
+      await store.checkWritable();
+    });
+  });
+}
