@@ -59,8 +59,8 @@ function manualRoute(key: string, expected: Buffer, announce = true) {
 
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 5));
 
-describe('cache: artifacts', () => {
-  it('collapses concurrent cold requests into one fetch and serves identical bytes to all', async () => {
+void describe('cache: artifacts', () => {
+  void it('collapses concurrent cold requests into one fetch and serves identical bytes to all', async () => {
     const { cache, store } = await setup();
     const bytes = Buffer.alloc(300_000, 7);
     const { route, state } = manualRoute('a/one', bytes);
@@ -77,7 +77,7 @@ describe('cache: artifacts', () => {
     assert.equal(state.fetches, 1, 'a hit makes no upstream fetch');
   });
 
-  it('streams released bytes before the download ends but withholds the tail until verified', async () => {
+  void it('streams released bytes before the download ends but withholds the tail until verified', async () => {
     const { cache } = await setup();
     const bytes = Buffer.alloc(400_000, 3);
     const { route, state } = manualRoute('a/stream', bytes);
@@ -96,7 +96,7 @@ describe('cache: artifacts', () => {
     assert.equal(got, bytes.length);
   });
 
-  it('on a verification failure aborts every waiter and commits nothing', async () => {
+  void it('on a verification failure aborts every waiter and commits nothing', async () => {
     const { cache, store, root } = await setup();
     const expected = Buffer.alloc(200_000, 1);
     const { route, state } = manualRoute('a/bad', expected);
@@ -115,7 +115,7 @@ describe('cache: artifacts', () => {
     assert.deepEqual(await readdir(join(root, 'tmp')), [], 'no temp leftovers');
   });
 
-  it('small artifacts failing verification give a clean error before any byte', async () => {
+  void it('small artifacts failing verification give a clean error before any byte', async () => {
     const { cache } = await setup();
     const { route, state } = manualRoute('a/small', Buffer.from('good'));
     const p = cache.artifact(route, { head: false });
@@ -124,7 +124,7 @@ describe('cache: artifacts', () => {
     await assert.rejects(p, (e: RegcacheError) => e.code === 'ERR_INTEGRITY_MISMATCH');
   });
 
-  it('a client that disconnects does not abort the fill for the others', async () => {
+  void it('a client that disconnects does not abort the fill for the others', async () => {
     const { cache, store } = await setup();
     const bytes = Buffer.alloc(500_000, 9);
     const { route, state } = manualRoute('a/leave', bytes);
@@ -138,7 +138,7 @@ describe('cache: artifacts', () => {
     assert.equal((await store.stat('a/leave'))?.size, bytes.length);
   });
 
-  it('passes a non-cacheable upstream answer to every waiter and stores nothing', async () => {
+  void it('passes a non-cacheable upstream answer to every waiter and stores nothing', async () => {
     const { cache, store } = await setup();
     let fetches = 0;
     const route: ArtifactRoute = {
@@ -160,7 +160,7 @@ describe('cache: artifacts', () => {
     assert.equal(fetches, 2, 'not cached: the next request asks again');
   });
 
-  it('refuses a body shorter than announced', async () => {
+  void it('refuses a body shorter than announced', async () => {
     const { cache, store } = await setup();
     const bytes = Buffer.alloc(100_000, 4);
     const { route, state } = manualRoute('a/short', bytes);
@@ -174,7 +174,7 @@ describe('cache: artifacts', () => {
     assert.equal(await store.stat('a/short'), undefined);
   });
 
-  it('serves ranges and HEAD from the store', async () => {
+  void it('serves ranges and HEAD from the store', async () => {
     const { cache } = await setup();
     const bytes = Buffer.from('0123456789abcdef');
     const { route, state } = manualRoute('a/range', bytes);
@@ -190,7 +190,7 @@ describe('cache: artifacts', () => {
     await assert.rejects(cache.artifact(route, { head: false, pickRange: () => 'unsatisfiable' }), (e: RegcacheError) => e.code === 'ERR_RANGE_NOT_SATISFIABLE');
   });
 
-  it('close() aborts running fills and commits nothing', async () => {
+  void it('close() aborts running fills and commits nothing', async () => {
     const { cache, store } = await setup();
     const bytes = Buffer.alloc(200_000, 5);
     const route: ArtifactRoute = {
@@ -217,7 +217,7 @@ describe('cache: artifacts', () => {
   });
 });
 
-describe('cache: metadata', () => {
+void describe('cache: metadata', () => {
   function metaRoute(key: string, loads: { n: number; fail?: RegcacheError }, ttlMs = 1000, staleIfErrorMs = 10_000): MetadataRoute {
     return {
       kind: 'metadata',
@@ -233,7 +233,7 @@ describe('cache: metadata', () => {
     };
   }
 
-  it('serves fresh copies without loading, single-flights cold loads', async () => {
+  void it('serves fresh copies without loading, single-flights cold loads', async () => {
     let t = 1_000_000;
     const { cache } = await setup(() => t);
     const loads = { n: 0 };
@@ -247,7 +247,7 @@ describe('cache: metadata', () => {
     assert.equal(loads.n, 1);
   });
 
-  it('after ttl serves stale while one background refresh runs', async () => {
+  void it('after ttl serves stale while one background refresh runs', async () => {
     let t = 1_000_000;
     const { cache } = await setup(() => t);
     const loads = { n: 0 };
@@ -266,7 +266,7 @@ describe('cache: metadata', () => {
     assert.equal(after.result, 'hit');
   });
 
-  it('serves stale while upstream fails, within staleIfError; errors beyond it', async () => {
+  void it('serves stale while upstream fails, within staleIfError; errors beyond it', async () => {
     let t = 1_000_000;
     const { cache } = await setup(() => t);
     const loads: { n: number; fail?: RegcacheError } = { n: 0 };
@@ -281,7 +281,7 @@ describe('cache: metadata', () => {
     await assert.rejects(cache.metadata(route), (e: RegcacheError) => e.code === 'ERR_UPSTREAM_STATUS');
   });
 
-  it('survives a restart: metadata is read back from the store', async () => {
+  void it('survives a restart: metadata is read back from the store', async () => {
     const t = 1_000_000;
     const { store } = await setup(() => t);
     const loads = { n: 0 };

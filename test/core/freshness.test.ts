@@ -5,34 +5,34 @@ import { ByteLru } from '../../src/core/lru.js';
 import { mapLimit } from '../../src/core/map-limit.js';
 import { createSingleFlight } from '../../src/core/single-flight.js';
 
-describe('decideFreshness', () => {
+void describe('decideFreshness', () => {
   const ttl = 600_000;
   const sie = 7 * 86_400_000;
-  it('is fresh within ttl', () => {
+  void it('is fresh within ttl', () => {
     assert.equal(decideFreshness(1000, 1000, ttl, sie), 'fresh');
     assert.equal(decideFreshness(1000, 1000 + ttl - 1, ttl, sie), 'fresh');
   });
-  it('is stale from ttl until ttl + staleIfError', () => {
+  void it('is stale from ttl until ttl + staleIfError', () => {
     assert.equal(decideFreshness(1000, 1000 + ttl, ttl, sie), 'stale');
     assert.equal(decideFreshness(1000, 1000 + ttl + sie - 1, ttl, sie), 'stale');
   });
-  it('is expired after that', () => {
+  void it('is expired after that', () => {
     assert.equal(decideFreshness(1000, 1000 + ttl + sie, ttl, sie), 'expired');
   });
-  it('never expires immutable entries', () => {
+  void it('never expires immutable entries', () => {
     assert.equal(decideFreshness(0, Number.MAX_SAFE_INTEGER, Number.POSITIVE_INFINITY, 0), 'fresh');
   });
-  it('treats clock skew (stored in the future) as fresh', () => {
+  void it('treats clock skew (stored in the future) as fresh', () => {
     assert.equal(decideFreshness(5000, 1000, ttl, sie), 'fresh');
   });
-  it('ttl 0 means always revalidate', () => {
+  void it('ttl 0 means always revalidate', () => {
     assert.equal(decideFreshness(1000, 1000, 0, sie), 'stale');
     assert.equal(decideFreshness(1000, 1000, 0, 0), 'expired');
   });
 });
 
-describe('ByteLru', () => {
-  it('evicts least recently used entries beyond its byte bound', () => {
+void describe('ByteLru', () => {
+  void it('evicts least recently used entries beyond its byte bound', () => {
     const lru = new ByteLru<string>(10);
     lru.set('a', 'A', 4);
     lru.set('b', 'B', 4);
@@ -43,7 +43,7 @@ describe('ByteLru', () => {
     assert.equal(lru.get('c'), 'C');
     assert.equal(lru.bytes, 8);
   });
-  it('refuses entries larger than the bound', () => {
+  void it('refuses entries larger than the bound', () => {
     const lru = new ByteLru<string>(10);
     lru.set('big', 'x', 11);
     assert.equal(lru.get('big'), undefined);
@@ -51,8 +51,8 @@ describe('ByteLru', () => {
   });
 });
 
-describe('single flight', () => {
-  it('runs one execution for concurrent callers and forgets it after', async () => {
+void describe('single flight', () => {
+  void it('runs one execution for concurrent callers and forgets it after', async () => {
     const sf = createSingleFlight<number>();
     let runs = 0;
     let release!: () => void;
@@ -71,15 +71,15 @@ describe('single flight', () => {
     await sf.run('k', fn);
     assert.equal(runs, 2);
   });
-  it('propagates a rejection to every caller', async () => {
+  void it('propagates a rejection to every caller', async () => {
     const sf = createSingleFlight<number>();
     const results = await Promise.allSettled([1, 2, 3].map(() => sf.run('k', () => Promise.reject(new Error('boom')))));
     assert.ok(results.every((r) => r.status === 'rejected'));
   });
 });
 
-describe('mapLimit', () => {
-  it('keeps order and never exceeds the limit', async () => {
+void describe('mapLimit', () => {
+  void it('keeps order and never exceeds the limit', async () => {
     let active = 0;
     let peak = 0;
     const out = await mapLimit([5, 1, 4, 2, 3, 0, 6], 3, async (n) => {

@@ -24,8 +24,8 @@ storeConformance('fs', async () => {
   return s;
 });
 
-describe('fs store specifics', () => {
-  it('removes temp files of dead writers at start, keeps those of live ones', async () => {
+void describe('fs store specifics', () => {
+  void it('removes temp files of dead writers at start, keeps those of live ones', async () => {
     const root = await freshRoot();
     await mkdir(join(root, 'tmp'), { recursive: true });
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
@@ -37,7 +37,7 @@ describe('fs store specifics', () => {
     assert.deepEqual(left, [`${process.ppid}-zz-0002`]);
   });
 
-  it('treats a truncated object file as missing', async () => {
+  void it('treats a truncated object file as missing', async () => {
     const root = await freshRoot();
     const s = createFsStore({ root });
     await s.init();
@@ -47,7 +47,7 @@ describe('fs store specifics', () => {
     assert.equal(await s.read('k/broken'), undefined);
   });
 
-  it('reports an unwritable root as ERR_STORAGE_UNAVAILABLE', async () => {
+  void it('reports an unwritable root as ERR_STORAGE_UNAVAILABLE', async () => {
     const root = await freshRoot();
     const s = createFsStore({ root });
     await s.init();

@@ -24,8 +24,8 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
 
 /** Registers the suite for one backend; `make` returns a fresh, initialised store. */
 export function storeConformance(name: string, make: () => Promise<Store>): void {
-  describe(`Store conformance: ${name}`, () => {
-    it('commits atomically: nothing visible before commit, everything after', async () => {
+  void describe(`Store conformance: ${name}`, () => {
+    void it('commits atomically: nothing visible before commit, everything after', async () => {
       const store = await make();
       const p = await store.create('a/b/obj');
       await p.append(Buffer.from('hello '));
@@ -41,7 +41,7 @@ export function storeConformance(name: string, make: () => Promise<Store>): void
       assert.equal(got?.meta.contentType, 'text/plain');
     });
 
-    it('abort leaves nothing behind', async () => {
+    void it('abort leaves nothing behind', async () => {
       const store = await make();
       const p = await store.create('x/aborted');
       await p.append(Buffer.alloc(1000, 1));
@@ -53,7 +53,7 @@ export function storeConformance(name: string, make: () => Promise<Store>): void
       assert.deepEqual(listed, []);
     });
 
-    it('readAt follows bytes while they are written', async () => {
+    void it('readAt follows bytes while they are written', async () => {
       const store = await make();
       const p = await store.create('f/follow');
       await p.append(Buffer.from('abcdef'));
@@ -66,7 +66,7 @@ export function storeConformance(name: string, make: () => Promise<Store>): void
       await p.dispose();
     });
 
-    it('range reads', async () => {
+    void it('range reads', async () => {
       const store = await make();
       const body = Buffer.from('0123456789');
       await put(store, 'r/range', body);
@@ -78,7 +78,7 @@ export function storeConformance(name: string, make: () => Promise<Store>): void
       assert.equal((await readAll(all.body)).toString(), '0123456789');
     });
 
-    it('concurrent commits of one key end with one whole object', async () => {
+    void it('concurrent commits of one key end with one whole object', async () => {
       const store = await make();
       const bodies = Array.from({ length: 8 }, (_, i) => Buffer.alloc(50_000 + i * 1000, i + 1));
       await Promise.all(bodies.map((b) => put(store, 'c/same', b)));
@@ -88,7 +88,7 @@ export function storeConformance(name: string, make: () => Promise<Store>): void
       assert.ok(bodies.some((b) => b.equals(got.body)));
     });
 
-    it('lists by prefix and deletes', async () => {
+    void it('lists by prefix and deletes', async () => {
       const store = await make();
       await put(store, 'l/one/a', Buffer.from('1'));
       await put(store, 'l/one/b', Buffer.from('22'));
@@ -101,7 +101,7 @@ export function storeConformance(name: string, make: () => Promise<Store>): void
       assert.equal(await store.stat('l/one/a'), undefined);
     });
 
-    it('refuses hostile keys before touching the backend', async () => {
+    void it('refuses hostile keys before touching the backend', async () => {
       const store = await make();
       for (const key of ['../etc/passwd', 'a/../../b', '/abs', 'a//b', 'a/./b', 'a\\b', 'a/b\u0000c', '', 'a/.hidden', 'x'.repeat(300)]) {
         await assert.rejects(() => store.create(key), /invalid cache key/, key);
@@ -109,7 +109,7 @@ export function storeConformance(name: string, make: () => Promise<Store>): void
       }
     });
 
-    it('is writable when healthy', async () => {
+    void it('is writable when healthy', async () => {
       const store = await make();
       await store.checkWritable();
     });
