@@ -17,7 +17,11 @@ import type { Mirror } from './mirrors/mirror.js';
 import { createNetworkMirror } from './mirrors/terraform/network-mirror.js';
 import { createProviderPackages } from './mirrors/terraform/provider-package.js';
 import { createRegistryReader } from './mirrors/terraform/registry.js';
-import { createRegistryUpstreams } from './mirrors/terraform/upstreams.js';
+import { createRegistryUpstreams, DEFAULT_REGISTRY_HOSTS } from './mirrors/terraform/upstreams.js';
+import { createAccess } from './mirrors/terraform/access.js';
+import { createDiscoveryDoc } from './mirrors/terraform/discovery-doc.js';
+import { createProviderRegistry } from './mirrors/terraform/provider-registry.js';
+import { loadSigningKey } from './mirrors/terraform/signing-key.js';
 import { createFsStore } from './storage/fs/fs-store.js';
 import type { Store } from './storage/store.js';
 import { createUpstreamClient } from './upstream/client.js';
@@ -80,13 +84,24 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     userAgent: `regcache/${VERSION}`,
   });
   const upstreams = createRegistryUpstreams(config.terraform.upstreams);
-  const registry = createRegistryReader(cache, client, {
+  const access = createAccess({
+    cache,
+    signingKey: await loadSigningKey(config.server.urlSigningKey, join(config.storage.path, 'url-signing.key')),
+    authCacheTtlMs: config.terraform.private.authCacheTtl,
+    signedUrlTtlMs: config.terraform.private.signedUrlTtl,
+  });
+  const registry = createRegistryReader(cache, client, access, {
     ttlMs: config.terraform.metadata.ttl,
     staleIfErrorMs: config.terraform.metadata.staleIfError,
     maxMetadataBytes: config.upstream.maxMetadataBytes,
   });
   const packages = createProviderPackages({ cache, store, client, registry });
-  const mirrors: Mirror[] = [createNetworkMirror({ upstreams, registry, packages, parallelism: config.upstream.parallelism })];
+  const adapterDeps = { upstreams, registry, packages, access, parallelism: config.upstream.parallelism };
+  const mirrors: Mirror[] = [
+    createNetworkMirror(adapterDeps),
+    createProviderRegistry(adapterDeps),
+    createDiscoveryDoc(config.terraform.upstreams[0]?.host ?? DEFAULT_REGISTRY_HOSTS[0]),
+  ];
 
   const { tls, caPath } = await resolveTls(config, log, listen.host);
   const handler = createHandler({

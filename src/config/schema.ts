@@ -130,6 +130,7 @@ const serverSchema = z.strictObject({
   tls: tls.optional(),
   shutdownTimeout: duration.prefault('30s'),
   trustProxy: z.boolean().prefault(false),
+  urlSigningKey: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
 });
 
 const storageSchema = z.strictObject({
@@ -174,6 +175,29 @@ const terraformSchema = z.strictObject({
     .strictObject({
       ttl: duration.prefault('10m'),
       staleIfError: duration.prefault('7d'),
+    })
+    .prefault({}),
+  git: z
+    .strictObject({
+      hosts: z
+        .array(
+          z.string().transform((host, ctx) => {
+            const lower = host.toLowerCase();
+            const problem = upstreamHostProblem(lower);
+            if (problem === undefined) return lower;
+            ctx.addIssue({ code: 'custom', message: `host ${JSON.stringify(host)} ${problem}`, input: host });
+            return z.NEVER;
+          }),
+        )
+        .prefault(['github.com']),
+      allowHttp: z.boolean().prefault(false),
+      timeout: duration.prefault('120s'),
+    })
+    .prefault({}),
+  private: z
+    .strictObject({
+      authCacheTtl: duration.prefault('60s'),
+      signedUrlTtl: duration.prefault('15m'),
     })
     .prefault({}),
 });

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Cache } from '../core/cache.js';
 import { RegcacheError, toRegcacheError } from '../core/errors.js';
 import type { CacheResult } from '../core/route.js';
-import type { Mirror } from '../mirrors/mirror.js';
+import { canonicalPath, type Mirror } from '../mirrors/mirror.js';
 import type { Store } from '../storage/store.js';
 import { parseRequestPath } from './request-path.js';
 import { pickRange, sendArtifact, sendBody, sendError } from './respond.js';
@@ -63,6 +63,8 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
     const answer = await mirror.handle({
       method: req.method,
       segments: segments.slice(mirror.prefix.length),
+      path: canonicalPath(segments),
+      query: new URLSearchParams((req.url ?? '').split('?')[1] ?? ''),
       headers: req.headers,
       baseUrl: baseUrlOf(req, deps),
     });

@@ -12,6 +12,9 @@ export interface MirrorRequest {
   method: 'GET' | 'HEAD';
   /** Decoded path segments after the adapter's prefix. */
   segments: string[];
+  /** The whole request path in canonical form (segments re-encoded), e.g. for URL signatures. */
+  path: string;
+  query: URLSearchParams;
   headers: IncomingHttpHeaders;
   /** Public base URL of this server (scheme://host[:port]), no trailing slash. */
   baseUrl: string;
@@ -43,6 +46,17 @@ export interface Mirror {
   /** Leading path segments this adapter owns, e.g. ["v1", "mirror"]. */
   readonly prefix: readonly string[];
   handle(req: MirrorRequest): Promise<MirrorAnswer>;
+}
+
+/** The client's Authorization header, if any (never logged, never put in a URL). */
+export function credentialOf(req: MirrorRequest): string | undefined {
+  const h = req.headers.authorization;
+  return typeof h === 'string' && h.length > 0 && h.length <= 8192 ? h : undefined;
+}
+
+/** Canonical path form used for signing: each segment percent-encoded. */
+export function canonicalPath(segments: readonly string[]): string {
+  return `/${segments.map((s) => encodeURIComponent(s)).join('/')}`;
 }
 
 /** Serializes a JSON answer once. */

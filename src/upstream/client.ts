@@ -123,6 +123,9 @@ export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClien
       } catch (err) {
         throw mapError(err, current);
       }
+      // undici emits 'error' when an unfinished body is destroyed; with no listener that would
+      // crash the process. Consumers still see errors through iteration.
+      res.body.on('error', () => undefined);
       const { statusCode } = res;
       if (statusCode >= 300 && statusCode < 400 && res.headers.location !== undefined) {
         res.body.destroy();

@@ -77,3 +77,16 @@ export function mainTfFor(providers: Record<string, string>, host = 'registry.te
 export function networkMirrorCliConfig(mirrorUrl: string): string {
   return `provider_installation {\n  network_mirror {\n    url = "${mirrorUrl}"\n  }\n}\n`;
 }
+
+/** CLI config that sends a registry host's provider and module API to regcache (registry mode). */
+export function hostOverrideCliConfig(regcacheUrl: string, host = 'registry.terraform.io', credentials: Record<string, string> = {}): string {
+  const creds = Object.entries(credentials)
+    .map(([h, token]) => `credentials "${h}" {\n  token = "${token}"\n}\n`)
+    .join('');
+  return (
+    `host "${host}" {\n  services = {\n` +
+    `    "providers.v1" = "${regcacheUrl}/v1/providers/${host}/"\n` +
+    `    "modules.v1"   = "${regcacheUrl}/v1/modules/${host}/"\n  }\n}\n` +
+    creds
+  );
+}

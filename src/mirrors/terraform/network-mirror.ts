@@ -6,17 +6,17 @@
  *   GET /v1/mirror/:host/:namespace/:type/:version/:os_:arch/:filename   (zip)
  * `:version.json` is composed from cached versions, per-platform download
  * answers (fetched in parallel, bounded) and the verified SHA256SUMS; archive
- * URLs are relative, so the mirror works behind any host name.
+ * URLs are relative, so the mirror works behind any host name. In a private
+ * scope they carry an expiring signature, since Terraform sends no
+ * credentials for zips.
  */
 import { RegcacheError } from '../../core/errors.js';
-import { mapLimit } from '../../core/map-limit.js';
-import type { CacheResult } from '../../core/route.js';
-import { jsonAnswer, type Mirror, type MirrorAnswer, type MirrorRequest } from '../mirror.js';
-import { isFilename, parseName, parsePlatform, parseVersion } from './names.js';
+import { canonicalPath, credentialOf, jsonAnswer, type Mirror, type MirrorAnswer, type MirrorRequest } from '../mirror.js';
+import type { Access } from './access.js';
+import { isFilename, parseName, parsePlatform, parseVersion, providerKey } from './names.js';
 import type { ProviderPackages } from './provider-package.js';
-import { combineResults, type RegistryReader } from './registry.js';
-import type { DownloadInfo } from './registry-json.js';
-import { expectedSha256 } from './shasums-bundle.js';
+import { SIGNED_URL, type Credential, type RegistryReader } from './registry.js';
+import { collectPlatforms } from './version-platforms.js';
 import type { RegistryUpstream, RegistryUpstreams } from './upstreams.js';
 
 /** Dependencies of the network mirror adapter. */
@@ -24,51 +24,32 @@ export interface NetworkMirrorDeps {
   upstreams: RegistryUpstreams;
   registry: RegistryReader;
   packages: ProviderPackages;
+  access: Access;
   parallelism: number;
 }
 
 /** Creates the adapter mounted at /v1/mirror/. */
 export function createNetworkMirror(deps: NetworkMirrorDeps): Mirror {
-  const { upstreams, registry, packages } = deps;
+  const { upstreams, registry, packages, access } = deps;
 
-  async function indexJson(up: RegistryUpstream, ns: string, type: string): Promise<MirrorAnswer> {
-    const v = await registry.versions(up, ns, type);
+  async function indexJson(up: RegistryUpstream, ns: string, type: string, cred: Credential): Promise<MirrorAnswer> {
+    const v = await registry.versions(up, ns, type, cred);
     const versions: Record<string, object> = {};
     for (const entry of v.value.versions) versions[entry.version] = {};
     return jsonAnswer({ versions }, v.result);
   }
 
-  async function versionJson(up: RegistryUpstream, ns: string, type: string, version: string): Promise<MirrorAnswer> {
-    const v = await registry.versions(up, ns, type);
-    const entry = v.value.versions.find((e) => e.version === version);
-    if (!entry) throw new RegcacheError('ERR_NOT_FOUND', `version ${version} of ${ns}/${type} not found upstream`);
-    const results: CacheResult[] = [v.result];
-    const downloads = await mapLimit(entry.platforms, deps.parallelism, async (p) => {
-      try {
-        const d = await registry.download(up, ns, type, version, p.os, p.arch);
-        results.push(d.result);
-        return d.value;
-      } catch (err) {
-        if (err instanceof RegcacheError && err.code === 'ERR_UPSTREAM_NOT_FOUND') return undefined;
-        throw err;
-      }
-    });
-    const infos = downloads.filter((d): d is DownloadInfo => d !== undefined);
+  async function versionJson(up: RegistryUpstream, ns: string, type: string, version: string, cred: Credential): Promise<MirrorAnswer> {
+    const collected = await collectPlatforms({ registry, packages, parallelism: deps.parallelism }, up, ns, type, version, cred);
+    const signed = await access.isPrivate(providerKey(up.host, ns, type));
     const archives: Record<string, { url: string; hashes: string[] }> = {};
-    const first = infos[0];
-    if (first) {
-      const bundle = await registry.shasums(up, ns, type, version, first);
-      results.push(bundle.result);
-      await mapLimit(infos, deps.parallelism, async (info) => {
-        const zh = `zh:${expectedSha256(bundle.value, info)}`;
-        const h1 = await packages.h1({ up, namespace: ns, type, version, os: info.os, arch: info.arch });
-        archives[`${info.os}_${info.arch}`] = {
-          url: `${encodeURIComponent(version)}/${info.os}_${info.arch}/${info.filename}`,
-          hashes: h1 ? [h1.h1, zh] : [zh],
-        };
-      });
+    for (const p of collected.platforms) {
+      const plat = `${p.info.os}_${p.info.arch}`;
+      let url = `${encodeURIComponent(version)}/${plat}/${p.info.filename}`;
+      if (signed) url += `?${access.signQuery(canonicalPath(['v1', 'mirror', up.host, ns, type, version, plat, p.info.filename]))}`;
+      archives[plat] = { url, hashes: p.h1 ? [p.h1, p.zh] : [p.zh] };
     }
-    return jsonAnswer({ archives }, combineResults(results));
+    return jsonAnswer({ archives }, collected.result);
   }
 
   return {
@@ -82,15 +63,21 @@ export function createNetworkMirror(deps: NetworkMirrorDeps): Mirror {
       const type = parseName('type', s[2] ?? '');
       if (s.length === 4) {
         const last = s[3] ?? '';
-        if (last === 'index.json') return indexJson(up, ns, type);
-        if (last.endsWith('.json')) return versionJson(up, ns, type, parseVersion(last.slice(0, -'.json'.length)));
+        const cred = credentialOf(req);
+        if (last === 'index.json') return indexJson(up, ns, type, cred);
+        if (last.endsWith('.json')) return versionJson(up, ns, type, parseVersion(last.slice(0, -'.json'.length)), cred);
         throw new RegcacheError('ERR_NOT_FOUND');
       }
       const version = parseVersion(s[3] ?? '');
       const { os, arch } = parsePlatform(s[4] ?? '');
       const filename = s[5] ?? '';
       if (!isFilename(filename)) throw new RegcacheError('ERR_BAD_REQUEST', 'invalid file name');
-      return { kind: 'artifact', route: packages.zipRoute({ up, namespace: ns, type, version, os, arch }, filename) };
+      let cred: Credential = credentialOf(req);
+      if (await access.isPrivate(providerKey(up.host, ns, type))) {
+        access.verifyPath(req.path, req.query);
+        cred = SIGNED_URL;
+      }
+      return { kind: 'artifact', route: packages.zipRoute({ up, namespace: ns, type, version, os, arch }, filename, cred) };
     },
   };
 }

@@ -11,7 +11,7 @@ import type { Store } from '../../storage/store.js';
 import type { UpstreamClient } from '../../upstream/client.js';
 import { h1FromStoredZip } from './h1-store.js';
 import { providerKey } from './names.js';
-import type { RegistryReader } from './registry.js';
+import type { Credential, RegistryReader } from './registry.js';
 import { expectedSha256 } from './shasums-bundle.js';
 import type { RegistryUpstream } from './upstreams.js';
 
@@ -28,9 +28,9 @@ export interface PackageId {
 /** Builds package routes and reads derived hashes. */
 export interface ProviderPackages {
   /** The artifact route for a zip; `filename` must be upstream's. */
-  zipRoute(id: PackageId, filename: string): ArtifactRoute;
-  /** The package's h1 hash if the zip is cached (computing it once if needed). */
-  h1(id: PackageId): Promise<{ h1: string; result: CacheResult } | undefined>;
+  zipRoute(id: PackageId, filename: string, cred: Credential): ArtifactRoute;
+  /** The package's h1 hash and size if the zip is cached (computing the hash once if needed). */
+  h1(id: PackageId): Promise<{ h1: string; size: number | undefined; result: CacheResult } | undefined>;
 }
 
 function baseKey(id: PackageId): string {
@@ -47,13 +47,14 @@ export function createProviderPackages(deps: { cache: Cache; store: Store; clien
     ttlMs: Number.POSITIVE_INFINITY,
     staleIfErrorMs: 0,
     async load() {
+      const zip = await store.stat(`${baseKey(id)}/zip`);
       const h1 = await h1FromStoredZip(store, `${baseKey(id)}/zip`);
-      return { body: Buffer.from(h1), contentType: 'text/plain' };
+      return { body: Buffer.from(h1), contentType: 'text/plain', attrs: { size: String(zip?.size ?? '') } };
     },
   });
 
   const packages: ProviderPackages = {
-    zipRoute(id, filename) {
+    zipRoute(id, filename, cred) {
       const key = `${baseKey(id)}/zip`;
       let expected: string | undefined;
       return {
@@ -63,7 +64,7 @@ export function createProviderPackages(deps: { cache: Cache; store: Store; clien
         attrs: { filename },
         matches: (meta) => meta.attrs?.filename === filename,
         async fetch(signal) {
-          const info = (await registry.download(id.up, id.namespace, id.type, id.version, id.os, id.arch)).value;
+          const info = (await registry.download(id.up, id.namespace, id.type, id.version, id.os, id.arch, cred)).value;
           if (info.filename !== filename) throw new RegcacheError('ERR_NOT_FOUND', `no package ${filename} for this platform`);
           const bundle = (await registry.shasums(id.up, id.namespace, id.type, id.version, info)).value;
           expected = expectedSha256(bundle, info);
@@ -82,12 +83,13 @@ export function createProviderPackages(deps: { cache: Cache; store: Store; clien
     },
 
     async h1(id) {
+      const sizeOf = (attrs: Record<string, string>): number | undefined => (attrs.size ? Number(attrs.size) : undefined);
       const known = await cache.cached(`${baseKey(id)}/h1`);
-      if (known) return { h1: known.body.toString('utf8'), result: 'hit' };
+      if (known) return { h1: known.body.toString('utf8'), size: sizeOf(known.attrs), result: 'hit' };
       const zip = await cache.peek(`${baseKey(id)}/zip`);
       if (!zip) return undefined;
       const r = await cache.metadata(h1Route(id));
-      return { h1: r.body.toString('utf8'), result: r.result };
+      return { h1: r.body.toString('utf8'), size: zip.size, result: r.result };
     },
   };
   return packages;

@@ -2,12 +2,16 @@
  * Cached access to an upstream Terraform registry: discovery, provider
  * versions, per-platform download answers and signed SHA256SUMS bundles.
  * Each is a metadata route run through the cache engine, so every caller
- * gets single-flight loads, freshness and stale-if-error for free.
+ * gets single-flight loads, freshness and stale-if-error for free. Private
+ * scopes are handled by access.ts: loads fall back to the client's
+ * credential only when anonymous access is refused, and every answer in a
+ * private scope is guarded.
  */
 import type { Cache } from '../../core/cache.js';
 import { RegcacheError } from '../../core/errors.js';
-import type { CacheResult, MetadataResult } from '../../core/route.js';
+import type { CacheResult, MetadataRoute } from '../../core/route.js';
 import type { UpstreamClient } from '../../upstream/client.js';
+import { isAuthRefusal, type Access } from './access.js';
 import { hostKey, providerKey } from './names.js';
 import { parseDownload, parseDiscovery, parseVersions, type DownloadInfo, type Discovery, type ProviderVersions } from './registry-json.js';
 import { loadShasumsBundle, type ShasumsBundle } from './shasums-bundle.js';
@@ -26,12 +30,25 @@ export interface Cached<T> {
   result: CacheResult;
 }
 
+/** Stands for "authorized by a valid signed URL" (artifact requests carry no credential). */
+export const SIGNED_URL = Symbol('signed-url');
+
+/** The client's own credential (its Authorization header), if it sent one, or SIGNED_URL. */
+export type Credential = string | undefined | typeof SIGNED_URL;
+
 /** Cached, verified registry reads. */
 export interface RegistryReader {
   discovery(up: RegistryUpstream): Promise<Cached<Discovery>>;
-  versions(up: RegistryUpstream, ns: string, type: string): Promise<Cached<ProviderVersions>>;
-  download(up: RegistryUpstream, ns: string, type: string, version: string, os: string, arch: string): Promise<Cached<DownloadInfo>>;
+  versions(up: RegistryUpstream, ns: string, type: string, cred: Credential): Promise<Cached<ProviderVersions>>;
+  download(up: RegistryUpstream, ns: string, type: string, version: string, os: string, arch: string, cred: Credential): Promise<Cached<DownloadInfo>>;
   shasums(up: RegistryUpstream, ns: string, type: string, version: string, from: DownloadInfo): Promise<Cached<ShasumsBundle>>;
+  /**
+   * Runs `attempt` anonymously (or with the configured token); when refused and the
+   * client sent a credential, again with it, marking `scope` private. Shared with modules.
+   */
+  withCredentialFallback<T>(up: RegistryUpstream, scope: string, cred: Credential, attempt: (auth: { authorization?: string }) => Promise<T>): Promise<T>;
+  /** Throws unless `cred` may see the private `scope` (checked against `checkUrl`). */
+  guard(up: RegistryUpstream, scope: string, cred: Credential, checkUrl: () => Promise<string>): Promise<void>;
 }
 
 /** Combines cache results of the parts of a composed answer. */
@@ -44,28 +61,57 @@ export function combineResults(results: CacheResult[]): CacheResult {
 const JSON_TYPE = 'application/json';
 
 /** Creates the registry reader over the cache engine and upstream client. */
-export function createRegistryReader(cache: Cache, client: UpstreamClient, timing: RegistryTiming): RegistryReader {
-  const auth = (up: RegistryUpstream): { authorization?: string } => (up.token ? { authorization: `Bearer ${up.token}` } : {});
+export function createRegistryReader(cache: Cache, client: UpstreamClient, access: Access, timing: RegistryTiming): RegistryReader {
+  const configured = (up: RegistryUpstream): { authorization?: string } => (up.token ? { authorization: `Bearer ${up.token}` } : {});
 
-  const parsed = <T>(r: MetadataResult, parse: (v: unknown) => T): Cached<T> => ({
-    value: parse(JSON.parse(r.body.toString('utf8')) as unknown),
-    result: r.result,
-  });
+  async function withCredentialFallback<T>(up: RegistryUpstream, scope: string, cred: Credential, attempt: (auth: { authorization?: string }) => Promise<T>): Promise<T> {
+    try {
+      return await attempt(configured(up));
+    } catch (err) {
+      if (typeof cred !== 'string' || !isAuthRefusal(err)) throw err;
+    }
+    if (typeof cred !== 'string') throw new RegcacheError('ERR_INTERNAL');
+    const r = await attempt({ authorization: cred });
+    await access.markPrivate(scope, cred);
+    return r;
+  }
 
-  const jsonRoute = (key: string, url: () => Promise<string>, up: RegistryUpstream, normalize: (json: unknown, finalUrl: string) => unknown, ttlMs = timing.ttlMs) => ({
-    kind: 'metadata' as const,
-    key,
-    ttlMs,
-    staleIfErrorMs: timing.staleIfErrorMs,
-    async load(signal: AbortSignal) {
-      const r = await client.json(await url(), timing.maxMetadataBytes, { signal, ...auth(up) });
-      return { body: Buffer.from(JSON.stringify(normalize(r.json, r.finalUrl))), contentType: JSON_TYPE };
-    },
-  });
+  async function guard(up: RegistryUpstream, scope: string, cred: Credential, checkUrl: () => Promise<string>): Promise<void> {
+    if (cred === SIGNED_URL) return;
+    await access.guard(scope, cred, async (c) => {
+      const res = await client.open(await checkUrl(), { authorization: c });
+      res.body.destroy();
+    });
+  }
+
+  function apiRoute(up: RegistryUpstream, scope: string, key: string, url: () => Promise<string>, cred: Credential, normalize: (json: unknown, finalUrl: string) => unknown): MetadataRoute {
+    return {
+      kind: 'metadata',
+      key,
+      ttlMs: timing.ttlMs,
+      staleIfErrorMs: timing.staleIfErrorMs,
+      async load(signal) {
+        const target = await url();
+        const r = await withCredentialFallback(up, scope, cred, (a) => client.json(target, timing.maxMetadataBytes, { signal, ...a }));
+        return { body: Buffer.from(JSON.stringify(normalize(r.json, r.finalUrl))), contentType: JSON_TYPE };
+      },
+    };
+  }
+
+  const parse = <T>(body: Buffer): T => JSON.parse(body.toString('utf8')) as T;
 
   async function discovery(up: RegistryUpstream): Promise<Cached<Discovery>> {
-    const route = jsonRoute(`tf/discovery/${hostKey(up.host)}`, () => Promise.resolve(`${up.discoveryBase}/.well-known/terraform.json`), up, parseDiscovery);
-    return parsed(await cache.metadata(route), (v) => v as Discovery);
+    const r = await cache.metadata({
+      kind: 'metadata',
+      key: `tf/discovery/${hostKey(up.host)}`,
+      ttlMs: timing.ttlMs,
+      staleIfErrorMs: timing.staleIfErrorMs,
+      async load(signal) {
+        const d = await client.json(`${up.discoveryBase}/.well-known/terraform.json`, timing.maxMetadataBytes, { signal });
+        return { body: Buffer.from(JSON.stringify(parseDiscovery(d.json, d.finalUrl))), contentType: JSON_TYPE };
+      },
+    });
+    return { value: parse<Discovery>(r.body), result: r.result };
   }
 
   async function providersBase(up: RegistryUpstream): Promise<string> {
@@ -76,34 +122,37 @@ export function createRegistryReader(cache: Cache, client: UpstreamClient, timin
 
   return {
     discovery,
+    withCredentialFallback,
+    guard,
 
-    async versions(up, ns, type) {
-      const route = jsonRoute(`${providerKey(up.host, ns, type)}/versions`, async () => `${await providersBase(up)}${ns}/${type}/versions`, up, parseVersions);
-      return parsed(await cache.metadata(route), (v) => v as ProviderVersions);
+    async versions(up, ns, type, cred) {
+      const scope = providerKey(up.host, ns, type);
+      const url = async (): Promise<string> => `${await providersBase(up)}${ns}/${type}/versions`;
+      const r = await cache.metadata(apiRoute(up, scope, `${scope}/versions`, url, cred, parseVersions));
+      await guard(up, scope, cred, url);
+      return { value: parse<ProviderVersions>(r.body), result: r.result };
     },
 
-    async download(up, ns, type, version, os, arch) {
-      const route = jsonRoute(
-        `${providerKey(up.host, ns, type)}/${version}/download/${os}_${arch}`,
-        async () => `${await providersBase(up)}${ns}/${type}/${version}/download/${os}/${arch}`,
-        up,
-        parseDownload,
-      );
-      return parsed(await cache.metadata(route), (v) => v as DownloadInfo);
+    async download(up, ns, type, version, os, arch, cred) {
+      const scope = providerKey(up.host, ns, type);
+      const url = async (): Promise<string> => `${await providersBase(up)}${ns}/${type}/${version}/download/${os}/${arch}`;
+      const r = await cache.metadata(apiRoute(up, scope, `${scope}/${version}/download/${os}_${arch}`, url, cred, parseDownload));
+      await guard(up, scope, cred, async () => `${await providersBase(up)}${ns}/${type}/versions`);
+      return { value: parse<DownloadInfo>(r.body), result: r.result };
     },
 
     async shasums(up, ns, type, version, from) {
-      const route = {
-        kind: 'metadata' as const,
+      const r = await cache.metadata({
+        kind: 'metadata',
         key: `${providerKey(up.host, ns, type)}/${version}/shasums`,
         ttlMs: Number.POSITIVE_INFINITY,
         staleIfErrorMs: 0,
-        async load(signal: AbortSignal) {
+        async load(signal) {
           const bundle = await loadShasumsBundle(client, from, up.allowUnsigned, signal);
           return { body: Buffer.from(JSON.stringify(bundle)), contentType: JSON_TYPE };
         },
-      };
-      return parsed(await cache.metadata(route), (v) => v as ShasumsBundle);
+      });
+      return { value: parse<ShasumsBundle>(r.body), result: r.result };
     },
   };
 }
