@@ -21,6 +21,9 @@ import { createRegistryUpstreams, DEFAULT_REGISTRY_HOSTS } from './mirrors/terra
 import { createAccess } from './mirrors/terraform/access.js';
 import { createDiscoveryDoc } from './mirrors/terraform/discovery-doc.js';
 import { createProviderRegistry } from './mirrors/terraform/provider-registry.js';
+import { createModuleArchives } from './mirrors/terraform/module-archive.js';
+import { createModuleReader } from './mirrors/terraform/module-reader.js';
+import { createModuleRegistry } from './mirrors/terraform/module-registry.js';
 import { loadSigningKey } from './mirrors/terraform/signing-key.js';
 import { createFsStore } from './storage/fs/fs-store.js';
 import type { Store } from './storage/store.js';
@@ -90,16 +93,22 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     authCacheTtlMs: config.terraform.private.authCacheTtl,
     signedUrlTtlMs: config.terraform.private.signedUrlTtl,
   });
-  const registry = createRegistryReader(cache, client, access, {
-    ttlMs: config.terraform.metadata.ttl,
-    staleIfErrorMs: config.terraform.metadata.staleIfError,
-    maxMetadataBytes: config.upstream.maxMetadataBytes,
-  });
+  const timing = { ttlMs: config.terraform.metadata.ttl, staleIfErrorMs: config.terraform.metadata.staleIfError, maxMetadataBytes: config.upstream.maxMetadataBytes };
+  const registry = createRegistryReader(cache, client, access, timing);
   const packages = createProviderPackages({ cache, store, client, registry });
   const adapterDeps = { upstreams, registry, packages, access, parallelism: config.upstream.parallelism };
+  const git = { timeoutMs: config.terraform.git.timeout, allowHttp: config.terraform.git.allowHttp };
   const mirrors: Mirror[] = [
     createNetworkMirror(adapterDeps),
     createProviderRegistry(adapterDeps),
+    createModuleRegistry({
+      upstreams,
+      access,
+      modules: createModuleReader({ cache, client, registry, timing, git }),
+      archives: createModuleArchives({ cache, client, git }),
+      gitHosts: config.terraform.git.hosts,
+      allowHttpGit: config.terraform.git.allowHttp,
+    }),
     createDiscoveryDoc(config.terraform.upstreams[0]?.host ?? DEFAULT_REGISTRY_HOSTS[0]),
   ];
 

@@ -79,7 +79,7 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
       pickRange: (size) => pickRange(rangeHeader, size),
     });
     out.cache = reply.result;
-    out.bytes = await sendArtifact(req, res, reply);
+    await sendArtifact(req, res, reply, out);
   }
 
   return (req, res) => {

@@ -56,8 +56,8 @@ export function pickRange(header: string | undefined, size: number): ByteRange |
   return { start, end };
 }
 
-/** Writes an artifact reply; resolves with bytes sent when the response ends. */
-export function sendArtifact(req: IncomingMessage, res: ServerResponse, reply: ArtifactReply): Promise<number> {
+/** Writes an artifact reply; `sent.bytes` counts body bytes as they go (also when the transfer is cut). */
+export function sendArtifact(req: IncomingMessage, res: ServerResponse, reply: ArtifactReply, sent: { bytes: number }): Promise<void> {
   const headers: Record<string, string> = {
     'content-type': reply.contentType,
     'accept-ranges': 'bytes',
@@ -69,7 +69,7 @@ export function sendArtifact(req: IncomingMessage, res: ServerResponse, reply: A
     reply.body?.destroy();
     res.writeHead(304, headers);
     res.end();
-    return Promise.resolve(0);
+    return Promise.resolve();
   }
   let status = 200;
   if (reply.range && reply.size !== undefined) {
@@ -83,18 +83,17 @@ export function sendArtifact(req: IncomingMessage, res: ServerResponse, reply: A
   const body = reply.body;
   if (!body) {
     res.end();
-    return Promise.resolve(0);
+    return Promise.resolve();
   }
-  let sent = 0;
   body.on('data', (c: Buffer) => {
-    sent += c.length;
+    sent.bytes += c.length;
   });
   return new Promise((resolve, reject) => {
     pipeline(body, res, (err) => {
       if (err && !res.writableFinished) {
         res.destroy();
         reject(err);
-      } else resolve(sent);
+      } else resolve();
     });
   });
 }

@@ -1,0 +1,103 @@
+/**
+ * The module registry protocol, pulled through:
+ *   GET /v1/modules/:host/:ns/:name/:system/versions
+ *   GET /v1/modules/:host/:ns/:name/:system/:version/download
+ *   GET /v1/modules/:host/:ns/:name/:system/:version/archive.:format   (http(s) archive)
+ *   GET /v1/modules/:host/:ns/:name/:system/:version/git/:sha.tar.gz  (git source, repacked)
+ * The download answer is 200 with `{"location": …}` and the same value in
+ * X-Terraform-Get, so Terraform and OpenTofu both accept it. Sources regcache
+ * cannot or may not fetch itself (ssh, s3, gcs, hg, git hosts not allowed)
+ * are passed through unchanged.
+ */
+import { RegcacheError } from '../../core/errors.js';
+import type { ArtifactRoute } from '../../core/route.js';
+import { canonicalPath, credentialOf, jsonAnswer, type Mirror, type MirrorAnswer, type MirrorRequest } from '../mirror.js';
+import type { Access } from './access.js';
+import { createModuleArchives } from './module-archive.js';
+import { moduleScope, type ModuleId, type ModuleReader } from './module-reader.js';
+import { formatWithSubdir, parseModuleSource, type ArchiveFormat, type ModuleSource } from './module-source.js';
+import { parseName, parseVersion } from './names.js';
+import { SIGNED_URL, type Credential } from './registry.js';
+import type { RegistryUpstreams } from './upstreams.js';
+
+/** Dependencies of the module adapter. */
+export interface ModuleRegistryDeps {
+  upstreams: RegistryUpstreams;
+  modules: ModuleReader;
+  archives: ReturnType<typeof createModuleArchives>;
+  access: Access;
+  gitHosts: readonly string[];
+  allowHttpGit: boolean;
+}
+
+const FORMATS: readonly ArchiveFormat[] = ['zip', 'tar.gz', 'tar.bz2', 'tar.xz'];
+
+/** Creates the adapter mounted at /v1/modules/. */
+export function createModuleRegistry(deps: ModuleRegistryDeps): Mirror {
+  const { upstreams, modules, access, archives } = deps;
+
+  async function sourceOf(id: ModuleId, version: string, cred: Credential): Promise<{ source: ModuleSource; location: string }> {
+    const loc = (await modules.location(id, version, cred)).value;
+    const source = parseModuleSource(loc.location, loc.finalUrl, { allowHttp: deps.allowHttpGit });
+    if (source.kind === 'git' && !deps.gitHosts.includes(source.host)) {
+      return { source: { kind: 'passthrough', reason: `git host ${source.host} not allowed` }, location: loc.location };
+    }
+    return { source, location: loc.location };
+  }
+
+  async function download(req: MirrorRequest, id: ModuleId, version: string): Promise<MirrorAnswer> {
+    const cred = credentialOf(req);
+    const { source, location } = await sourceOf(id, version, cred);
+    let target = location;
+    if (source.kind !== 'passthrough') {
+      const tail = source.kind === 'git' ? ['git', `${(await modules.gitRef(source.url, source.ref)).value.sha}.tar.gz`] : [`archive.${source.format}`];
+      const path = canonicalPath(['v1', 'modules', id.up.host, id.namespace, id.name, id.system, version, ...tail]);
+      const signed = (await access.isPrivate(moduleScope(id))) ? `?${access.signQuery(path)}` : '';
+      target = formatWithSubdir(`${req.baseUrl}${path}${signed}`, source.subdir);
+    }
+    const answer = jsonAnswer({ location: target }, 'bypass');
+    return { ...answer, headers: { 'x-terraform-get': target } };
+  }
+
+  async function archive(req: MirrorRequest, id: ModuleId, version: string, tail: string[]): Promise<MirrorAnswer> {
+    let cred: Credential = credentialOf(req);
+    if (await access.isPrivate(moduleScope(id))) {
+      access.verifyPath(req.path, req.query);
+      cred = SIGNED_URL;
+    }
+    const { source } = await sourceOf(id, version, cred);
+    let route: ArtifactRoute | undefined;
+    if (tail.length === 1 && source.kind === 'archive' && tail[0] === `archive.${source.format}`) {
+      route = archives.httpRoute(id, version, source.url, source.format);
+    } else if (tail.length === 2 && tail[0] === 'git' && source.kind === 'git') {
+      const m = /^([0-9a-f]{40}|[0-9a-f]{64})\.tar\.gz$/.exec(tail[1] ?? '');
+      if (m?.[1]) route = archives.gitRoute(source.url, m[1], source.ref);
+    }
+    if (!route) throw new RegcacheError('ERR_NOT_FOUND', 'no such module archive');
+    return { kind: 'artifact', route };
+  }
+
+  return {
+    name: 'terraform-modules',
+    prefix: ['v1', 'modules'],
+    async handle(req) {
+      const s = req.segments;
+      if (s.length < 5) throw new RegcacheError('ERR_NOT_FOUND');
+      const id: ModuleId = {
+        up: upstreams.resolve(s[0] ?? ''),
+        namespace: parseName('namespace', s[1] ?? ''),
+        name: parseName('module name', s[2] ?? ''),
+        system: parseName('module system', s[3] ?? ''),
+      };
+      if (s.length === 5 && s[4] === 'versions') {
+        const v = await modules.versions(id, credentialOf(req));
+        return jsonAnswer(v.value, v.result);
+      }
+      const version = parseVersion(s[4] ?? '');
+      if (s.length === 6 && s[5] === 'download') return download(req, id, version);
+      const tail = s.slice(5);
+      if (tail.length === 1 && !FORMATS.some((f) => tail[0] === `archive.${f}`)) throw new RegcacheError('ERR_NOT_FOUND');
+      return archive(req, id, version, tail);
+    },
+  };
+}
