@@ -172,12 +172,15 @@ void describe('git remote (against a real git http-backend)', () => {
     assert.deepEqual(await readdir(tmp), []);
   });
 
-  void it('kills git and reports a timeout when the host never answers', async () => {
+  void it('kills git and reports a timeout when the host never answers, or rejects when aborted', async () => {
     const sockets = new Set<Socket>();
+    const aborter = new AbortController();
     const silent = net.createServer((socket) => {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
+      if (abortOnConnect) aborter.abort(new Error('shutting down'));
     });
+    let abortOnConnect = false;
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const address = silent.address();
     assert.ok(address !== null && typeof address === 'object');
@@ -185,6 +188,8 @@ void describe('git remote (against a real git http-backend)', () => {
       const silentUrl = `http://127.0.0.1:${address.port}/org/mod.git`;
       await assert.rejects(lsRemote(silentUrl, 'main', { ...opts, timeoutMs: 300 }), hasCode('ERR_UPSTREAM_TIMEOUT'));
       await assert.rejects(packToBuffer(silentUrl, v1, { ...opts, timeoutMs: 300 }), hasCode('ERR_UPSTREAM_TIMEOUT'));
+      abortOnConnect = true;
+      await assert.rejects(lsRemote(silentUrl, 'main', { ...opts, signal: aborter.signal }), { message: 'shutting down' });
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => silent.close(() => resolve()));
