@@ -24,7 +24,7 @@ export interface HarnessOptions {
   originOptions?: OriginOptions;
   providers?: OriginProviderSpec[];
   /** Further upstream hosts, e.g. one whose CA is not trusted. */
-  extraUpstreams?: Array<{ host: string; url: string }>;
+  extraUpstreams?: Array<{ host: string; url?: string; unsigned?: 'allow' | 'refuse'; token?: string }>;
   metadata?: Record<string, string>;
   upstream?: Record<string, string | number>;
   server?: Record<string, string | number | boolean>;
@@ -98,7 +98,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       server: { listen: '127.0.0.1:0', tls: false, shutdownTimeout: '3s', ...opts.server },
       storage: { path: dataDir },
       terraform: {
-        upstreams: [{ host: HOST, url: origin.url }, ...(opts.extraUpstreams ?? [])],
+        upstreams: [{ host: HOST, url: origin.url }, ...(opts.extraUpstreams ?? []).map((u) => ({ ...u, url: u.url ?? origin.url }))],
         ...(opts.metadata ? { metadata: opts.metadata } : {}),
       },
       upstream: { connectTimeout: '2s', headersTimeout: '2s', bodyTimeout: '2s', ...opts.upstream },

@@ -175,12 +175,12 @@ void describe('git remote (against a real git http-backend)', () => {
   void it('kills git and reports a timeout when the host never answers, or rejects when aborted', async () => {
     const sockets = new Set<Socket>();
     const aborter = new AbortController();
+    let abortOnConnect = false;
     const silent = net.createServer((socket) => {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
       if (abortOnConnect) aborter.abort(new Error('shutting down'));
     });
-    let abortOnConnect = false;
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const address = silent.address();
     assert.ok(address !== null && typeof address === 'object');
