@@ -1,30 +1,30 @@
 /**
- * Composition root: builds store, cache engine, upstream client, adapters
- * and the listener from a validated Config. Used by the CLI and by tests,
- * which start real instances on loopback ports.
+ * Composition root: builds store, cache engine, upstream client, adapters,
+ * operational endpoints and listeners from a validated Config. Used by the
+ * CLI and by tests, which start real instances on loopback ports.
  */
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import { parseListenAddress } from './config/schema.js';
 import { createCache, type Cache } from './core/cache.js';
+import { createAdminEndpoints } from './http/admin.js';
+import type { Endpoint, RequestEvent } from './http/endpoint.js';
 import { createHandler } from './http/handler.js';
+import { createHealthEndpoints } from './http/health.js';
+import { createMetricsEndpoint } from './http/metrics-endpoint.js';
 import { ensureSelfSignedTls } from './http/self-signed.js';
 import { startListener, type Listener, type ListenerTls } from './http/server.js';
-import type { Mirror } from './mirrors/mirror.js';
-import { createNetworkMirror } from './mirrors/terraform/network-mirror.js';
-import { createProviderPackages } from './mirrors/terraform/provider-package.js';
-import { createRegistryReader } from './mirrors/terraform/registry.js';
-import { createRegistryUpstreams, DEFAULT_REGISTRY_HOSTS } from './mirrors/terraform/upstreams.js';
-import { createAccess } from './mirrors/terraform/access.js';
-import { createDiscoveryDoc } from './mirrors/terraform/discovery-doc.js';
-import { createProviderRegistry } from './mirrors/terraform/provider-registry.js';
-import { createModuleArchives } from './mirrors/terraform/module-archive.js';
-import { createModuleReader } from './mirrors/terraform/module-reader.js';
-import { createModuleRegistry } from './mirrors/terraform/module-registry.js';
-import { loadSigningKey } from './mirrors/terraform/signing-key.js';
+import { createStatusPage } from './http/status-page.js';
+import { createTerraformMirrors } from './mirrors/terraform/index.js';
+import { createJobs } from './ops/jobs.js';
+import { createMetrics } from './ops/metrics.js';
+import { createRequestLog } from './ops/request-log.js';
+import { startHousekeeping } from './ops/scheduler.js';
+import { createStats } from './ops/stats.js';
+import { createUsageTracker } from './ops/usage.js';
 import { createFsStore } from './storage/fs/fs-store.js';
 import type { Store } from './storage/store.js';
 import { createUpstreamClient } from './upstream/client.js';
@@ -33,6 +33,8 @@ import { VERSION } from './version.js';
 /** A running regcache instance. */
 export interface App {
   readonly url: string;
+  /** Base URL of the separate metrics listener, when configured. */
+  readonly metricsUrl: string | undefined;
   readonly log: Logger;
   readonly store: Store;
   readonly cache: Cache;
@@ -54,11 +56,15 @@ async function resolveTls(config: Config, log: Logger, host: string): Promise<{ 
   const names = new Set(['localhost', '127.0.0.1', '::1', hostname()]);
   if (host !== '0.0.0.0' && host !== '::') names.add(host);
   if (config.server.publicUrl) names.add(new URL(config.server.publicUrl).hostname.replace(/^\[|\]$/g, ''));
-  const dir = join(config.storage.path, 'tls');
-  const s = await ensureSelfSignedTls(dir, [...names]);
+  const s = await ensureSelfSignedTls(join(config.storage.path, 'tls'), [...names]);
   log.info({ caPath: s.caPath, created: s.created }, 'self-signed TLS in use: clients must trust this CA');
   return { tls: { cert: s.certPem, key: s.keyPem }, caPath: s.caPath };
 }
+
+const urlOf = (listener: Listener, tls: boolean): string => {
+  const a = listener.address();
+  return `${tls ? 'https' : 'http'}://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
+};
 
 /** Builds and starts regcache. */
 export async function startApp(config: Config, opts: AppOptions = {}): Promise<App> {
@@ -68,12 +74,21 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
 
   const store = createFsStore({ root: join(config.storage.path, 'cache') });
   await store.init();
+  const usage = createUsageTracker(store);
+  const stats = await createStats(store);
+  const metrics = createMetrics({ inflight: () => cache.inflight, usage });
   const cache = createCache({
     store,
     observer: {
       onFillEnd(key, o) {
+        stats.onFill(o.bytes, o.ok);
+        metrics.onFill(o.bytes, o.ok, o.error?.code);
         if (o.ok) log.debug({ key, bytes: o.bytes, ms: o.ms }, 'fill committed');
         else log.warn({ key, bytes: o.bytes, ms: o.ms, code: o.error?.code, err: o.error?.message }, 'fill failed, nothing committed');
+      },
+      onLoadError(key, error) {
+        metrics.onLoadError(error.code);
+        log.debug({ key, code: error.code, err: error.message }, 'metadata load failed');
       },
       onBackgroundError(key, error, what) {
         log.warn({ key, what, code: error.code, err: error.message }, 'background cache operation failed');
@@ -85,60 +100,63 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     headersTimeoutMs: config.upstream.headersTimeout,
     bodyTimeoutMs: config.upstream.bodyTimeout,
     userAgent: `regcache/${VERSION}`,
+    onResponse: (e) => metrics.onUpstream(e),
   });
-  const upstreams = createRegistryUpstreams(config.terraform.upstreams);
-  const access = createAccess({
-    cache,
-    signingKey: await loadSigningKey(config.server.urlSigningKey, join(config.storage.path, 'url-signing.key')),
-    authCacheTtlMs: config.terraform.private.authCacheTtl,
-    signedUrlTtlMs: config.terraform.private.signedUrlTtl,
-  });
-  const timing = { ttlMs: config.terraform.metadata.ttl, staleIfErrorMs: config.terraform.metadata.staleIfError, maxMetadataBytes: config.upstream.maxMetadataBytes };
-  const registry = createRegistryReader(cache, client, access, timing);
-  const packages = createProviderPackages({ cache, store, client, registry });
-  const adapterDeps = { upstreams, registry, packages, access, parallelism: config.upstream.parallelism };
-  const git = { timeoutMs: config.terraform.git.timeout, allowHttp: config.terraform.git.allowHttp };
-  const mirrors: Mirror[] = [
-    createNetworkMirror(adapterDeps),
-    createProviderRegistry(adapterDeps),
-    createModuleRegistry({
-      upstreams,
-      access,
-      modules: createModuleReader({ cache, client, registry, timing, git }),
-      archives: createModuleArchives({ cache, client, git }),
-      gitHosts: config.terraform.git.hosts,
-      allowHttpGit: config.terraform.git.allowHttp,
-    }),
-    createDiscoveryDoc(config.terraform.upstreams[0]?.host ?? DEFAULT_REGISTRY_HOSTS[0]),
-  ];
+  const terraform = await createTerraformMirrors({ config, cache, store, client, signingKeyFile: join(config.storage.path, 'url-signing.key') });
+  const housekeeping = startHousekeeping(cache, usage, { maxSize: config.storage.maxSize, expireAfterMs: config.storage.expireAfter, intervalMs: config.storage.cleanupInterval }, log);
+  const jobs = createJobs();
 
   const { tls, caPath } = await resolveTls(config, log, listen.host);
-  const handler = createHandler({
-    mirrors,
+  const endpoints: Endpoint[] = [...createHealthEndpoints(store)];
+  const metricsEndpoint = config.metrics.path === false ? undefined : createMetricsEndpoint(metrics.registry, config.metrics.path, config.metrics.token);
+  if (metricsEndpoint) endpoints.push(metricsEndpoint);
+  if (config.admin.token) {
+    endpoints.push(
+      ...createAdminEndpoints({ token: config.admin.token, cache, store, stats, usage, jobs, warm: (items, progress) => terraform.warm(items, progress), gc: (dryRun) => housekeeping.gc(dryRun) }),
+    );
+  }
+  endpoints.push(...createStatusPage({ version: VERSION, caPath }));
+
+  const requestLog = createRequestLog(log);
+  const onRequest = (e: RequestEvent): void => {
+    requestLog(e);
+    metrics.onRequest(e);
+    stats.onRequest(e);
+  };
+  const handlerDeps = {
     cache,
-    store,
-    log,
     publicUrl: config.server.publicUrl,
     trustProxy: config.server.trustProxy,
     tls: tls !== undefined,
-  });
-  const listener: Listener = await startListener(listen.host, listen.port, tls, handler);
-  const addr = listener.address();
-  const hostPart = addr.host.includes(':') ? `[${addr.host}]` : addr.host;
-  const url = `${tls ? 'https' : 'http'}://${hostPart}:${addr.port}`;
-  log.info({ url, store: store.kind, storagePath: config.storage.path, upstreams: upstreams.hosts, version: VERSION }, 'regcache listening');
+    onRequest,
+    onInternalError: (err: unknown, path: string) => log.error({ err, path }, 'internal error'),
+  };
+  const listener = await startListener(listen.host, listen.port, tls, createHandler({ ...handlerDeps, endpoints, mirrors: terraform.mirrors }));
+  let metricsListener: Listener | undefined;
+  const metricsAddr = config.metrics.listen ? parseListenAddress(config.metrics.listen) : undefined;
+  if (metricsAddr) {
+    const only = createMetricsEndpoint(metrics.registry, config.metrics.path === false ? '/metrics' : config.metrics.path, config.metrics.token);
+    metricsListener = await startListener(metricsAddr.host, metricsAddr.port, undefined, createHandler({ ...handlerDeps, tls: false, endpoints: [only], mirrors: [] }));
+  }
+  const url = urlOf(listener, tls !== undefined);
+  const metricsUrl = metricsListener ? urlOf(metricsListener, false) : undefined;
+  log.info({ url, metricsUrl, store: store.kind, storagePath: config.storage.path, upstreams: terraform.upstreamHosts, admin: config.admin.token !== undefined, version: VERSION }, 'regcache listening');
 
   let stopping: Promise<void> | undefined;
   return {
     url,
+    metricsUrl,
     log,
     store,
     cache,
     caPath,
     stop() {
       stopping ??= (async () => {
-        await listener.stop(config.server.shutdownTimeout);
+        housekeeping.stop();
+        await Promise.all([listener.stop(config.server.shutdownTimeout), metricsListener?.stop(1000)]);
         await cache.close();
+        await jobs.idle();
+        await stats.stop();
         await client.close();
         await store.close();
         log.info('regcache stopped');

@@ -135,6 +135,9 @@ const serverSchema = z.strictObject({
 
 const storageSchema = z.strictObject({
   type: z.enum(['fs']).prefault('fs'),
+  maxSize: size.optional(),
+  expireAfter: duration.optional(),
+  cleanupInterval: duration.prefault('10m'),
   path: z
     .string()
     .min(1)
@@ -169,6 +172,11 @@ const upstreamListSchema = z
     });
   });
 
+const policyEntry = z.union([
+  z.string().min(1),
+  z.strictObject({ source: z.string().min(1), versions: z.string().min(1).optional() }),
+]);
+
 const terraformSchema = z.strictObject({
   upstreams: upstreamListSchema.prefault([]),
   metadata: z
@@ -194,6 +202,8 @@ const terraformSchema = z.strictObject({
       timeout: duration.prefault('120s'),
     })
     .prefault({}),
+  allow: z.array(policyEntry).prefault([]),
+  deny: z.array(policyEntry).prefault([]),
   private: z
     .strictObject({
       authCacheTtl: duration.prefault('60s'),
@@ -210,6 +220,16 @@ const upstreamSchema = z.strictObject({
   parallelism: z.number().int().min(1).max(64).prefault(8),
 });
 
+const metricsSchema = z.strictObject({
+  path: z.union([z.literal(false), z.string().regex(/^\/[A-Za-z0-9/_-]*$/)]).prefault('/metrics'),
+  listen: listen.optional(),
+  token: z.string().min(1).optional(),
+});
+
+const adminSchema = z.strictObject({
+  token: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
+});
+
 const logSchema = z.strictObject({
   level: z.enum(LOG_LEVELS).prefault('info'),
 });
@@ -220,6 +240,8 @@ export const configSchema = z.strictObject({
   storage: storageSchema.prefault({}),
   terraform: terraformSchema.prefault({}),
   upstream: upstreamSchema.prefault({}),
+  metrics: metricsSchema.prefault({}),
+  admin: adminSchema.prefault({}),
   log: logSchema.prefault({}),
 });
 

@@ -23,6 +23,8 @@ import { createSingleFlight } from './single-flight.js';
 /** Hooks the core calls so logs and metrics can subscribe without the core knowing them. */
 export interface CacheObserver extends FillObserver {
   onBackgroundError?(key: string, error: RegcacheError, what: 'refresh' | 'store' | 'after-commit'): void;
+  /** A metadata load failed (once per load, however many requests waited on it). */
+  onLoadError?(key: string, error: RegcacheError): void;
 }
 
 /** Options for the cache engine. */
@@ -64,6 +66,8 @@ export interface Cache {
   cached(key: string): Promise<MetadataResult | undefined>;
   /** Drops a cached object (both tiers). */
   invalidate(key: string): Promise<boolean>;
+  /** Whether a fill or a response is using `key` right now (retention must not remove it). */
+  busy(key: string): boolean;
   /** Fills and metadata loads currently running. */
   readonly inflight: number;
   /** Aborts running fills (shutdown) and waits for them to settle. */
@@ -80,6 +84,28 @@ export function createCache(opts: CacheOptions): Cache {
   const loads = createSingleFlight<MetadataResult>();
   const mem = new ByteLru<MetadataResult>(opts.memoryBytes ?? 32 * 1024 * 1024);
   const background = new Set<Promise<unknown>>();
+  const readers = new Map<string, number>();
+  const touched = new Map<string, number>();
+
+  /** Counts a response streaming `key` until its body closes. */
+  const holdReader = (key: string, body: Readable): void => {
+    readers.set(key, (readers.get(key) ?? 0) + 1);
+    body.once('close', () => {
+      const n = (readers.get(key) ?? 1) - 1;
+      if (n <= 0) readers.delete(key);
+      else readers.set(key, n);
+    });
+  };
+
+  /** Records use for retention, at most once a minute per key. */
+  const touch = (key: string): void => {
+    if (!store.touch) return;
+    const t = now();
+    if ((touched.get(key) ?? 0) > t - 60_000) return;
+    if (touched.size > 10_000) touched.clear();
+    touched.set(key, t);
+    store.touch(key);
+  };
 
   const track = (p: Promise<unknown>): void => {
     background.add(p);
@@ -113,7 +139,9 @@ export function createCache(opts: CacheOptions): Cache {
       const opened = await store.open(route.key, picked);
       if (!opened) return undefined;
       body = opened.body;
+      holdReader(route.key, body);
     }
+    if (result === 'hit') touch(route.key);
     return { result, size: meta.size, sha256: meta.sha256, storedAt: meta.storedAt, contentType: meta.contentType, range: picked, body };
   }
 
@@ -163,7 +191,13 @@ export function createCache(opts: CacheOptions): Cache {
   }
 
   async function loadAndStore(route: MetadataRoute): Promise<MetadataResult> {
-    const loaded = await route.load(lifetime.signal);
+    let loaded;
+    try {
+      loaded = await route.load(lifetime.signal);
+    } catch (err) {
+      observer.onLoadError?.(route.key, toRegcacheError(err));
+      throw err;
+    }
     const sha256 = createHash('sha256').update(loaded.body).digest('hex');
     const r: MetadataResult = {
       body: loaded.body,
@@ -218,6 +252,7 @@ export function createCache(opts: CacheOptions): Cache {
       mem.delete(key);
       return store.delete(key);
     },
+    busy: (key) => fills.has(key) || readers.has(key),
     get inflight() {
       return fills.size + loads.size;
     },

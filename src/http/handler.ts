@@ -1,38 +1,45 @@
 /**
- * The request handler: health, readiness, mounted mirrors, one log line per
- * request. Every failure becomes a short JSON error; nothing thrown here can
- * take the process down.
+ * The request handler: built-in endpoints first, then mounted mirrors.
+ * Every failure becomes a short JSON error; nothing thrown here can take the
+ * process down. Each finished request is published once to subscribers
+ * (request log, metrics, stats).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
 import type { Cache } from '../core/cache.js';
 import { RegcacheError, toRegcacheError } from '../core/errors.js';
 import type { CacheResult } from '../core/route.js';
 import { canonicalPath, type Mirror } from '../mirrors/mirror.js';
-import type { Store } from '../storage/store.js';
+import type { Endpoint, RequestEvent } from './endpoint.js';
 import { parseRequestPath } from './request-path.js';
 import { pickRange, sendArtifact, sendBody, sendError } from './respond.js';
 
 /** What the handler needs. */
 export interface HandlerDeps {
+  endpoints: readonly Endpoint[];
   mirrors: readonly Mirror[];
   cache: Cache;
-  store: Store;
-  log: Logger;
   /** Fixed public URL, or undefined to derive it from the request. */
   publicUrl: string | undefined;
   trustProxy: boolean;
   tls: boolean;
+  /** Called once per finished request. */
+  onRequest: (e: RequestEvent) => void;
+  /** Called for unexpected (500) errors. */
+  onInternalError: (err: unknown, path: string) => void;
 }
 
-/** Per-request outcome used for the log line. */
+/** Mutable per-request outcome, filled while the request is served. */
 interface Outcome {
+  route: string;
+  kind: string;
   cache: CacheResult | undefined;
   bytes: number;
   code?: string;
+  extra?: Record<string, unknown>;
 }
 
-function baseUrlOf(req: IncomingMessage, deps: HandlerDeps): string {
+/** The externally visible base URL of this server for a request. */
+export function baseUrlOf(req: IncomingMessage, deps: Pick<HandlerDeps, 'publicUrl' | 'trustProxy' | 'tls'>): string {
   if (deps.publicUrl) return deps.publicUrl;
   const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v)?.split(',')[0]?.trim();
   const proto = (deps.trustProxy && first(req.headers['x-forwarded-proto'])) || (deps.tls ? 'https' : 'http');
@@ -40,42 +47,45 @@ function baseUrlOf(req: IncomingMessage, deps: HandlerDeps): string {
   return `${proto}://${host}`;
 }
 
-const JSON_OK = Buffer.from('{"status":"ok"}');
-
 /** Creates the node:http request listener. */
 export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const { log } = deps;
-
   async function route(req: IncomingMessage, res: ServerResponse, out: Outcome): Promise<void> {
-    if (req.method !== 'GET' && req.method !== 'HEAD') throw new RegcacheError('ERR_METHOD_NOT_ALLOWED');
+    const method = req.method ?? 'GET';
     const segments = parseRequestPath(req.url);
-    if (segments.length === 1 && segments[0] === 'health') {
-      out.bytes = sendBody(req, res, 200, 'application/json', JSON_OK, { 'cache-control': 'no-store' });
+    const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+    const baseUrl = baseUrlOf(req, deps);
+    const endpoint = deps.endpoints.find((e) => e.match(method, segments));
+    if (endpoint) {
+      out.route = endpoint.name;
+      out.kind = endpoint.name;
+      const r = await endpoint.handle({ req, res, segments, query, baseUrl });
+      out.bytes = r.bytes;
+      out.cache = r.cache;
+      if (r.log) out.extra = r.log;
       return;
     }
-    if (segments.length === 1 && segments[0] === 'ready') {
-      await deps.store.checkWritable();
-      out.bytes = sendBody(req, res, 200, 'application/json', Buffer.from(JSON.stringify({ status: 'ready', store: deps.store.kind })), { 'cache-control': 'no-store' });
-      return;
-    }
+    if (method !== 'GET' && method !== 'HEAD') throw new RegcacheError('ERR_METHOD_NOT_ALLOWED');
     const mirror = deps.mirrors.find((m) => m.prefix.every((p, i) => segments[i] === p));
     if (!mirror) throw new RegcacheError('ERR_NOT_FOUND');
+    out.route = mirror.name;
+    out.kind = 'metadata';
     const answer = await mirror.handle({
-      method: req.method,
+      method,
       segments: segments.slice(mirror.prefix.length),
       path: canonicalPath(segments),
-      query: new URLSearchParams((req.url ?? '').split('?')[1] ?? ''),
+      query,
       headers: req.headers,
-      baseUrl: baseUrlOf(req, deps),
+      baseUrl,
     });
     if (answer.kind === 'body') {
       out.cache = answer.result;
       out.bytes = sendBody(req, res, answer.status, answer.contentType, answer.body, { 'cache-control': 'no-cache', ...answer.headers });
       return;
     }
+    out.kind = 'artifact';
     const rangeHeader = req.headers.range;
     const reply = await deps.cache.artifact(answer.route, {
-      head: req.method === 'HEAD',
+      head: method === 'HEAD',
       pickRange: (size) => pickRange(rangeHeader, size),
     });
     out.cache = reply.result;
@@ -84,24 +94,32 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
 
   return (req, res) => {
     const started = process.hrtime.bigint();
-    const out: Outcome = { cache: undefined, bytes: 0 };
-    const path = (req.url ?? '').split('?', 1)[0]?.slice(0, 512);
+    const out: Outcome = { route: 'none', kind: 'none', cache: undefined, bytes: 0 };
+    const path = (req.url ?? '').split('?', 1)[0]?.slice(0, 512) ?? '';
     route(req, res, out)
       .catch((err: unknown) => {
         const e = toRegcacheError(err);
         const clientGone = req.destroyed || res.destroyed || (err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE';
         out.code = clientGone && !(err instanceof RegcacheError) ? 'CLIENT_ABORTED' : e.code;
         out.cache ??= 'error';
-        if (e.code === 'ERR_INTERNAL' && !clientGone) log.error({ err, path }, 'internal error');
+        if (e.code === 'ERR_INTERNAL' && !clientGone) deps.onInternalError(err, path);
         if (!res.headersSent) out.bytes = sendError(req, res, e);
         else res.destroy();
       })
       .finally(() => {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        log.info(
-          { method: req.method, path, status: res.headersSent ? res.statusCode : 0, cache: out.cache ?? 'bypass', bytes: out.bytes, ms: Math.round(ms * 10) / 10, ...(out.code ? { code: out.code } : {}) },
-          'request',
-        );
+        deps.onRequest({
+          method: req.method ?? '',
+          path,
+          route: out.route,
+          kind: out.kind,
+          status: res.headersSent ? res.statusCode : 0,
+          cache: out.cache ?? 'bypass',
+          bytes: out.bytes,
+          ms: Math.round(ms * 10) / 10,
+          ...(out.code ? { code: out.code } : {}),
+          ...(out.extra ? { extra: out.extra } : {}),
+        });
       });
   };
 }

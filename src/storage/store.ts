@@ -65,6 +65,8 @@ export interface OpenedObject {
 export interface ListedObject {
   key: string;
   meta: ObjectMeta;
+  /** Epoch ms of the last recorded use (see `touch`), else the commit time. */
+  lastAccess: number;
 }
 
 /** The storage contract; protocol-agnostic: keys and bytes, nothing else. */
@@ -84,6 +86,8 @@ export interface Store {
   delete(key: string): Promise<boolean>;
   /** Lists committed objects whose key starts with `prefix`. */
   list(prefix: string): AsyncIterable<ListedObject>;
+  /** Records a use of `key` for retention (best effort, may be coarse). */
+  touch?(key: string): void;
   /** Throws when the store cannot currently accept writes. */
   checkWritable(): Promise<void>;
   close(): Promise<void>;

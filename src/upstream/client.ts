@@ -21,6 +21,8 @@ export interface UpstreamClientOptions {
   userAgent: string;
   /** Extra trusted CAs in PEM (tests); system roots and NODE_EXTRA_CA_CERTS are always trusted. */
   extraCaPem?: string[];
+  /** Observes every outbound request (metrics): status, or undefined on a transport error. */
+  onResponse?: (e: { host: string; status: number | undefined; seconds: number }) => void;
 }
 
 /** Per-request options. */
@@ -113,6 +115,8 @@ export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClien
       if (o.accept) headers.accept = o.accept;
       if (o.authorization && u.origin === firstOrigin) headers.authorization = o.authorization;
       let res;
+      const t0 = process.hrtime.bigint();
+      const observe = (status: number | undefined): void => opts.onResponse?.({ host: u.host, status, seconds: Number(process.hrtime.bigint() - t0) / 1e9 });
       try {
         res = await request(current, {
           method: o.method ?? 'GET',
@@ -121,8 +125,10 @@ export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClien
           ...(o.signal ? { signal: o.signal } : {}),
         });
       } catch (err) {
+        observe(undefined);
         throw mapError(err, current);
       }
+      observe(res.statusCode);
       // undici emits 'error' when an unfinished body is destroyed; with no listener that would
       // crash the process. Consumers still see errors through iteration.
       res.body.on('error', () => undefined);

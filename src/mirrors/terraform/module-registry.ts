@@ -13,6 +13,7 @@ import { RegcacheError } from '../../core/errors.js';
 import type { ArtifactRoute } from '../../core/route.js';
 import { canonicalPath, credentialOf, jsonAnswer, type Mirror, type MirrorAnswer, type MirrorRequest } from '../mirror.js';
 import type { Access } from './access.js';
+import type { Policy } from './policy.js';
 import { createModuleArchives } from './module-archive.js';
 import { moduleScope, type ModuleId, type ModuleReader } from './module-reader.js';
 import { formatWithSubdir, parseModuleSource, type ArchiveFormat, type ModuleSource } from './module-source.js';
@@ -26,6 +27,7 @@ export interface ModuleRegistryDeps {
   modules: ModuleReader;
   archives: ReturnType<typeof createModuleArchives>;
   access: Access;
+  policy: Policy;
   gitHosts: readonly string[];
   allowHttpGit: boolean;
 }
@@ -89,11 +91,15 @@ export function createModuleRegistry(deps: ModuleRegistryDeps): Mirror {
         name: parseName('module name', s[2] ?? ''),
         system: parseName('module system', s[3] ?? ''),
       };
+      const address = `${id.up.host}/${id.namespace}/${id.name}/${id.system}`;
+      deps.policy.check(address);
       if (s.length === 5 && s[4] === 'versions') {
         const v = await modules.versions(id, credentialOf(req));
-        return jsonAnswer(v.value, v.result);
+        const allowed = deps.policy.filter(address, v.value.modules[0]?.versions.map((e) => e.version) ?? []);
+        return jsonAnswer({ modules: [{ versions: allowed.map((version) => ({ version })) }] }, v.result);
       }
       const version = parseVersion(s[4] ?? '');
+      deps.policy.check(address, version);
       if (s.length === 6 && s[5] === 'download') return download(req, id, version);
       const tail = s.slice(5);
       if (tail.length === 1 && !FORMATS.some((f) => tail[0] === `archive.${f}`)) throw new RegcacheError('ERR_NOT_FOUND');

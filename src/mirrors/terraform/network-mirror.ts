@@ -13,6 +13,7 @@
 import { RegcacheError } from '../../core/errors.js';
 import { canonicalPath, credentialOf, jsonAnswer, type Mirror, type MirrorAnswer, type MirrorRequest } from '../mirror.js';
 import type { Access } from './access.js';
+import type { Policy } from './policy.js';
 import { isFilename, parseName, parsePlatform, parseVersion, providerKey } from './names.js';
 import type { ProviderPackages } from './provider-package.js';
 import { SIGNED_URL, type Credential, type RegistryReader } from './registry.js';
@@ -25,17 +26,18 @@ export interface NetworkMirrorDeps {
   registry: RegistryReader;
   packages: ProviderPackages;
   access: Access;
+  policy: Policy;
   parallelism: number;
 }
 
 /** Creates the adapter mounted at /v1/mirror/. */
 export function createNetworkMirror(deps: NetworkMirrorDeps): Mirror {
-  const { upstreams, registry, packages, access } = deps;
+  const { upstreams, registry, packages, access, policy } = deps;
 
   async function indexJson(up: RegistryUpstream, ns: string, type: string, cred: Credential): Promise<MirrorAnswer> {
     const v = await registry.versions(up, ns, type, cred);
     const versions: Record<string, object> = {};
-    for (const entry of v.value.versions) versions[entry.version] = {};
+    for (const version of policy.filter(`${up.host}/${ns}/${type}`, v.value.versions.map((e) => e.version))) versions[version] = {};
     return jsonAnswer({ versions }, v.result);
   }
 
@@ -61,14 +63,21 @@ export function createNetworkMirror(deps: NetworkMirrorDeps): Mirror {
       const up = upstreams.resolve(s[0] ?? '');
       const ns = parseName('namespace', s[1] ?? '');
       const type = parseName('type', s[2] ?? '');
+      const address = `${up.host}/${ns}/${type}`;
+      policy.check(address);
       if (s.length === 4) {
         const last = s[3] ?? '';
         const cred = credentialOf(req);
         if (last === 'index.json') return indexJson(up, ns, type, cred);
-        if (last.endsWith('.json')) return versionJson(up, ns, type, parseVersion(last.slice(0, -'.json'.length)), cred);
+        if (last.endsWith('.json')) {
+          const version = parseVersion(last.slice(0, -'.json'.length));
+          policy.check(address, version);
+          return versionJson(up, ns, type, version, cred);
+        }
         throw new RegcacheError('ERR_NOT_FOUND');
       }
       const version = parseVersion(s[3] ?? '');
+      policy.check(address, version);
       const { os, arch } = parsePlatform(s[4] ?? '');
       const filename = s[5] ?? '';
       if (!isFilename(filename)) throw new RegcacheError('ERR_BAD_REQUEST', 'invalid file name');

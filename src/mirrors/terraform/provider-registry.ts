@@ -12,6 +12,7 @@
 import { RegcacheError } from '../../core/errors.js';
 import { canonicalPath, credentialOf, jsonAnswer, type Mirror, type MirrorAnswer, type MirrorRequest } from '../mirror.js';
 import type { Access } from './access.js';
+import type { Policy } from './policy.js';
 import { isFilename, parseName, parsePlatform, parseVersion, providerKey } from './names.js';
 import type { ProviderPackages } from './provider-package.js';
 import { combineResults, SIGNED_URL, type Credential, type RegistryReader } from './registry.js';
@@ -24,6 +25,7 @@ export interface ProviderRegistryDeps {
   registry: RegistryReader;
   packages: ProviderPackages;
   access: Access;
+  policy: Policy;
   parallelism: number;
 }
 
@@ -32,7 +34,7 @@ const SIG = 'SHA256SUMS.sig';
 
 /** Creates the adapter mounted at /v1/providers/. */
 export function createProviderRegistry(deps: ProviderRegistryDeps): Mirror {
-  const { upstreams, registry, packages, access } = deps;
+  const { upstreams, registry, packages, access, policy } = deps;
 
   async function download(req: MirrorRequest, up: RegistryUpstream, ns: string, type: string, version: string, os: string, arch: string): Promise<MirrorAnswer> {
     const cred = credentialOf(req);
@@ -81,12 +83,16 @@ export function createProviderRegistry(deps: ProviderRegistryDeps): Mirror {
       const up = upstreams.resolve(s[0] ?? '');
       const ns = parseName('namespace', s[1] ?? '');
       const type = parseName('type', s[2] ?? '');
+      const address = `${up.host}/${ns}/${type}`;
+      policy.check(address);
       if (s.length === 4 && s[3] === 'versions') {
         const v = await registry.versions(up, ns, type, credentialOf(req));
-        return jsonAnswer(v.value, v.result);
+        const allowed = new Set(policy.filter(address, v.value.versions.map((e) => e.version)));
+        return jsonAnswer({ versions: v.value.versions.filter((e) => allowed.has(e.version)) }, v.result);
       }
       if (s.length < 6) throw new RegcacheError('ERR_NOT_FOUND');
       const version = parseVersion(s[3] ?? '');
+      policy.check(address, version);
       if (s.length === 7 && s[4] === 'download') {
         const { os, arch } = parsePlatform(`${s[5] ?? ''}_${s[6] ?? ''}`);
         return download(req, up, ns, type, version, os, arch);

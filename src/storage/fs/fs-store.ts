@@ -17,7 +17,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat as fsStat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat as fsStat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { RegcacheError } from '../../core/errors.js';
@@ -195,8 +195,14 @@ export function createFsStore(opts: FsStoreOptions): Store {
         const key = full.slice(objectsDir.length + 1, -SUFFIX.length).split(sep).join('/');
         if (!key.startsWith(prefix.replace(/^\//, ''))) continue;
         const meta = await store.stat(key).catch(() => undefined);
-        if (meta) yield { key, meta };
+        const st = await fsStat(full).catch(() => undefined);
+        if (meta) yield { key, meta, lastAccess: Math.max(st?.mtimeMs ?? 0, meta.storedAt) };
       }
+    },
+
+    touch(key) {
+      const now = new Date();
+      void utimes(pathOf(key), now, now).catch(() => undefined);
     },
 
     async checkWritable() {

@@ -1,0 +1,113 @@
+/**
+ * Prometheus metrics on their own registry (prom-client), fed by the same
+ * events as the request log; the core never sees Prometheus.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RequestEvent } from '../http/endpoint.js';
+import type { UsageTracker } from './usage.js';
+
+/** Outbound request outcome, from the upstream client. */
+export interface UpstreamEvent {
+  host: string;
+  /** HTTP status, or undefined for a transport error. */
+  status: number | undefined;
+  seconds: number;
+}
+
+/** The metrics sink. */
+export interface Metrics {
+  readonly registry: Registry;
+  onRequest(e: RequestEvent): void;
+  onUpstream(e: UpstreamEvent): void;
+  onFill(bytes: number, ok: boolean, code: string | undefined): void;
+  onLoadError(code: string): void;
+}
+
+const statusClass = (s: number | undefined): string => (s === undefined || s === 0 ? 'error' : `${Math.floor(s / 100)}xx`);
+
+/** Creates the registry and its instruments. */
+export function createMetrics(sources: { inflight: () => number; usage: UsageTracker }): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'regcache_' });
+  const requests = new Counter({
+    name: 'regcache_requests_total',
+    help: 'Requests by route, kind (artifact, metadata, or endpoint), cache result and status class',
+    labelNames: ['route', 'kind', 'result', 'status_class'],
+    registers: [registry],
+  });
+  const served = new Counter({
+    name: 'regcache_bytes_served_total',
+    help: 'Body bytes sent to clients, by source: cache (hit/stale) or upstream (served while filling)',
+    labelNames: ['source'],
+    registers: [registry],
+  });
+  const fetched = new Counter({ name: 'regcache_bytes_fetched_total', help: 'Artifact bytes downloaded from upstream by committed fills', registers: [registry] });
+  const upstreamRequests = new Counter({
+    name: 'regcache_upstream_requests_total',
+    help: 'Outbound requests by host and status class (error = transport failure)',
+    labelNames: ['host', 'status_class'],
+    registers: [registry],
+  });
+  const upstreamLatency = new Histogram({
+    name: 'regcache_upstream_request_duration_seconds',
+    help: 'Time to upstream response headers',
+    labelNames: ['host'],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const integrity = new Counter({
+    name: 'regcache_integrity_failures_total',
+    help: 'Artifacts or checksum files refused by verification, by kind (hash, signature)',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  const fills = new Counter({ name: 'regcache_fills_total', help: 'Artifact fills by outcome', labelNames: ['outcome'], registers: [registry] });
+  new Gauge({
+    name: 'regcache_fills_in_flight',
+    help: 'Artifact fills and metadata loads currently running',
+    registers: [registry],
+    collect() {
+      this.set(sources.inflight());
+    },
+  });
+  new Gauge({
+    name: 'regcache_store_objects',
+    help: 'Objects in the store (as of the last usage scan)',
+    registers: [registry],
+    collect() {
+      this.set(sources.usage.current().objects);
+    },
+  });
+  new Gauge({
+    name: 'regcache_store_bytes',
+    help: 'Bytes in the store (as of the last usage scan)',
+    registers: [registry],
+    collect() {
+      this.set(sources.usage.current().bytes);
+    },
+  });
+
+  return {
+    registry,
+    onRequest(e) {
+      requests.inc({ route: e.route, kind: e.kind, result: e.cache, status_class: statusClass(e.status) });
+      if (e.bytes > 0 && (e.kind === 'artifact' || e.kind === 'metadata')) {
+        served.inc({ source: e.cache === 'miss' ? 'upstream' : 'cache' }, e.bytes);
+      }
+    },
+    onUpstream(e) {
+      upstreamRequests.inc({ host: e.host, status_class: statusClass(e.status) });
+      if (e.status !== undefined) upstreamLatency.observe({ host: e.host }, e.seconds);
+    },
+    onFill(bytes, ok, code) {
+      fills.inc({ outcome: ok ? 'committed' : 'failed' });
+      if (ok) fetched.inc(bytes);
+      if (code === 'ERR_INTEGRITY_MISMATCH') integrity.inc({ kind: 'hash' });
+      if (code === 'ERR_SIGNATURE_INVALID') integrity.inc({ kind: 'signature' });
+    },
+    onLoadError(code) {
+      if (code === 'ERR_SIGNATURE_INVALID') integrity.inc({ kind: 'signature' });
+      if (code === 'ERR_INTEGRITY_MISMATCH') integrity.inc({ kind: 'hash' });
+    },
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * Periodic housekeeping: a usage scan (for metrics and the status page) and,
+ * when `storage.maxSize` or `storage.expireAfter` is set, retention. Runs
+ * off the request path, one run at a time; failures are logged, not fatal.
+ */
+import type { Logger } from 'pino';
+import type { Cache } from '../core/cache.js';
+import { applyRetention, type RetentionReport } from './retention.js';
+import type { UsageTracker } from './usage.js';
+
+/** Retention limits from configuration. */
+export interface Limits {
+  maxSize: number | undefined;
+  expireAfterMs: number | undefined;
+  intervalMs: number;
+}
+
+/** The housekeeping handle. */
+export interface Housekeeping {
+  /** One retention run now (also used by the admin API and `regcache gc`). */
+  gc(dryRun: boolean): Promise<RetentionReport>;
+  stop(): void;
+}
+
+/** Starts periodic scans and retention. */
+export function startHousekeeping(cache: Cache, usage: UsageTracker, limits: Limits, log: Logger): Housekeeping {
+  let running: Promise<RetentionReport> | undefined;
+  const gc = (dryRun: boolean): Promise<RetentionReport> => {
+    const run = async (): Promise<RetentionReport> => {
+      const objects = await usage.scan();
+      const report = await applyRetention(objects, (key) => cache.invalidate(key), {
+        maxSize: limits.maxSize,
+        expireAfterMs: limits.expireAfterMs,
+        dryRun,
+        busy: (key) => cache.busy(key),
+      });
+      if (!dryRun && report.removed.length > 0) await usage.scan();
+      return report;
+    };
+    const p = (running ?? Promise.resolve()).then(run, run);
+    running = p;
+    return p;
+  };
+  const retention = limits.maxSize !== undefined || limits.expireAfterMs !== undefined;
+  const timer = setInterval(() => {
+    const work = retention ? gc(false).then((r) => r.removed.length > 0 && log.info({ removed: r.removed.length, bytesAfter: r.bytesAfter }, 'retention removed objects')) : usage.scan();
+    void work.catch((err: unknown) => log.warn({ err: (err as Error).message }, 'housekeeping failed'));
+  }, limits.intervalMs);
+  timer.unref();
+  return { gc, stop: () => clearInterval(timer) };
+}
