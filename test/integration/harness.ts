@@ -28,6 +28,8 @@ export interface HarnessOptions {
   metadata?: Record<string, string>;
   upstream?: Record<string, string | number>;
   server?: Record<string, string | number | boolean>;
+  /** Further top-level sections (admin, metrics) and extra storage / terraform keys. */
+  extra?: { storage?: Record<string, unknown>; terraform?: Record<string, unknown>; admin?: Record<string, unknown>; metrics?: Record<string, unknown> };
 }
 
 /** A running origin + regcache pair. */
@@ -96,11 +98,14 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     configFile,
     stringify({
       server: { listen: '127.0.0.1:0', tls: false, shutdownTimeout: '3s', ...opts.server },
-      storage: { path: dataDir },
+      storage: { path: dataDir, ...opts.extra?.storage },
       terraform: {
         upstreams: [{ host: HOST, url: origin.url }, ...(opts.extraUpstreams ?? []).map((u) => ({ ...u, url: u.url ?? origin.url }))],
         ...(opts.metadata ? { metadata: opts.metadata } : {}),
+        ...opts.extra?.terraform,
       },
+      ...(opts.extra?.admin ? { admin: opts.extra.admin } : {}),
+      ...(opts.extra?.metrics ? { metrics: opts.extra.metrics } : {}),
       upstream: { connectTimeout: '2s', headersTimeout: '2s', bodyTimeout: '2s', ...opts.upstream },
       log: { level: 'debug' },
     }),

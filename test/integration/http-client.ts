@@ -20,6 +20,8 @@ export interface RawResponse {
 export interface RawRequestOptions {
   method?: string;
   headers?: Record<string, string>;
+  /** Request body (POST). */
+  body?: string;
   /** Called with the running byte count as body chunks arrive. */
   progress?: (received: number) => void;
   /** Destroys the request (client goes away) once this many body bytes arrived. */
@@ -69,7 +71,7 @@ export function rawRequest(baseUrl: string, target: string, opts: RawRequestOpti
     req.on('error', (err) => {
       if (!abortedByUs) reject(err);
     });
-    req.end();
+    req.end(opts.body);
   });
 }
 
