@@ -5,7 +5,7 @@
  * certificate from it, renewing the leaf silently while the CA stays stable.
  */
 import { X509Certificate as NodeX509, createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
@@ -223,6 +223,35 @@ async function loadServer(
  */
 export async function ensureSelfSignedTls(dir: string, names: string[]): Promise<SelfSignedTls> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  return withDirLock(join(dir, '.lock'), () => ensureLocked(dir, names));
+}
+
+/**
+ * Several processes may share a storage directory and start together: one
+ * of them creates the CA while the others wait, so all serve certificates
+ * from the same CA. A lock left by a crashed process expires after 30 s.
+ */
+async function withDirLock<T>(lock: string, fn: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const st = await stat(lock).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs > 30_000) await rm(lock, { recursive: true, force: true });
+      else if (i > 600) throw new Error(`TLS directory stays locked: ${lock}`);
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+}
+
+async function ensureLocked(dir: string, names: string[]): Promise<SelfSignedTls> {
   const caPath = join(dir, 'ca.pem');
   const caKeyPath = join(dir, 'ca-key.pem');
   const certPath = join(dir, 'server.pem');
