@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import { parseListenAddress } from './config/schema.js';
+import { createRedisCoordinator } from './coordination/redis-coordinator.js';
 import { createCache, type Cache } from './core/cache.js';
 import { createAdminEndpoints } from './http/admin.js';
 import type { Endpoint, RequestEvent } from './http/endpoint.js';
@@ -26,6 +27,8 @@ import { startHousekeeping } from './ops/scheduler.js';
 import { createStats } from './ops/stats.js';
 import { createUsageTracker } from './ops/usage.js';
 import { createFsStore } from './storage/fs/fs-store.js';
+import { presignGet } from './storage/s3/presign.js';
+import { createS3Store } from './storage/s3/s3-store.js';
 import type { Store } from './storage/store.js';
 import { createUpstreamClient } from './upstream/client.js';
 import { VERSION } from './version.js';
@@ -61,6 +64,30 @@ async function resolveTls(config: Config, log: Logger, host: string): Promise<{ 
   return { tls: { cert: s.certPem, key: s.keyPem }, caPath: s.caPath };
 }
 
+/** The configured store, and for S3 with `redirect: true` a presigner for artifact hits. */
+function createStore(config: Config): { store: Store; redirect: ((key: string) => Promise<string>) | undefined } {
+  const s3 = config.storage.s3;
+  if (config.storage.type !== 's3' || !s3) return { store: createFsStore({ root: join(config.storage.path, 'cache') }), redirect: undefined };
+  const store = createS3Store({
+    bucket: s3.bucket,
+    region: s3.region,
+    forcePathStyle: s3.forcePathStyle,
+    spoolDir: join(config.storage.path, 'spool'),
+    ...(s3.prefix ? { prefix: s3.prefix } : {}),
+    ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
+    ...(s3.credentials
+      ? {
+          credentials: {
+            accessKeyId: s3.credentials.accessKeyId,
+            secretAccessKey: s3.credentials.secretAccessKey,
+            ...(s3.credentials.sessionToken ? { sessionToken: s3.credentials.sessionToken } : {}),
+          },
+        }
+      : {}),
+  });
+  return { store, redirect: s3.redirect ? (key) => presignGet(store, key, 300) : undefined };
+}
+
 const urlOf = (listener: Listener, tls: boolean): string => {
   const a = listener.address();
   return `${tls ? 'https' : 'http'}://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
@@ -72,13 +99,27 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   const listen = parseListenAddress(config.server.listen);
   if (!listen) throw new Error(`invalid listen address ${config.server.listen}`);
 
-  const store = createFsStore({ root: join(config.storage.path, 'cache') });
+  const { store, redirect } = createStore(config);
   await store.init();
   const usage = createUsageTracker(store);
   const stats = await createStats(store);
   const metrics = createMetrics({ inflight: () => cache.inflight, usage });
+  const redis = config.coordination.redis;
+  let lastCoordinationWarning = 0;
+  const coordinator = redis
+    ? createRedisCoordinator({
+        url: redis.url,
+        leaseMs: redis.lease,
+        onError: (err) => {
+          if (Date.now() - lastCoordinationWarning < 60_000) return;
+          lastCoordinationWarning = Date.now();
+          log.warn({ err: err.message }, 'coordination unavailable: filling without fleet-wide single-flight');
+        },
+      })
+    : undefined;
   const cache = createCache({
     store,
+    ...(coordinator ? { coordinator } : {}),
     observer: {
       onFillEnd(key, o) {
         stats.onFill(o.bytes, o.ok);
@@ -115,7 +156,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       ...createAdminEndpoints({ token: config.admin.token, cache, store, stats, usage, jobs, warm: (items, progress) => terraform.warm(items, progress), gc: (dryRun) => housekeeping.gc(dryRun) }),
     );
   }
-  endpoints.push(...createStatusPage({ version: VERSION, caPath }));
+  endpoints.push(...createStatusPage({ version: VERSION, caPath, storeKind: store.kind, upstreamHosts: terraform.upstreamHosts, stats, usage }));
 
   const requestLog = createRequestLog(log);
   const onRequest = (e: RequestEvent): void => {
@@ -125,6 +166,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   };
   const handlerDeps = {
     cache,
+    redirect,
     publicUrl: config.server.publicUrl,
     trustProxy: config.server.trustProxy,
     tls: tls !== undefined,
@@ -155,6 +197,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         housekeeping.stop();
         await Promise.all([listener.stop(config.server.shutdownTimeout), metricsListener?.stop(1000)]);
         await cache.close();
+        await coordinator?.close();
         await jobs.idle();
         await stats.stop();
         await client.close();

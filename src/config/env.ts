@@ -41,6 +41,11 @@ export const ENV_PREFIX = 'REGCACHE_';
 const PATH_ALIASES: readonly { readonly name: string; readonly key: string }[] = [
   { name: 'CACHE_DIR', key: 'storage.path' },
   { name: 'LOG_LEVEL', key: 'log.level' },
+  { name: 'STORAGE_TYPE', key: 'storage.type' },
+  { name: 'S3_BUCKET', key: 'storage.s3.bucket' },
+  { name: 'S3_REGION', key: 'storage.s3.region' },
+  { name: 'S3_ENDPOINT', key: 'storage.s3.endpoint' },
+  { name: 'S3_PREFIX', key: 'storage.s3.prefix' },
 ];
 
 type AnySchema = z.core.$ZodType;

@@ -133,8 +133,19 @@ const serverSchema = z.strictObject({
   urlSigningKey: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
 });
 
+const s3Schema = z.strictObject({
+  bucket: z.string().min(3),
+  prefix: z.string().regex(/^[A-Za-z0-9._/-]*$/).optional(),
+  region: z.string().min(1).prefault('us-east-1'),
+  endpoint: baseUrl('endpoint').optional(),
+  forcePathStyle: z.boolean().prefault(false),
+  redirect: z.boolean().prefault(false),
+  credentials: z.strictObject({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1), sessionToken: z.string().min(1).optional() }).optional(),
+});
+
 const storageSchema = z.strictObject({
-  type: z.enum(['fs']).prefault('fs'),
+  type: z.enum(['fs', 's3']).prefault('fs'),
+  s3: s3Schema.optional(),
   maxSize: size.optional(),
   expireAfter: duration.optional(),
   cleanupInterval: duration.prefault('10m'),
@@ -226,6 +237,15 @@ const metricsSchema = z.strictObject({
   token: z.string().min(1).optional(),
 });
 
+const coordinationSchema = z.strictObject({
+  redis: z
+    .strictObject({
+      url: z.string().regex(/^rediss?:\/\//, { error: 'expected redis:// or rediss:// URL' }),
+      lease: duration.prefault('30s'),
+    })
+    .optional(),
+});
+
 const adminSchema = z.strictObject({
   token: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
 });
@@ -237,10 +257,15 @@ const logSchema = z.strictObject({
 /** The whole configuration schema; every object is strict so a misspelt key is an error, not a silent default. */
 export const configSchema = z.strictObject({
   server: serverSchema.prefault({}),
-  storage: storageSchema.prefault({}),
+  storage: storageSchema
+    .superRefine((st, ctx) => {
+      if (st.type === 's3' && st.s3 === undefined) ctx.addIssue({ code: 'custom', message: 'storage.type is s3 but storage.s3 (bucket, region, …) is missing', path: ['s3'] });
+    })
+    .prefault({}),
   terraform: terraformSchema.prefault({}),
   upstream: upstreamSchema.prefault({}),
   metrics: metricsSchema.prefault({}),
+  coordination: coordinationSchema.prefault({}),
   admin: adminSchema.prefault({}),
   log: logSchema.prefault({}),
 });

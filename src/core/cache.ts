@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ByteRange, ObjectMeta, Store } from '../storage/store.js';
 import { RegcacheError, toRegcacheError } from './errors.js';
+import type { Coordinator } from './coordinator.js';
 import { Fill, type FillObserver } from './fill.js';
 import { decideFreshness } from './freshness.js';
 import { ByteLru } from './lru.js';
@@ -33,6 +34,8 @@ export interface CacheOptions {
   observer?: CacheObserver;
   /** Bytes of metadata kept in memory. */
   memoryBytes?: number;
+  /** Fleet-wide single-flight for replicas sharing the store. */
+  coordinator?: Coordinator;
   now?: () => number;
 }
 
@@ -113,7 +116,7 @@ export function createCache(opts: CacheOptions): Cache {
   };
 
   function startFill(route: ArtifactRoute): Fill {
-    const fill = new Fill(store, route, lifetime.signal, observer);
+    const fill = new Fill(store, route, lifetime.signal, observer, opts.coordinator);
     fills.set(route.key, fill);
     track(
       fill.done.then(async () => {

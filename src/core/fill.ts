@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ObjectMeta, PendingObject, Store } from '../storage/store.js';
 import { RegcacheError, toRegcacheError } from './errors.js';
+import type { Coordinator, Lease } from './coordinator.js';
 import type { ArtifactRoute } from './route.js';
 
 /** Bytes withheld from followers until verification succeeded. */
@@ -50,6 +51,7 @@ export class Fill {
     private readonly route: ArtifactRoute,
     private readonly signal: AbortSignal,
     private readonly observer: FillObserver,
+    private readonly coordinator?: Coordinator,
   ) {
     this.done = this.run();
   }
@@ -121,12 +123,30 @@ export class Fill {
     await this.pending?.dispose();
   }
 
+  /** Adopts an object another process committed; true when there was one. */
+  private async adoptCommitted(): Promise<boolean> {
+    const meta = await this.store.stat(this.route.key);
+    if (!meta || (this.route.matches && !this.route.matches(meta))) return false;
+    this.meta = meta;
+    this.size = meta.size;
+    this.released = meta.size;
+    this.state = 'committed';
+    this.notify();
+    return true;
+  }
+
   private async run(): Promise<void> {
     const started = Date.now();
     const { route } = this;
     this.observer.onFillStart?.(route.key);
     let body: Readable | undefined;
+    let lease: Lease | undefined;
     try {
+      if (this.coordinator) {
+        const claim = await this.coordinator.claim(route.key, async () => (await this.store.stat(route.key)) !== undefined, this.signal);
+        if (claim.kind === 'leader') lease = claim.lease;
+        if (claim.kind !== 'uncoordinated' && (await this.adoptCommitted())) return;
+      }
       const source = await route.fetch(this.signal);
       body = source.body;
       this.size = source.size;
@@ -171,6 +191,7 @@ export class Fill {
       this.notify();
       this.observer.onFillEnd?.(route.key, { ok: false, bytes: this.pending?.written ?? 0, ms: Date.now() - started, error: this.error });
     } finally {
+      await lease?.release();
       await this.maybeDispose();
     }
   }

@@ -24,6 +24,8 @@ export interface HandlerDeps {
   tls: boolean;
   /** Called once per finished request. */
   onRequest: (e: RequestEvent) => void;
+  /** When set (S3 `redirect: true`), artifact hits answer 302 to this (presigned) URL. */
+  redirect: ((key: string) => Promise<string>) | undefined;
   /** Called for unexpected (500) errors. */
   onInternalError: (err: unknown, path: string) => void;
 }
@@ -84,6 +86,15 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
     }
     out.kind = 'artifact';
     const rangeHeader = req.headers.range;
+    if (deps.redirect && method === 'GET') {
+      const probe = await deps.cache.artifact(answer.route, { head: true });
+      if (probe.result === 'hit') {
+        out.cache = 'hit';
+        res.writeHead(302, { location: await deps.redirect(answer.route.key), 'cache-control': 'no-store', 'content-length': '0' });
+        res.end();
+        return;
+      }
+    }
     const reply = await deps.cache.artifact(answer.route, {
       head: method === 'HEAD',
       pickRange: (size) => pickRange(rangeHeader, size),

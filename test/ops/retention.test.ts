@@ -24,14 +24,14 @@ void describe('applyRetention', () => {
 
   void it('expires objects unused for expireAfter, but never private markers or own records', async () => {
     const removed: string[] = [];
-    const r = await applyRetention(objects, async (k) => void removed.push(k), { maxSize: undefined, expireAfterMs: 30 * DAY, dryRun: false, busy: () => false, now: NOW });
+    const r = await applyRetention(objects, (k) => Promise.resolve(void removed.push(k)), { maxSize: undefined, expireAfterMs: 30 * DAY, dryRun: false, busy: () => false, now: NOW });
     assert.deepEqual(removed, ['tf/providers/h/a/b/versions']);
     assert.equal(r.removed[0]?.reason, 'expired');
   });
 
   void it('evicts least recently used artifacts until under maxSize', async () => {
     const removed: string[] = [];
-    const r = await applyRetention(objects, async (k) => void removed.push(k), { maxSize: 800, expireAfterMs: undefined, dryRun: false, busy: () => false, now: NOW });
+    const r = await applyRetention(objects, (k) => Promise.resolve(void removed.push(k)), { maxSize: 800, expireAfterMs: undefined, dryRun: false, busy: () => false, now: NOW });
     assert.deepEqual(removed, ['tf/providers/h/a/b/1.0.0/linux_amd64/zip', 'tf/providers/h/a/b/1.1.0/linux_amd64/zip']);
     assert.ok(r.bytesAfter <= 800);
   });
@@ -39,7 +39,7 @@ void describe('applyRetention', () => {
   void it('skips objects a response is streaming and moves on to the next', async () => {
     const removed: string[] = [];
     const busy = (k: string): boolean => k.includes('1.0.0');
-    const r = await applyRetention(objects, async (k) => void removed.push(k), { maxSize: 800, expireAfterMs: undefined, dryRun: false, busy, now: NOW });
+    const r = await applyRetention(objects, (k) => Promise.resolve(void removed.push(k)), { maxSize: 800, expireAfterMs: undefined, dryRun: false, busy, now: NOW });
     assert.ok(!removed.some((k) => k.includes('1.0.0')));
     assert.equal(r.skippedBusy, 1);
     assert.deepEqual(removed, ['tf/providers/h/a/b/1.1.0/linux_amd64/zip', 'tf/providers/h/a/b/1.2.0/linux_amd64/zip']);
@@ -47,7 +47,7 @@ void describe('applyRetention', () => {
 
   void it('dry run removes nothing but reports the same plan', async () => {
     const removed: string[] = [];
-    const r = await applyRetention(objects, async (k) => void removed.push(k), { maxSize: 800, expireAfterMs: undefined, dryRun: true, busy: () => false, now: NOW });
+    const r = await applyRetention(objects, (k) => Promise.resolve(void removed.push(k)), { maxSize: 800, expireAfterMs: undefined, dryRun: true, busy: () => false, now: NOW });
     assert.deepEqual(removed, []);
     assert.equal(r.removed.length, 2);
   });

@@ -76,6 +76,9 @@ export function storeConformance(name: string, make: () => Promise<Store>): void
       const all = await store.open('r/range');
       assert.ok(all);
       assert.equal((await readAll(all.body)).toString(), '0123456789');
+      const past = await store.open('r/range', { start: 5, end: 100 });
+      assert.ok(past);
+      assert.equal((await readAll(past.body)).toString(), '56789', 'a range past the end stops at the body');
     });
 
     void it('concurrent commits of one key end with one whole object', async () => {
@@ -112,6 +115,62 @@ export function storeConformance(name: string, make: () => Promise<Store>): void
     void it('is writable when healthy', async () => {
       const store = await make();
       await store.checkWritable();
+    });
+
+    void it('commits and reads an empty object', async () => {
+      const store = await make();
+      await put(store, 'e/empty', Buffer.alloc(0));
+      const got = await store.read('e/empty');
+      assert.equal(got?.meta.size, 0);
+      assert.equal(got?.body.length, 0);
+      const o = await store.open('e/empty');
+      assert.ok(o);
+      assert.equal((await readAll(o.body)).length, 0);
+    });
+
+    void it('a later commit replaces the object, identical bytes included (storedAt advances)', async () => {
+      const store = await make();
+      const write = async (body: string, storedAt: number): Promise<void> => {
+        const p = await store.create('v/doc');
+        await p.append(Buffer.from(body));
+        await p.commit({ sha256: sha(Buffer.from(body)), contentType: 'application/json', storedAt });
+        await p.dispose();
+      };
+      await write('{"v":1}', 1000);
+      await write('{"v":2}', 2000);
+      assert.equal((await store.read('v/doc'))?.body.toString(), '{"v":2}');
+      await write('{"v":2}', Date.now());
+      const meta = await store.stat('v/doc');
+      assert.ok(meta && meta.storedAt > 2000, 'a refresh with unchanged bytes still records the new storedAt');
+    });
+
+    void it('keeps attrs with non-ASCII text intact', async () => {
+      const store = await make();
+      const attrs = { filename: 'pkg_ü_日本.zip', note: 'a=b; c\nd' };
+      await put(store, 'u/attrs', Buffer.from('z'), attrs);
+      assert.deepEqual((await store.stat('u/attrs'))?.attrs, attrs);
+    });
+
+    void it('dispose without commit leaves nothing behind', async () => {
+      const store = await make();
+      const p = await store.create('d/dropped');
+      await p.append(Buffer.from('bytes'));
+      await p.dispose();
+      assert.equal(await store.stat('d/dropped'), undefined);
+    });
+
+    void it('lists each object with a last access no earlier than its commit', async () => {
+      const store = await make();
+      const storedAt = Date.now() - 5000;
+      const p = await store.create('t/one');
+      await p.append(Buffer.from('1'));
+      await p.commit({ sha256: sha(Buffer.from('1')), contentType: 'x', storedAt });
+      await p.dispose();
+      const listed = [];
+      for await (const o of store.list('t/')) listed.push(o);
+      assert.equal(listed.length, 1);
+      assert.equal(listed[0]?.meta.storedAt, storedAt);
+      assert.ok((listed[0]?.lastAccess ?? 0) >= storedAt);
     });
   });
 }

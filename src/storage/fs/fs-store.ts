@@ -137,8 +137,8 @@ export function createFsStore(opts: FsStoreOptions): Store {
     async open(key, range?: ByteRange): Promise<OpenedObject | undefined> {
       const o = await openExisting(key);
       if (!o) return undefined;
-      const start = range?.start ?? 0;
-      const end = range?.end ?? o.meta.size - 1;
+      const start = Math.max(0, range?.start ?? 0);
+      const end = Math.min(range?.end ?? o.meta.size - 1, o.meta.size - 1);
       if (o.meta.size === 0 || end < start) {
         await o.fh.close();
         return { meta: o.meta, body: Readable.from([]) };

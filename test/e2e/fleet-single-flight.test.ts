@@ -1,0 +1,88 @@
+/**
+ * Fleet-wide single-flight: two regcache processes sharing one cache, with
+ * a real redis-server for coordination, download each cold artifact from
+ * upstream exactly once; with Redis unreachable they still serve (each
+ * filling on its own).
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { httpsRequest } from '../fakes/https-request.js';
+import { startOriginRegistry, type OriginRegistry } from '../fakes/origin-registry.js';
+import { startRedisServer, type RedisServer } from '../fakes/redis-server.js';
+import { startRegcache, type RegcacheProcess } from '../support/regcache-process.js';
+
+const sha = (x: Buffer): string => createHash('sha256').update(x).digest('hex');
+const PLATFORMS = [
+  { os: 'linux', arch: 'amd64' },
+  { os: 'darwin', arch: 'arm64' },
+];
+
+let origin: OriginRegistry;
+let redis: RedisServer;
+const procs: RegcacheProcess[] = [];
+
+async function pair(redisUrl: string): Promise<[RegcacheProcess, RegcacheProcess]> {
+  const dir = await mkdtemp(join(tmpdir(), 'regcache-fleet-'));
+  const config = {
+    storage: { path: join(dir, 'data') },
+    terraform: { upstreams: [{ host: 'registry.terraform.io', url: origin.url }] },
+    coordination: { redis: { url: redisUrl } },
+  };
+  const a = await startRegcache(config, { NODE_EXTRA_CA_CERTS: origin.caFile });
+  const b = await startRegcache(config, { NODE_EXTRA_CA_CERTS: origin.caFile });
+  procs.push(a, b);
+  return [a, b];
+}
+
+async function hammer(a: RegcacheProcess, b: RegcacheProcess, type: string): Promise<void> {
+  const ca = await readFile(a.caPath ?? '', 'utf8');
+  const requests = PLATFORMS.flatMap((p) =>
+    Array.from({ length: 8 }, (_, i) => {
+      const path = `/v1/mirror/registry.terraform.io/hashicorp/${type}/1.0.0/${p.os}_${p.arch}/terraform-provider-${type}_1.0.0_${p.os}_${p.arch}.zip`;
+      return httpsRequest(`${(i % 2 === 0 ? a : b).url}${path}`, { ca }).then((r) => ({ r, p }));
+    }),
+  );
+  for (const { r, p } of await Promise.all(requests)) {
+    assert.equal(r.status, 200);
+    assert.equal(sha(r.body), sha(origin.zipBytes('hashicorp', type, '1.0.0', p.os, p.arch)));
+  }
+}
+
+void describe('e2e: fleet-wide single-flight with Redis', () => {
+  before(async () => {
+    origin = await startOriginRegistry({ bytesPerSecond: 10_000_000 });
+    redis = await startRedisServer();
+    for (const type of ['coord', 'nocoord']) {
+      await origin.addProvider({ namespace: 'hashicorp', type, versions: [{ version: '1.0.0', platforms: PLATFORMS, extraBytes: 2_000_000 }] });
+    }
+  });
+  after(async () => {
+    await Promise.all(procs.map((p) => p.stop()));
+    await redis?.stop();
+    await origin?.stop();
+  });
+
+  void it('two replicas download each cold artifact exactly once', async () => {
+    const [a, b] = await pair(redis.url);
+    await hammer(a, b, 'coord');
+    for (const p of PLATFORMS) {
+      assert.equal(origin.count((x) => x.endsWith(`coord_1.0.0_${p.os}_${p.arch}.zip`) && !x.includes('nocoord'), 'GET'), 1, `${p.os}_${p.arch}`);
+    }
+  });
+
+  void it('with Redis unreachable, both replicas still serve intact artifacts', async () => {
+    const dead = await startRedisServer();
+    const url = dead.url;
+    await dead.stop();
+    const [a, b] = await pair(url);
+    await hammer(a, b, 'nocoord');
+    for (const p of PLATFORMS) {
+      const n = origin.count((x) => x.endsWith(`nocoord_1.0.0_${p.os}_${p.arch}.zip`), 'GET');
+      assert.ok(n >= 1 && n <= 2, `at most one download per replica, saw ${n}`);
+    }
+  });
+});
