@@ -4,6 +4,7 @@
  * the store itself, flushed periodically and at stop, so they survive
  * restarts). Fed by request and fill events; knows no HTTP.
  */
+import { createHash } from 'node:crypto';
 import type { Store } from '../storage/store.js';
 import type { RequestEvent } from '../http/endpoint.js';
 
@@ -68,7 +69,7 @@ export async function createStats(store: Store, flushEveryMs = 60_000): Promise<
     const p = await store.create(KEY);
     try {
       await p.append(body);
-      await p.commit({ sha256: '', contentType: 'application/json', storedAt: Date.now() });
+      await p.commit({ sha256: createHash('sha256').update(body).digest('hex'), contentType: 'application/json', storedAt: Date.now() });
       Object.assign(flushed, now);
     } finally {
       await p.dispose();
