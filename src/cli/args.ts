@@ -17,6 +17,26 @@ export interface CliArgs {
   readonly flags: ConfigFlags;
   /** Positional arguments after the command. */
   readonly rest: string[];
+  /** Options of the client commands (warm, lock, ls, purge, gc); absent when none was given. */
+  readonly tool?: ToolOptions;
+}
+
+/** Options of the commands that talk to a running regcache or work on its store. */
+export interface ToolOptions {
+  readonly server?: string;
+  readonly token?: string;
+  readonly clientToken?: string;
+  readonly ca?: string;
+  readonly platforms?: readonly string[];
+  readonly providers?: readonly string[];
+  readonly maxSize?: string;
+  readonly expireAfter?: string;
+  readonly modules?: boolean;
+  readonly metadataOnly?: boolean;
+  readonly dryRun?: boolean;
+  readonly force?: boolean;
+  readonly upgrade?: boolean;
+  readonly json?: boolean;
 }
 
 /** Command run when argv names none. */
@@ -30,9 +50,68 @@ const OPTIONS = {
   'public-url': { type: 'string' },
   set: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
+  server: { type: 'string' },
+  token: { type: 'string' },
+  'client-token': { type: 'string' },
+  ca: { type: 'string' },
+  platform: { type: 'string', multiple: true },
+  provider: { type: 'string', multiple: true },
+  'max-size': { type: 'string' },
+  'expire-after': { type: 'string' },
+  modules: { type: 'boolean' },
+  'metadata-only': { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  force: { type: 'boolean' },
+  upgrade: { type: 'boolean' },
+  json: { type: 'boolean' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
+type ToolKey = keyof ToolOptions;
+
+/** Client-command flags: option name → ToolOptions key. */
+const TOOL_FLAGS: Readonly<Partial<Record<OptionName, ToolKey>>> = {
+  server: 'server',
+  token: 'token',
+  'client-token': 'clientToken',
+  ca: 'ca',
+  platform: 'platforms',
+  provider: 'providers',
+  'max-size': 'maxSize',
+  'expire-after': 'expireAfter',
+  modules: 'modules',
+  'metadata-only': 'metadataOnly',
+  'dry-run': 'dryRun',
+  force: 'force',
+  upgrade: 'upgrade',
+  json: 'json',
+};
+
+/** Configuration flags (besides --config) and where they make sense. */
+const CONFIG_FLAGS: Readonly<Record<string, OptionName>> = {
+  listen: 'listen',
+  storagePath: 'storage-path',
+  logLevel: 'log-level',
+  publicUrl: 'public-url',
+  set: 'set',
+};
+
+const CONNECT: readonly ToolKey[] = ['server', 'token', 'ca'];
+
+/**
+ * Which flags each command accepts; anything else is a usage error, so a
+ * flag given to the wrong command is never silently ignored. `config: true`
+ * allows --config and the configuration flags.
+ */
+const COMMAND_FLAGS: Readonly<Record<string, { tool: readonly ToolKey[]; config: boolean }>> = {
+  serve: { tool: [], config: true },
+  validate: { tool: [], config: true },
+  warm: { tool: [...CONNECT, 'platforms', 'providers'], config: false },
+  lock: { tool: ['server', 'ca', 'clientToken', 'platforms', 'upgrade'], config: false },
+  ls: { tool: [...CONNECT, 'json'], config: true },
+  purge: { tool: [...CONNECT, 'modules', 'metadataOnly', 'json'], config: false },
+  gc: { tool: [...CONNECT, 'dryRun', 'force', 'maxSize', 'expireAfter', 'json'], config: true },
+};
 
 const SET_KEY = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/;
 
@@ -46,9 +125,19 @@ export const USAGE = `usage: regcache <command> [options]
 commands:
   serve       run the mirror (default)
   validate    check the configuration and exit
+  warm        pull providers into a running regcache's cache
+                regcache warm [LOCKFILE | DIR | FILE.tf | --provider SRC@CONSTRAINT ...]
+                (default DIR: the current directory's required_providers)
+  lock        write DIR/.terraform.lock.hcl with h1: and zh: hashes for every
+              --platform, downloading each package through regcache
+                regcache lock --server URL --platform OS_ARCH ... [DIR]
+  ls          list cached providers and modules
+  purge       remove cached objects: regcache purge [--modules] HOST[/NS[/TYPE[/VERSION]]]
+  gc          apply retention (storage.maxSize / storage.expireAfter) now
+  version     print the version
   help        show this text
 
-options:
+server options (serve, validate; ls and gc without --server work on the store directly):
   --config FILE          YAML configuration file
   --listen HOST:PORT     address to listen on (IPv6 as [::1]:8443)
   --storage-path DIR     cache directory
@@ -56,6 +145,37 @@ options:
   --public-url URL       externally visible base URL
   --set KEY=VALUE        set any configuration key, e.g. --set terraform.metadata.ttl=5m
   -h, --help             show this text
+
+client options (warm, lock, ls, purge, gc):
+  --server URL           a running regcache, e.g. https://cache.example.com
+                         (env REGCACHE_SERVER)
+  --token TOKEN          admin token (env REGCACHE_ADMIN_TOKEN, preferred: flags
+                         show up in process lists); never printed
+  --ca FILE              extra CA certificate to trust for https (NODE_EXTRA_CA_CERTS
+                         is honoured too)
+  --platform OS_ARCH     warm/lock: a platform, repeatable (warm default: the server's,
+                         linux_amd64; lock default: this machine's)
+  --provider SRC[@C]     warm: a provider and optional constraint, repeatable, e.g.
+                         'registry.terraform.io/hashicorp/aws@~> 5.0' (default: newest)
+  --client-token TOKEN   lock: bearer token for the mirror's JSON (private providers)
+  --upgrade              lock: pick the newest matching versions even if DIR's lock
+                         file already selects a version that still matches
+  --modules              purge: module cache (/v1/modules/) instead of providers
+  --metadata-only        purge: remove only metadata, keep downloaded packages
+  --dry-run              gc: report what would be removed, remove nothing
+  --json                 ls, purge, gc: print JSON instead of text
+  --max-size SIZE        gc on a store: override storage.maxSize, e.g. 10GiB
+  --expire-after DUR     gc on a store: override storage.expireAfter, e.g. 30d
+  --force                gc on a store: really remove files (see below)
+
+ls and gc without --server open the store under --config's storage.path (or
+--storage-path) directly. Listing is safe at any time. Removing is not: a
+running server may be filling or streaming those files and keeps its own
+view of them, so stop it first or use --server (which skips objects in
+use). gc on a store therefore removes nothing without --force; --dry-run
+needs none.
+
+exit codes: 0 ok, 1 failure (including a failed warm job), 2 usage error
 `;
 
 function parseSetting(text: string): ConfigSetting {
@@ -74,10 +194,11 @@ function parseSetting(text: string): ConfigSetting {
  */
 export function parseCliArgs(argv: string[]): CliArgs {
   const { tokens } = parseArgs({ args: argv, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
-  const values = new Map<Exclude<OptionName, 'set' | 'help'>, string>();
+  const values = new Map<OptionName, string>();
+  const lists = new Map<OptionName, string[]>();
+  const switches = new Set<OptionName>();
   const settings: ConfigSetting[] = [];
   const positionals: string[] = [];
-  let help = false;
 
   for (const token of tokens) {
     if (token.kind === 'positional') {
@@ -87,9 +208,9 @@ export function parseCliArgs(argv: string[]): CliArgs {
     if (token.kind === 'option-terminator') continue;
     const { name, rawName, value, inlineValue } = token;
     if (!isOptionName(name)) throw new Error(`unknown option ${rawName} (see regcache --help)`);
-    if (name === 'help') {
+    if (OPTIONS[name].type === 'boolean') {
       if (value !== undefined) throw new Error(`${rawName} does not take a value`);
-      help = true;
+      switches.add(name);
       continue;
     }
     if (value === undefined || (inlineValue !== true && value.startsWith('-'))) {
@@ -97,9 +218,11 @@ export function parseCliArgs(argv: string[]): CliArgs {
     }
     if (name === 'set') settings.push(parseSetting(value));
     else if (value === '') throw new Error(`${rawName} needs a non-empty value`);
+    else if ('multiple' in OPTIONS[name]) lists.set(name, [...(lists.get(name) ?? []), value]);
     else values.set(name, value);
   }
 
+  const help = switches.has('help');
   const [first, ...others] = positionals;
   const flags: { listen?: string; storagePath?: string; logLevel?: string; publicUrl?: string; set?: ConfigSetting[] } =
     {};
@@ -113,10 +236,40 @@ export function parseCliArgs(argv: string[]): CliArgs {
   if (logLevel !== undefined) flags.logLevel = logLevel;
   if (publicUrl !== undefined) flags.publicUrl = publicUrl;
   if (settings.length > 0) flags.set = settings;
+  const tool = toolOptions(values, lists, switches);
   return {
     command: help ? 'help' : (first ?? DEFAULT_COMMAND),
     ...(configFile === undefined ? {} : { configFile }),
     flags,
     rest: help ? positionals.filter((word) => word !== 'help') : others,
+    ...(tool === undefined ? {} : { tool }),
   };
+}
+
+function toolOptions(values: Map<OptionName, string>, lists: Map<OptionName, string[]>, switches: Set<OptionName>): ToolOptions | undefined {
+  const tool: Record<string, string | readonly string[] | boolean> = {};
+  for (const [name, key] of Object.entries(TOOL_FLAGS) as Array<[OptionName, ToolKey]>) {
+    const value = values.get(name) ?? lists.get(name) ?? (switches.has(name) ? true : undefined);
+    if (value !== undefined) tool[key] = value;
+  }
+  return Object.keys(tool).length === 0 ? undefined : tool;
+}
+
+/**
+ * Checks that every flag given suits the command; returns a message naming
+ * the first one that does not (undefined when all fit or the command is
+ * unknown, which main reports itself).
+ */
+export function misplacedOption(args: CliArgs): string | undefined {
+  const allowed = COMMAND_FLAGS[args.command];
+  if (allowed === undefined) return undefined;
+  for (const [name, key] of Object.entries(TOOL_FLAGS) as Array<[OptionName, ToolKey]>) {
+    if (args.tool?.[key] !== undefined && !allowed.tool.includes(key)) return `--${name} is not an option of ${args.command}`;
+  }
+  if (allowed.config) return undefined;
+  if (args.configFile !== undefined) return `--config is not an option of ${args.command}`;
+  for (const [key, name] of Object.entries(CONFIG_FLAGS)) {
+    if (args.flags[key as keyof ConfigFlags] !== undefined) return `--${name} is not an option of ${args.command}`;
+  }
+  return undefined;
 }

@@ -1,13 +1,20 @@
 #!/usr/bin/env node
 /**
- * The `regcache` command. Exit codes: 0 ok, 1 invalid configuration or
- * failed start, 2 usage error.
+ * The `regcache` command. Exit codes: 0 ok, 1 invalid configuration,
+ * failed start or failed operation, 2 usage error. Commands are imported
+ * when run: the server's modules take seconds to load, and the client
+ * commands need none of them.
  */
 import { ConfigError } from '../config/load.js';
 import { VERSION } from '../version.js';
-import { parseCliArgs, USAGE } from './args.js';
-import { runServe } from './serve.js';
-import { runValidate } from './validate.js';
+import { misplacedOption, parseCliArgs, USAGE, type CliArgs } from './args.js';
+import type { ToolContext } from './tool-io.js';
+
+/** Client commands print their own failures (with secrets masked) and return the exit code. */
+async function runClientCommand(args: CliArgs, run: (ctx: ToolContext) => Promise<number>): Promise<number> {
+  const { runTool } = await import('./tool-io.js');
+  return runTool({ args, opts: args.tool ?? {}, env: process.env, io: { stdout: process.stdout, stderr: process.stderr } }, run);
+}
 
 async function main(argv: string[]): Promise<number> {
   let args;
@@ -17,11 +24,26 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`regcache: ${(err as Error).message}\n${USAGE}`);
     return 2;
   }
+  const misplaced = misplacedOption(args);
+  if (misplaced !== undefined) {
+    process.stderr.write(`regcache: ${misplaced} (see regcache --help)\n`);
+    return 2;
+  }
   switch (args.command) {
     case 'serve':
-      return runServe(args.configFile, process.env, args.flags);
+      return (await import('./serve.js')).runServe(args.configFile, process.env, args.flags);
     case 'validate':
-      return runValidate(args.configFile, process.env, args.flags);
+      return (await import('./validate.js')).runValidate(args.configFile, process.env, args.flags);
+    case 'warm':
+      return runClientCommand(args, (await import('./warm.js')).runWarm);
+    case 'lock':
+      return runClientCommand(args, (await import('./lock.js')).runLock);
+    case 'ls':
+      return runClientCommand(args, (await import('./ls.js')).runLs);
+    case 'purge':
+      return runClientCommand(args, (await import('./purge.js')).runPurge);
+    case 'gc':
+      return runClientCommand(args, (await import('./gc.js')).runGc);
     case 'version':
       process.stdout.write(`${VERSION}\n`);
       return 0;

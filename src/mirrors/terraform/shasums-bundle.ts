@@ -34,7 +34,14 @@ export async function loadShasumsBundle(client: UpstreamClient, from: DownloadIn
   }
   const [sums, sig] = await Promise.all([
     client.bytes(from.shasumsUrl, MAX_SUMS, { signal }),
-    unsigned ? Promise.resolve(undefined) : client.bytes(from.shasumsSignatureUrl, MAX_SIG, { signal }),
+    unsigned
+      ? Promise.resolve(undefined)
+      : client.bytes(from.shasumsSignatureUrl, MAX_SIG, { signal }).catch((err: unknown) => {
+          if (err instanceof RegcacheError && err.code === 'ERR_UPSTREAM_NOT_FOUND') {
+            throw new RegcacheError('ERR_SIGNATURE_INVALID', 'upstream publishes signing keys but no SHA256SUMS signature file', { cause: err });
+          }
+          throw err;
+        }),
   ]);
   let keyId: string | undefined;
   if (sig) keyId = (await verifyShasumsSignature(sums.body, sig.body, from.signingKeys)).keyId;

@@ -207,13 +207,16 @@ export function createFsStore(opts: FsStoreOptions): Store {
 
     async checkWritable() {
       const probe = join(tmpDir, `${process.pid}-${BOOT}-ready-${randomBytes(4).toString('hex')}`);
+      let fh: FileHandle | undefined;
       try {
-        const fh = await open(probe, 'w');
+        fh = await open(probe, 'w');
         await fh.write('ok');
-        await fh.close();
-        await unlink(probe);
+        await fh.datasync();
       } catch (err) {
         throw storageError(err);
+      } finally {
+        await fh?.close().catch(() => undefined);
+        await rm(probe, { force: true }).catch(() => undefined);
       }
     },
 
