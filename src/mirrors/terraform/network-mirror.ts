@@ -12,26 +12,15 @@
  */
 import { RegcacheError } from '../../core/errors.js';
 import { canonicalPath, credentialOf, jsonAnswer, type Mirror, type MirrorAnswer, type MirrorRequest } from '../mirror.js';
-import type { Access } from './access.js';
-import type { Policy } from './policy.js';
 import { isFilename, parseName, parsePlatform, parseVersion, providerKey } from './names.js';
-import type { ProviderPackages } from './provider-package.js';
-import { SIGNED_URL, type Credential, type RegistryReader } from './registry.js';
+import type { ProviderAdapterDeps } from './provider-package.js';
+import { SIGNED_URL, type Credential } from './registry.js';
 import { collectPlatforms } from './version-platforms.js';
-import type { RegistryUpstream, RegistryUpstreams } from './upstreams.js';
+import type { RegistryUpstream } from './upstreams.js';
 
-/** Dependencies of the network mirror adapter. */
-export interface NetworkMirrorDeps {
-  upstreams: RegistryUpstreams;
-  registry: RegistryReader;
-  packages: ProviderPackages;
-  access: Access;
-  policy: Policy;
-  parallelism: number;
-}
 
 /** Creates the adapter mounted at /v1/mirror/. */
-export function createNetworkMirror(deps: NetworkMirrorDeps): Mirror {
+export function createNetworkMirror(deps: ProviderAdapterDeps): Mirror {
   const { upstreams, registry, packages, access, policy } = deps;
 
   async function indexJson(up: RegistryUpstream, ns: string, type: string, cred: Credential): Promise<MirrorAnswer> {

@@ -13,7 +13,19 @@ import { h1FromStoredZip } from './h1-store.js';
 import { providerKey } from './names.js';
 import type { Credential, RegistryReader } from './registry.js';
 import { expectedSha256 } from './shasums-bundle.js';
-import type { RegistryUpstream } from './upstreams.js';
+import type { Access } from './access.js';
+import type { Policy } from './policy.js';
+import type { RegistryUpstream, RegistryUpstreams } from './upstreams.js';
+
+/** What both provider adapters (network mirror, registry protocol) work with. */
+export interface ProviderAdapterDeps {
+  upstreams: RegistryUpstreams;
+  registry: RegistryReader;
+  packages: ProviderPackages;
+  access: Access;
+  policy: Policy;
+  parallelism: number;
+}
 
 /** Identifies one provider package. */
 export interface PackageId {

@@ -11,29 +11,18 @@
  */
 import { RegcacheError } from '../../core/errors.js';
 import { canonicalPath, credentialOf, jsonAnswer, type Mirror, type MirrorAnswer, type MirrorRequest } from '../mirror.js';
-import type { Access } from './access.js';
-import type { Policy } from './policy.js';
 import { isFilename, parseName, parsePlatform, parseVersion, providerKey } from './names.js';
-import type { ProviderPackages } from './provider-package.js';
-import { combineResults, SIGNED_URL, type Credential, type RegistryReader } from './registry.js';
-import type { RegistryUpstream, RegistryUpstreams } from './upstreams.js';
+import type { ProviderAdapterDeps } from './provider-package.js';
+import { combineResults, SIGNED_URL, type Credential } from './registry.js';
+import type { RegistryUpstream } from './upstreams.js';
 import { collectPlatforms } from './version-platforms.js';
 
-/** Dependencies of the registry protocol adapter. */
-export interface ProviderRegistryDeps {
-  upstreams: RegistryUpstreams;
-  registry: RegistryReader;
-  packages: ProviderPackages;
-  access: Access;
-  policy: Policy;
-  parallelism: number;
-}
 
 const SUMS = 'SHA256SUMS';
 const SIG = 'SHA256SUMS.sig';
 
 /** Creates the adapter mounted at /v1/providers/. */
-export function createProviderRegistry(deps: ProviderRegistryDeps): Mirror {
+export function createProviderRegistry(deps: ProviderAdapterDeps): Mirror {
   const { upstreams, registry, packages, access, policy } = deps;
 
   async function download(req: MirrorRequest, up: RegistryUpstream, ns: string, type: string, version: string, os: string, arch: string): Promise<MirrorAnswer> {

@@ -20,6 +20,7 @@ import { constants as fsc } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat as fsStat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { Readable } from 'node:stream';
+import { createLocalAppend } from '../local-append.js';
 import { RegcacheError } from '../../core/errors.js';
 import { assertKey, type ByteRange, type ListedObject, type ObjectMeta, type OpenedObject, type PendingObject, type Store } from '../store.js';
 import { readTrailer, encodeTrailer } from './trailer.js';
@@ -231,7 +232,7 @@ function createPending(
   finalPath: string,
   storageError: (err: unknown) => RegcacheError,
 ): PendingObject {
-  let written = 0;
+  const file = createLocalAppend(fh, storageError);
   let state: 'open' | 'committed' | 'aborted' = 'open';
   let closed = false;
   const closeOnce = async (): Promise<void> => {
@@ -241,38 +242,19 @@ function createPending(
   };
   return {
     get written() {
-      return written;
+      return file.written;
     },
     async append(chunk) {
       if (state !== 'open') throw new Error('append after commit/abort');
-      let off = 0;
-      try {
-        while (off < chunk.length) {
-          const { bytesWritten } = await fh.write(chunk, off, chunk.length - off, written);
-          off += bytesWritten;
-          written += bytesWritten;
-        }
-      } catch (err) {
-        throw storageError(err);
-      }
+      await file.append(chunk);
     },
-    async readAt(position, length) {
-      const n = Math.max(0, Math.min(length, written - position));
-      const buf = Buffer.allocUnsafe(n);
-      let off = 0;
-      while (off < n) {
-        const { bytesRead } = await fh.read(buf, off, n - off, position + off);
-        if (bytesRead === 0) break;
-        off += bytesRead;
-      }
-      return off === n ? buf : buf.subarray(0, off);
-    },
+    readAt: (position, length) => file.readAt(position, length),
     async commit(meta) {
       if (state !== 'open') throw new Error('commit after commit/abort');
-      const full: ObjectMeta = { ...meta, size: written };
+      const full: ObjectMeta = { ...meta, size: file.written };
       try {
         const trailer = encodeTrailer(full);
-        await fh.write(trailer, 0, trailer.length, written);
+        await fh.write(trailer, 0, trailer.length, file.written);
         await fh.datasync();
         await mkdir(dirname(finalPath), { recursive: true });
         await rename(tmpPath, finalPath);

@@ -6,6 +6,7 @@
  * still reading get a clean error from the fill rather than EBADF.
  */
 import { rm } from 'node:fs/promises';
+import { createLocalAppend } from '../local-append.js';
 import type { RegcacheError } from '../../core/errors.js';
 import type { ObjectMeta, PendingObject } from '../store.js';
 import type { SpoolFile } from './spool.js';
@@ -16,7 +17,7 @@ export type CommitFn = (path: string, meta: ObjectMeta) => Promise<ObjectMeta>;
 /** Wraps a spool file as a PendingObject. */
 export function createS3Pending(spool: SpoolFile, commitFn: CommitFn, storageError: (err: unknown) => RegcacheError): PendingObject {
   const { fh, path } = spool;
-  let written = 0;
+  const file = createLocalAppend(fh, storageError);
   let state: 'open' | 'committing' | 'committed' | 'aborted' = 'open';
   let closed = false;
   let removed = false;
@@ -34,39 +35,19 @@ export function createS3Pending(spool: SpoolFile, commitFn: CommitFn, storageErr
 
   return {
     get written() {
-      return written;
+      return file.written;
     },
 
     async append(chunk) {
       if (state !== 'open') throw new Error('append after commit/abort');
-      let off = 0;
-      try {
-        while (off < chunk.length) {
-          const { bytesWritten } = await fh.write(chunk, off, chunk.length - off, written);
-          off += bytesWritten;
-          written += bytesWritten;
-        }
-      } catch (err) {
-        throw storageError(err);
-      }
+      await file.append(chunk);
     },
-
-    async readAt(position, length) {
-      const n = Math.max(0, Math.min(length, written - position));
-      const buf = Buffer.allocUnsafe(n);
-      let off = 0;
-      while (off < n) {
-        const { bytesRead } = await fh.read(buf, off, n - off, position + off);
-        if (bytesRead === 0) break;
-        off += bytesRead;
-      }
-      return off === n ? buf : buf.subarray(0, off);
-    },
+    readAt: (position, length) => file.readAt(position, length),
 
     async commit(meta) {
       if (state !== 'open') throw new Error('commit after commit/abort');
       state = 'committing';
-      const upload = commitFn(path, { ...meta, size: written });
+      const upload = commitFn(path, { ...meta, size: file.written });
       committing = upload;
       try {
         const stored = await upload;
