@@ -9,14 +9,12 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import { parseListenAddress } from './config/schema.js';
-import { createRedisCoordinator } from './coordination/redis-coordinator.js';
 import { createCache, type Cache } from './core/cache.js';
 import { createAdminEndpoints } from './http/admin.js';
 import type { Endpoint, RequestEvent } from './http/endpoint.js';
 import { createHandler } from './http/handler.js';
 import { createHealthEndpoints } from './http/health.js';
 import { createMetricsEndpoint } from './http/metrics-endpoint.js';
-import { ensureSelfSignedTls } from './http/self-signed.js';
 import { startListener, type Listener, type ListenerTls } from './http/server.js';
 import { createStatusPage } from './http/status-page.js';
 import { createTerraformMirrors } from './mirrors/terraform/index.js';
@@ -27,8 +25,6 @@ import { startHousekeeping } from './ops/scheduler.js';
 import { createStats } from './ops/stats.js';
 import { createUsageTracker } from './ops/usage.js';
 import { createFsStore } from './storage/fs/fs-store.js';
-import { presignGet } from './storage/s3/presign.js';
-import { createS3Store } from './storage/s3/s3-store.js';
 import type { Store } from './storage/store.js';
 import { createUpstreamClient } from './upstream/client.js';
 import { VERSION } from './version.js';
@@ -59,15 +55,22 @@ async function resolveTls(config: Config, log: Logger, host: string): Promise<{ 
   const names = new Set(['localhost', '127.0.0.1', '::1', hostname()]);
   if (host !== '0.0.0.0' && host !== '::') names.add(host);
   if (config.server.publicUrl) names.add(new URL(config.server.publicUrl).hostname.replace(/^\[|\]$/g, ''));
+  const { ensureSelfSignedTls } = await import('./http/self-signed.js');
   const s = await ensureSelfSignedTls(join(config.storage.path, 'tls'), [...names]);
   log.info({ caPath: s.caPath, created: s.created }, 'self-signed TLS in use: clients must trust this CA');
   return { tls: { cert: s.certPem, key: s.keyPem }, caPath: s.caPath };
 }
 
-/** The configured store, and for S3 with `redirect: true` a presigner for artifact hits. */
-function createStore(config: Config): { store: Store; redirect: ((key: string) => Promise<string>) | undefined } {
+/**
+ * The configured store, and for S3 with `redirect: true` a presigner for
+ * artifact hits. Optional backends are imported only when configured, which
+ * keeps start-up fast and memory small for the default filesystem store.
+ */
+async function createStore(config: Config): Promise<{ store: Store; redirect: ((key: string) => Promise<string>) | undefined }> {
   const s3 = config.storage.s3;
   if (config.storage.type !== 's3' || !s3) return { store: createFsStore({ root: join(config.storage.path, 'cache') }), redirect: undefined };
+  const { createS3Store } = await import('./storage/s3/s3-store.js');
+  const { presignGet } = await import('./storage/s3/presign.js');
   const store = createS3Store({
     bucket: s3.bucket,
     region: s3.region,
@@ -99,7 +102,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   const listen = parseListenAddress(config.server.listen);
   if (!listen) throw new Error(`invalid listen address ${config.server.listen}`);
 
-  const { store, redirect } = createStore(config);
+  const { store, redirect } = await createStore(config);
   await store.init();
   const usage = createUsageTracker(store);
   const stats = await createStats(store);
@@ -107,7 +110,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   const redis = config.coordination.redis;
   let lastCoordinationWarning = 0;
   const coordinator = redis
-    ? createRedisCoordinator({
+    ? (await import('./coordination/redis-coordinator.js')).createRedisCoordinator({
         url: redis.url,
         leaseMs: redis.lease,
         onError: (err) => {

@@ -132,18 +132,26 @@ export function createCache(opts: CacheOptions): Cache {
   }
 
   async function fromStore(route: ArtifactRoute, req: ArtifactRequest, result: CacheResult): Promise<ArtifactReply | undefined> {
-    const meta = await store.stat(route.key);
+    // GET opens once (metadata and body from one descriptor); only a Range reopens.
+    let opened = req.head ? undefined : await store.open(route.key);
+    const meta = req.head ? await store.stat(route.key) : opened?.meta;
     if (!meta) return undefined;
-    if (route.matches && !route.matches(meta)) throw new RegcacheError('ERR_NOT_FOUND');
-    const picked = req.pickRange?.(meta.size);
-    if (picked === 'unsatisfiable') throw new RegcacheError('ERR_RANGE_NOT_SATISFIABLE');
-    let body: Readable | undefined;
-    if (!req.head) {
-      const opened = await store.open(route.key, picked);
-      if (!opened) return undefined;
-      body = opened.body;
-      holdReader(route.key, body);
+    if (route.matches && !route.matches(meta)) {
+      opened?.body.destroy();
+      throw new RegcacheError('ERR_NOT_FOUND');
     }
+    const picked = req.pickRange?.(meta.size);
+    if (picked === 'unsatisfiable') {
+      opened?.body.destroy();
+      throw new RegcacheError('ERR_RANGE_NOT_SATISFIABLE');
+    }
+    if (opened && picked) {
+      opened.body.destroy();
+      opened = await store.open(route.key, picked);
+      if (!opened) return undefined;
+    }
+    const body: Readable | undefined = opened?.body;
+    if (body) holdReader(route.key, body);
     if (result === 'hit') touch(route.key);
     return { result, size: meta.size, sha256: meta.sha256, storedAt: meta.storedAt, contentType: meta.contentType, range: picked, body };
   }

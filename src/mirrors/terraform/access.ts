@@ -47,6 +47,7 @@ export interface AccessOptions {
 }
 
 const DENIED_TTL_MS = 10_000;
+const PUBLIC_RECHECK_MS = 1000;
 
 /** Creates the access controller. */
 export function createAccess(opts: AccessOptions): Access {
@@ -55,13 +56,28 @@ export function createAccess(opts: AccessOptions): Access {
   const checkKey = (scope: string, credential: string): string => createHash('sha256').update(scope).update('\n').update(credential).digest('base64url');
   const mac = (path: string, exp: string): Buffer => createHmac('sha256', opts.signingKey).update(`${path}\n${exp}`).digest();
   const markerKey = (scope: string): string => `${scope}/private`;
+  // Private is forever (markers are never removed); "not private" is re-read from the
+  // shared store after a second, so a scope another replica just marked is honoured.
+  const known = new Set<string>();
+  const publicUntil = new Map<string, number>();
 
   return {
     async isPrivate(scope) {
-      return (await opts.cache.cached(markerKey(scope))) !== undefined;
+      if (known.has(scope)) return true;
+      const until = publicUntil.get(scope);
+      if (until !== undefined && until > now()) return false;
+      const marked = (await opts.cache.cached(markerKey(scope))) !== undefined;
+      if (marked) known.add(scope);
+      else {
+        if (publicUntil.size > 10_000) publicUntil.clear();
+        publicUntil.set(scope, now() + PUBLIC_RECHECK_MS);
+      }
+      return marked;
     },
 
     async markPrivate(scope, credential) {
+      known.add(scope);
+      publicUntil.delete(scope);
       checks.set(checkKey(scope, credential), { ok: true, until: now() + opts.authCacheTtlMs }, 1);
       await opts.cache.metadata({
         kind: 'metadata',

@@ -3,7 +3,6 @@
  * root of trust for every provider archive we cache. Anything short of a
  * good signature by one of the registry-announced keys is a hard failure.
  */
-import { createMessage, readKeys, readSignature, verify } from 'openpgp';
 import type { Key, KeyID, Signature } from 'openpgp';
 import { RegcacheError } from '../../core/errors.js';
 
@@ -27,6 +26,7 @@ export async function verifyShasumsSignature(
   armoredKeys: string[],
 ): Promise<SignatureResult> {
   if (armoredKeys.length === 0) throw invalid('no signing keys');
+  const { createMessage, verify } = await openpgp();
   const keys = await parseKeys(armoredKeys);
   const parsedSignature = await parseSignature(signature);
 
@@ -56,7 +56,11 @@ export async function verifyShasumsSignature(
   throw invalid('signature does not match SHA256SUMS', lastError);
 }
 
+/** openpgp is large; it is loaded on the first signature check, not at start-up. */
+const openpgp = (): Promise<typeof import('openpgp')> => import('openpgp');
+
 async function parseKeys(armoredKeys: string[]): Promise<Key[]> {
+  const { readKeys } = await openpgp();
   const keys: Key[] = [];
   let lastError: unknown;
   for (const armoredKey of armoredKeys) {
@@ -71,6 +75,7 @@ async function parseKeys(armoredKeys: string[]): Promise<Key[]> {
 }
 
 async function parseSignature(signature: Uint8Array): Promise<Signature> {
+  const { readSignature } = await openpgp();
   try {
     if (isArmored(signature)) {
       return await readSignature({ armoredSignature: new TextDecoder().decode(signature) });
