@@ -3,7 +3,7 @@
  * contract (random access by ranged reads), so it works for every backend
  * and never needs the zip in memory.
  */
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import type { ZipFile } from 'yauzl';
 import { RegcacheError } from '../../core/errors.js';
@@ -21,16 +21,17 @@ class StoreReader extends yauzl.RandomAccessReader {
 
   override _readStreamForRange(start: number, end: number): Readable {
     if (end <= start) return Readable.from([]);
-    const out = new Readable({ read() {} });
+    // pipe() keeps backpressure: a 200 MB entry is hashed as it is read, never buffered.
+    const out = new PassThrough();
     this.store.open(this.key, { start, end: end - 1 }).then(
       (opened) => {
         if (!opened) {
           out.destroy(new RegcacheError('ERR_STORAGE_UNAVAILABLE', 'cached zip vanished'));
           return;
         }
-        opened.body.on('data', (c: Buffer) => out.push(c));
-        opened.body.on('end', () => out.push(null));
         opened.body.on('error', (e) => out.destroy(e));
+        out.once('close', () => opened.body.destroy());
+        opened.body.pipe(out);
       },
       (err: unknown) => out.destroy(err as Error),
     );
