@@ -1,0 +1,165 @@
+/**
+ * `npm run bench`: regcache side by side with nginx on this machine. Starts
+ * every server itself on loopback (fake origins, regcache, nginx), runs the
+ * scenarios with bounded durations, stops everything it started, and writes
+ * BENCHMARKS.md plus bench/results/latest.json. BENCH_QUICK=1 for a smoke run;
+ * `--report` only re-renders BENCHMARKS.md from the saved results.
+ */
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { prepareFixtures, type Fixtures } from './fixtures.js';
+import { renderReport } from './report.js';
+import { coldFill } from './scenarios/cold-fill.js';
+import type { BenchContext } from './scenarios/context.js';
+import { profileWarm } from './scenarios/profile.js';
+import { startupWithCache } from './scenarios/startup.js';
+import { terraformInit } from './scenarios/terraform-init.js';
+import { warmArtifacts } from './scenarios/warm-artifacts.js';
+import { warmMetadata } from './scenarios/warm-metadata.js';
+import type { BenchResults } from './summary.js';
+import { killAllNow, raisePriority, stopAll } from './support/children.js';
+import { startNginx } from './support/nginx.js';
+import { backgroundCpu, childPids } from './support/proc.js';
+import { startRegcacheInstance } from './support/regcache-proc.js';
+import { loadSettings } from './support/settings.js';
+import { ensureTools, machineInfo, versions } from './support/tools.js';
+import { prepareWrk } from './support/wrk.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const started = performance.now();
+const log = (m: string): void => {
+  process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${m}\n`);
+};
+
+let fixtures: Fixtures | undefined;
+let work: string | undefined;
+let cleaning: Promise<void> | undefined;
+
+/** Stops every process and origin we started and removes the work directory. */
+function cleanup(keep: boolean): Promise<void> {
+  cleaning ??= (async () => {
+    await stopAll();
+    await fixtures?.fast.stop().catch(() => undefined);
+    await fixtures?.slow.stop().catch(() => undefined);
+    if (work !== undefined && !keep) await rm(work, { recursive: true, force: true });
+    else if (work !== undefined) log(`work directory kept: ${work}`);
+  })();
+  return cleaning;
+}
+
+async function step<T>(name: string, results: BenchResults, fn: () => Promise<T>): Promise<T | undefined> {
+  const bg = await backgroundCpu(1000);
+  results.backgroundCpu.push({ step: name, pct: bg });
+  log(`${name} (machine ${bg.toFixed(0)}% busy before start)...`);
+  try {
+    return await fn();
+  } catch (err) {
+    const msg = `${name}: ${(err as Error).stack ?? String(err)}`;
+    results.errors.push(msg);
+    log(`FAILED ${msg}`);
+    return undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  const s = loadSettings();
+  process.once('exit', killAllNow);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      log(`${sig}: stopping everything`);
+      void cleanup(false).finally(() => process.exit(130));
+    });
+  }
+  await ensureTools();
+  work = await mkdtemp(join(tmpdir(), 'regcache-bench-'));
+  log(`${s.quick ? 'QUICK smoke run' : 'full run'}; work directory ${work}`);
+  const results: BenchResults = {
+    date: new Date().toISOString(),
+    command: s.quick ? 'BENCH_QUICK=1 npm run bench' : 'npm run bench',
+    quick: s.quick,
+    durationSec: 0,
+    machine: machineInfo(),
+    versions: await versions(),
+    settings: s,
+    fixtures: { buildSec: Number.NaN, mirrorSec: Number.NaN },
+    errors: [],
+    backgroundCpu: [],
+    niceness: raisePriority() ? -10 : 0,
+  };
+  try {
+    const fx = await prepareFixtures(work, s, log);
+    fixtures = fx;
+    results.fixtures = { buildSec: fx.buildSec, mirrorSec: fx.mirrorSec };
+    await prepareWrk(work);
+    const common = { dir: work, upstreamUrl: fx.fast.url, caFile: fx.originsCaFile };
+    const rcHttp = await startRegcacheInstance({ ...common, name: 'regcache-http', dataDir: join(work, 'data-http'), tls: false });
+    const rcTls = await startRegcacheInstance({ ...common, name: 'regcache-tls', dataDir: join(work, 'data-tls'), tls: true });
+    const nginx = await startNginx({
+      dir: join(work, 'nginx'),
+      workers: s.nginxWorkers,
+      mirrorDir: fx.mirrorDir,
+      certFile: fx.nginxCertFile,
+      keyFile: fx.nginxKeyFile,
+      originUrl: fx.slow.url,
+      originCaFile: fx.slow.caFile,
+    });
+    log(`servers up: regcache ${rcHttp.url} and ${rcTls.url}, nginx master ${nginx.pid} with ${childPids(nginx.pid).length} child process(es)`);
+    const ctx: BenchContext = {
+      s,
+      work,
+      fx,
+      nginx,
+      nginxPids: () => [nginx.pid, ...childPids(nginx.pid)],
+      rcHttp,
+      rcTls,
+      rcTlsCaPem: await readFile(rcTls.caPath ?? '', 'utf8'),
+      nginxCaPem: await readFile(fx.nginxCaFile, 'utf8'),
+      log,
+    };
+    results.artifacts = await step('scenario 1: warm artifact download', results, () => warmArtifacts(ctx));
+    results.metadata = await step('scenario 2: warm metadata', results, () => warmMetadata(ctx));
+    results.init = await step('scenario 4: terraform init', results, () => terraformInit(ctx));
+    await rcHttp.stop();
+    results.cold = await step('scenario 3: cold fill', results, () => coldFill(ctx));
+    results.startup = await step('scenario 5: startup with cached providers', results, () => startupWithCache(ctx));
+    await rcTls.stop();
+    if (s.profile) results.profiles = await step('CPU profiles of the warm hot paths', results, () => profileWarm(ctx));
+  } catch (err) {
+    results.errors.push(`setup: ${(err as Error).stack ?? String(err)}`);
+    log(`FAILED setup: ${(err as Error).stack ?? String(err)}`);
+  } finally {
+    results.durationSec = (performance.now() - started) / 1000;
+    await saveProfiles(results);
+    await cleanup(s.keepWorkDir);
+  }
+  await mkdir(join(ROOT, 'bench', 'results'), { recursive: true });
+  await writeFile(join(ROOT, 'bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(join(ROOT, 'BENCHMARKS.md'), renderReport(results));
+  log(`wrote BENCHMARKS.md and bench/results/latest.json (${results.errors.length} error(s)) in ${(results.durationSec / 60).toFixed(1)} min`);
+  if (results.errors.length > 0) process.exitCode = 1;
+}
+
+/** Copies CPU profiles out of the work directory before it is removed. */
+async function saveProfiles(results: BenchResults): Promise<void> {
+  const raw = join(ROOT, 'bench', 'results', 'raw');
+  for (const p of results.profiles ?? []) {
+    await mkdir(raw, { recursive: true });
+    const prefix = `${p.workload.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}-`;
+    // Only the latest profile per workload is kept.
+    for (const old of await readdir(raw)) if (old.startsWith(prefix) && old.endsWith('.cpuprofile')) await rm(join(raw, old), { force: true });
+    const dest = join(raw, `${prefix}${basename(p.file)}`);
+    await copyFile(p.file, dest).catch(() => undefined);
+    p.file = dest.slice(ROOT.length);
+  }
+}
+
+/** `node dist/bench/run.js --report`: re-renders BENCHMARKS.md from bench/results/latest.json without measuring. */
+async function reportOnly(): Promise<void> {
+  const results = JSON.parse(await readFile(join(ROOT, 'bench', 'results', 'latest.json'), 'utf8')) as BenchResults;
+  await writeFile(join(ROOT, 'BENCHMARKS.md'), renderReport(results));
+  log('re-rendered BENCHMARKS.md from bench/results/latest.json');
+}
+
+await (process.argv.includes('--report') ? reportOnly() : main());

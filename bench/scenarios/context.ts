@@ -1,0 +1,39 @@
+/**
+ * What scenarios share: settings, fixtures, the long-running servers, and
+ * helpers to alternate regcache and nginx within each round so drift
+ * (thermal, page cache, background work) hits both sides equally.
+ */
+import type { Fixtures } from '../fixtures.js';
+import type { NginxInstance } from '../support/nginx.js';
+import type { RegcacheInstance } from '../support/regcache-proc.js';
+import type { BenchSettings } from '../support/settings.js';
+
+/** The two sides of every comparison. */
+export type Side = 'regcache' | 'nginx';
+
+/** Shared state handed to every scenario. */
+export interface BenchContext {
+  s: BenchSettings;
+  work: string;
+  fx: Fixtures;
+  nginx: NginxInstance;
+  /** nginx master + workers, for CPU readings. */
+  nginxPids: () => number[];
+  /** Plain-HTTP regcache (scenario 1 and 2 HTTP rows). */
+  rcHttp: RegcacheInstance;
+  /** TLS regcache with its self-signed CA (TLS rows, terraform init). */
+  rcTls: RegcacheInstance;
+  rcTlsCaPem: string;
+  nginxCaPem: string;
+  log(message: string): void;
+}
+
+/** Round r's order: odd rounds start with regcache, even rounds with nginx. */
+export function sidesFor(round: number): Side[] {
+  return round % 2 === 1 ? ['regcache', 'nginx'] : ['nginx', 'regcache'];
+}
+
+/** Rounds 1..n. */
+export function roundsOf(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i + 1);
+}
