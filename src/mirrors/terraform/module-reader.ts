@@ -12,7 +12,7 @@ import type { MetadataRoute } from '../../core/route.js';
 import type { UpstreamClient } from '../../upstream/client.js';
 import { lsRemote } from './git-remote.js';
 import { hostKey, isVersion } from './names.js';
-import type { Cached, Credential, RegistryReader, RegistryTiming } from './registry.js';
+import { parseCachedJson, type Cached, type Credential, type RegistryReader, type RegistryTiming } from './registry.js';
 import type { RegistryUpstream } from './upstreams.js';
 
 /** Identifies one module. */
@@ -108,7 +108,7 @@ export function createModuleReader(deps: {
     load,
   });
   const json = (v: unknown): { body: Buffer; contentType: string } => ({ body: Buffer.from(JSON.stringify(v)), contentType: 'application/json' });
-  const parsed = <T>(b: Buffer): T => JSON.parse(b.toString('utf8')) as T;
+  const parsed = <T>(b: Buffer): T => parseCachedJson(b) as T;
 
   async function guardModule(id: ModuleId, cred: Credential): Promise<void> {
     await registry.guard(id.up, moduleScope(id), cred, async () => `${await modulesBase(id.up)}${id.namespace}/${id.name}/${id.system}/versions`);

@@ -51,6 +51,20 @@ export interface RegistryReader {
   guard(up: RegistryUpstream, scope: string, cred: Credential, checkUrl: () => Promise<string>): Promise<void>;
 }
 
+const parsedBodies = new WeakMap<Buffer, unknown>();
+
+/**
+ * Parses a cached metadata body once: the in-memory cache hands out the same
+ * Buffer for every hit, so its parsed value is remembered beside it (and
+ * dropped with it). Callers must treat the value as read-only.
+ */
+export function parseCachedJson(body: Buffer): unknown {
+  if (parsedBodies.has(body)) return parsedBodies.get(body);
+  const value = JSON.parse(body.toString('utf8')) as unknown;
+  parsedBodies.set(body, value);
+  return value;
+}
+
 /** Combines cache results of the parts of a composed answer. */
 export function combineResults(results: CacheResult[]): CacheResult {
   if (results.includes('miss')) return 'miss';
@@ -98,7 +112,7 @@ export function createRegistryReader(cache: Cache, client: UpstreamClient, acces
     };
   }
 
-  const parse = <T>(body: Buffer): T => JSON.parse(body.toString('utf8')) as T;
+  const parse = <T>(body: Buffer): T => parseCachedJson(body) as T;
 
   async function discovery(up: RegistryUpstream): Promise<Cached<Discovery>> {
     const r = await cache.metadata({
