@@ -108,6 +108,23 @@ void describe('e2e: replicas sharing one S3 bucket', () => {
     assert.equal(origin.count((x) => x.endsWith('fleet_1.0.0_linux_amd64.zip'), 'GET'), 1);
   });
 
+  void it('with redirect: true, artifact hits answer 302 to a presigned URL that serves the bytes', async () => {
+    const a = await replica('redirect/');
+    const expected = sha(origin.zipBytes('hashicorp', 'random', '1.0.0', 'linux', 'amd64'));
+    const cold = await httpsRequest(`${a.url}${zipPath('random')}`, { ca });
+    assert.equal(sha(cold.body), expected, 'cold: streamed through regcache');
+    const redirecting = await replica('redirect/', { storage: { path: a.dataDir, type: 's3', s3: { bucket: TEST_BUCKET, prefix: 'redirect/', region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: TEST_CREDENTIALS, redirect: true } } });
+    const hit = await httpsRequest(`${redirecting.url}${zipPath('random')}`, { ca });
+    assert.equal(hit.status, 302);
+    const location = String(hit.headers.location);
+    assert.ok(location.startsWith(s3.endpoint), location);
+    assert.match(location, /X-Amz-Signature=/);
+    const { request } = await import('undici');
+    const presigned = await request(location);
+    assert.equal(presigned.statusCode, 200);
+    assert.equal(sha(Buffer.from(await presigned.body.arrayBuffer())), expected);
+  });
+
   void it('S3 errors answer 503 ERR_STORAGE_UNAVAILABLE and fail /ready until they clear', async () => {
     const a = await replica('faults/');
     for (const fault of ['AccessDenied', 'SlowDown', 'NoSuchBucket'] as const) {

@@ -132,6 +132,28 @@ void describe('operations: admin API, metrics, policy', () => {
   });
 });
 
+void describe('operations: separate metrics listener with a token', () => {
+  let m: Harness;
+  before(async () => {
+    m = await startHarness({ extra: { metrics: { listen: '127.0.0.1:0', token: 'metrics-token-123', path: '/metrics' } } });
+  });
+  after(async () => {
+    await m?.stop();
+  });
+
+  void it('serves metrics on its own port and the main path, both behind the token', async () => {
+    const { rawRequest } = await import('./http-client.js');
+    assert.ok(m.app.metricsUrl, 'metrics listener started');
+    const metricsUrl = m.app.metricsUrl ?? '';
+    assertJsonError(await rawRequest(metricsUrl, '/metrics'), 401, 'ERR_UNAUTHORIZED');
+    const ok = await rawRequest(metricsUrl, '/metrics', { headers: { authorization: 'Bearer metrics-token-123' } });
+    assert.equal(ok.status, 200);
+    assert.match(ok.body.toString(), /regcache_requests_total/);
+    assertJsonError(await rawRequest(metricsUrl, '/v1/mirror/registry.terraform.io/a/b/index.json'), 404, 'ERR_NOT_FOUND', 'only metrics on the metrics port');
+    assertJsonError(await m.get('/metrics'), 401, 'ERR_UNAUTHORIZED');
+  });
+});
+
 void describe('operations: retention', () => {
   let r: Harness;
   before(async () => {
