@@ -139,3 +139,31 @@ async function fetchOrigin(path: string): Promise<Buffer> {
   assert.equal(r.status, 200, path);
   return r.body;
 }
+
+void describe('configured upstream token', () => {
+  let t: Harness;
+  before(async () => {
+    t = await startHarness({
+      providers: [{ namespace: 'acme', type: 'teamonly', versions: [{ version: '1.0.0', platforms: PLATFORMS }], token: 'operator-token' }],
+      originOptions: { cdn: true },
+      extraUpstreams: [{ host: 'team.example', token: 'operator-token' }, { host: 'other.example', token: 'other-token' }],
+    });
+  });
+  after(async () => {
+    await t?.stop();
+  });
+
+  void it('is regcache\'s own credential: sent to its host\'s registry API only, content served to every client', async () => {
+    const d = await t.get('/v1/providers/team.example/acme/teamonly/1.0.0/download/linux/amd64');
+    assert.equal(d.status, 200, d.body.toString());
+    const zip = await t.get(new URL(jsonOf<DownloadAnswer>(d).download_url).pathname);
+    assert.equal(zip.status, 200);
+    for (const r of t.origin.requests) {
+      if (r.authorization === undefined) continue;
+      assert.equal(r.authorization, 'Bearer operator-token', `only team.example's token is ever sent (${r.path})`);
+      assert.ok(r.path.startsWith('/v1/providers/'), `token only on the registry API, not ${r.path}`);
+      assert.notEqual(r.server, 'cdn');
+    }
+    assert.ok(!JSON.stringify(t.logs).includes('operator-token'));
+  });
+});
