@@ -1,7 +1,7 @@
 /**
  * Upstream faults test/integration does not cover yet: metadata answers
  * larger than upstream.maxMetadataBytes (announced and chunked), a provider
- * whose SHA256SUMS.sig is missing, and 429 + Retry-After on a zip. For each:
+ * whose SHA256SUMS.sig is missing (404) or refused (403), and 429 + Retry-After on a zip. For each:
  * what the client gets, the log line, that nothing is committed, and that
  * the same request succeeds once the fault is gone.
  */
@@ -43,6 +43,7 @@ void describe('reliability: upstream faults beyond test/integration', () => {
       extraUpstreams: [{ host: BIG_HOST, url: shim.url }],
       providers: [
         { namespace: 'acme', type: 'nosig', versions: [{ version: '1.0.0', platforms: TWO }] },
+        { namespace: 'acme', type: 'sigdenied', versions: [{ version: '1.0.0', platforms: TWO }] },
         { namespace: 'acme', type: 'limited', versions: [{ version: '1.0.0', platforms: TWO, extraBytes: 200_000 }] },
       ],
     });
@@ -127,42 +128,43 @@ void describe('reliability: upstream faults beyond test/integration', () => {
     assert.ok(await h.app.store.stat(key));
   });
 
-  const sigName = 'nosig_1.0.0_SHA256SUMS.sig';
-  const nosigZip = zipPathOf('acme', 'nosig', '1.0.0', 'linux', 'amd64');
-  const nosigKey = providerKeyOf('acme', 'nosig');
+  /**
+   * A signed provider whose signature file cannot be had: GitHub-style CDNs answer 404, S3-backed
+   * ones answer 403 for a missing object. Either way it is a signature failure, not "no such
+   * provider" and not "you need credentials"; a separate provider per status keeps the cases apart.
+   */
+  for (const [type, status] of [['nosig', 404], ['sigdenied', 403]] as const) {
+    const zipPath = zipPathOf('acme', type, '1.0.0', 'linux', 'amd64');
+    const key = providerKeyOf('acme', type);
+    const routes = [`${mirrorPathOf('acme', type)}/1.0.0.json`, zipPath, `/v1/providers/registry.terraform.io/acme/${type}/1.0.0/download/linux/amd64`];
 
-  void it('SHA256SUMS.sig missing upstream (404) for a provider that publishes signing keys: 502 ERR_SIGNATURE_INVALID on every route, nothing cached, zip never fetched', async () => {
-    h.origin.setFault(sigName, { kind: 'status', status: 404 });
-    const routes = [
-      `${mirrorPathOf('acme', 'nosig')}/1.0.0.json`,
-      nosigZip,
-      '/v1/providers/registry.terraform.io/acme/nosig/1.0.0/download/linux/amd64',
-    ];
-    const answers: Array<[string, RawResponse]> = [];
-    for (const path of routes) answers.push([path, await get(path)]);
-    await h.settle();
-    assert.equal(await h.app.store.stat(`${nosigKey}/1.0.0/shasums`), undefined, 'no SHA256SUMS bundle cached');
-    assert.equal(await h.app.store.stat(`${nosigKey}/1.0.0/linux_amd64/zip`), undefined, 'no zip cached');
-    assert.equal(h.origin.count((p) => p.endsWith('nosig_1.0.0_linux_amd64.zip')), 0, 'the zip is never fetched without a verified checksum');
-    assert.ok(logged((l) => l.msg === 'fill failed, nothing committed' && l.key === `${nosigKey}/1.0.0/linux_amd64/zip`).length > 0, 'zip fill failure logged');
-    // The answer: a signed provider without its signature is an integrity failure, not "no such provider".
-    for (const [path, res] of answers) {
-      assertJsonError(res, 502, 'ERR_SIGNATURE_INVALID', `${path} with the signature missing`);
-      assert.ok(requestLine(path, 502), `request for ${path} logged as 502`);
-    }
-  });
+    void it(`SHA256SUMS.sig answered ${status} for a provider that publishes signing keys: 502 ERR_SIGNATURE_INVALID on every route, nothing cached, zip never fetched`, async () => {
+      h.origin.setFault(`${type}_1.0.0_SHA256SUMS.sig`, { kind: 'status', status });
+      const answers: Array<[string, RawResponse]> = [];
+      for (const path of routes) answers.push([path, await get(path)]);
+      await h.settle();
+      assert.equal(await h.app.store.stat(`${key}/1.0.0/shasums`), undefined, 'no SHA256SUMS bundle cached');
+      assert.equal(await h.app.store.stat(`${key}/1.0.0/linux_amd64/zip`), undefined, 'no zip cached');
+      assert.equal(h.origin.count((p) => p.endsWith(`${type}_1.0.0_linux_amd64.zip`)), 0, 'the zip is never fetched without a verified checksum');
+      assert.ok(logged((l) => l.msg === 'fill failed, nothing committed' && l.key === `${key}/1.0.0/linux_amd64/zip`).length > 0, 'zip fill failure logged');
+      for (const [path, res] of answers) {
+        assertJsonError(res, 502, 'ERR_SIGNATURE_INVALID', `${path} with the signature answered ${status}`);
+        assert.ok(requestLine(path, 502), `request for ${path} logged as 502`);
+      }
+    });
 
-  void it('once the signature is back, the same requests succeed and are cached', async () => {
-    h.origin.clearFaults();
-    const doc = jsonOf<{ archives: Record<string, unknown> }>(await get(`${mirrorPathOf('acme', 'nosig')}/1.0.0.json`));
-    assert.deepEqual(Object.keys(doc.archives).sort(), ['darwin_arm64', 'linux_amd64']);
-    const zip = await get(nosigZip);
-    assert.equal(zip.status, 200);
-    assert.ok(zip.complete && zip.body.equals(h.origin.zipBytes('acme', 'nosig', '1.0.0', 'linux', 'amd64')));
-    await h.settle();
-    assert.ok(await h.app.store.stat(`${nosigKey}/1.0.0/shasums`));
-    assert.ok(await h.app.store.stat(`${nosigKey}/1.0.0/linux_amd64/zip`));
-  });
+    void it(`once the signature (${status} before) is back, the same requests succeed and are cached`, async () => {
+      h.origin.clearFaults();
+      const doc = jsonOf<{ archives: Record<string, unknown> }>(await get(`${mirrorPathOf('acme', type)}/1.0.0.json`));
+      assert.deepEqual(Object.keys(doc.archives).sort(), ['darwin_arm64', 'linux_amd64']);
+      const zip = await get(zipPath);
+      assert.equal(zip.status, 200);
+      assert.ok(zip.complete && zip.body.equals(h.origin.zipBytes('acme', type, '1.0.0', 'linux', 'amd64')));
+      await h.settle();
+      assert.ok(await h.app.store.stat(`${key}/1.0.0/shasums`));
+      assert.ok(await h.app.store.stat(`${key}/1.0.0/linux_amd64/zip`));
+    });
+  }
 
   void it('zip answered 429 with Retry-After: 502 ERR_UPSTREAM_STATUS naming 429 to 4 concurrent clients, one upstream try, nothing committed; served after the limit lifts', async () => {
     const z = { os: 'linux', arch: 'amd64' };

@@ -37,8 +37,9 @@ export async function loadShasumsBundle(client: UpstreamClient, from: DownloadIn
     unsigned
       ? Promise.resolve(undefined)
       : client.bytes(from.shasumsSignatureUrl, MAX_SIG, { signal }).catch((err: unknown) => {
-          if (err instanceof RegcacheError && err.code === 'ERR_UPSTREAM_NOT_FOUND') {
-            throw new RegcacheError('ERR_SIGNATURE_INVALID', 'upstream publishes signing keys but no SHA256SUMS signature file', { cause: err });
+          // A missing file on an object-store CDN is often 403: either way there is no signature to check.
+          if (err instanceof RegcacheError && (err.code === 'ERR_UPSTREAM_NOT_FOUND' || err.code === 'ERR_UPSTREAM_UNAUTHORIZED')) {
+            throw new RegcacheError('ERR_SIGNATURE_INVALID', 'upstream publishes signing keys but its SHA256SUMS signature file cannot be fetched', { cause: err });
           }
           throw err;
         }),
