@@ -15,19 +15,17 @@
  *   carry a suffix no key segment can have, so a key is never a directory of
  *   another key.
  */
-import { randomBytes } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat as fsStat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { createLocalAppend } from '../local-append.js';
+import { removeDeadTemps, tempName } from '../temp-files.js';
 import { RegcacheError } from '../../core/errors.js';
 import { assertKey, type ByteRange, type ListedObject, type ObjectMeta, type OpenedObject, type PendingObject, type Store } from '../store.js';
 import { readTrailer, encodeTrailer } from './trailer.js';
 
 const SUFFIX = '~obj';
-const BOOT = Date.now().toString(36);
-const STALE_TEMP_MS = 24 * 3600 * 1000;
 
 /** Options for the filesystem store. */
 export interface FsStoreOptions {
@@ -70,36 +68,6 @@ export function createFsStore(opts: FsStoreOptions): Store {
     }
   }
 
-  async function cleanTemps(): Promise<void> {
-    let names: string[];
-    try {
-      names = await readdir(tmpDir);
-    } catch {
-      return;
-    }
-    const now = Date.now();
-    await Promise.all(
-      names.map(async (name) => {
-        const [pidText, boot] = name.split('-');
-        const pid = Number(pidText);
-        let dead = !Number.isInteger(pid) || (pid === process.pid && boot !== BOOT);
-        if (!dead && pid !== process.pid) {
-          try {
-            process.kill(pid, 0);
-          } catch (err) {
-            dead = (err as NodeJS.ErrnoException).code === 'ESRCH';
-          }
-        }
-        const full = join(tmpDir, name);
-        if (!dead) {
-          const st = await fsStat(full).catch(() => undefined);
-          dead = st !== undefined && now - st.mtimeMs > STALE_TEMP_MS;
-        }
-        if (dead) await rm(full, { force: true, recursive: true });
-      }),
-    );
-  }
-
   async function* walk(dir: string): AsyncGenerator<string> {
     let entries;
     try {
@@ -125,7 +93,7 @@ export function createFsStore(opts: FsStoreOptions): Store {
       } catch (err) {
         throw storageError(err);
       }
-      await cleanTemps();
+      await removeDeadTemps(tmpDir);
     },
 
     async stat(key) {
@@ -168,7 +136,7 @@ export function createFsStore(opts: FsStoreOptions): Store {
 
     async create(key) {
       const finalPath = pathOf(key);
-      const tmpPath = join(tmpDir, `${process.pid}-${BOOT}-${randomBytes(8).toString('hex')}`);
+      const tmpPath = join(tmpDir, tempName());
       let fh: FileHandle;
       try {
         fh = await open(tmpPath, 'w+', 0o644);
@@ -207,7 +175,7 @@ export function createFsStore(opts: FsStoreOptions): Store {
     },
 
     async checkWritable() {
-      const probe = join(tmpDir, `${process.pid}-${BOOT}-ready-${randomBytes(4).toString('hex')}`);
+      const probe = join(tmpDir, tempName('ready-'));
       let fh: FileHandle | undefined;
       try {
         fh = await open(probe, 'w');

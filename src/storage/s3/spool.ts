@@ -8,12 +8,10 @@
  * share one spool dir. Only names of exactly that shape are touched: an
  * operator may point spoolDir at a directory that holds other files.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { removeDeadTemps, tempName } from '../temp-files.js';
 
-const BOOT = Date.now().toString(36);
-const STALE_MS = 24 * 3600 * 1000;
 const SPOOL_NAME = /^(\d+)-([0-9a-z]+)-(?:probe-)?[0-9a-f]{16}$/;
 
 /** One spool file, open for writing and reading. */
@@ -25,34 +23,12 @@ export interface SpoolFile {
 /** Creates the spool dir if needed and removes leftovers of dead writers. */
 export async function prepareSpool(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  const names = await readdir(dir);
-  const now = Date.now();
-  await Promise.all(
-    names.map(async (name) => {
-      const m = SPOOL_NAME.exec(name);
-      if (!m) return;
-      const pid = Number(m[1]);
-      let dead = pid <= 0 || (pid === process.pid && m[2] !== BOOT);
-      if (!dead && pid !== process.pid) {
-        try {
-          process.kill(pid, 0);
-        } catch (err) {
-          dead = (err as NodeJS.ErrnoException).code === 'ESRCH';
-        }
-      }
-      const full = join(dir, name);
-      if (!dead) {
-        const st = await stat(full).catch(() => undefined);
-        dead = st !== undefined && now - st.mtimeMs > STALE_MS;
-      }
-      if (dead) await rm(full, { force: true });
-    }),
-  );
+  await removeDeadTemps(dir, (name) => SPOOL_NAME.test(name));
 }
 
 /** Opens a new spool file (mode 0600: cached bytes are nobody else's business). */
 export async function openSpoolFile(dir: string, tag = ''): Promise<SpoolFile> {
-  const path = join(dir, `${process.pid}-${BOOT}-${tag}${randomBytes(8).toString('hex')}`);
+  const path = join(dir, tempName(tag));
   return { path, fh: await open(path, 'w+', 0o600) };
 }
 
