@@ -1,7 +1,7 @@
 /**
  * One-off measurement: throughput of reading a warm 50 MiB object through
  * Store.open() from the fake S3 server vs the fs store, on this machine.
- * Run: node dist/test/fakes/s3-read-bench.js [MiB] [rounds]
+ * Run: npm run build && node dist/bench/s3-read.js [MiB] [rounds]
  * Also prints the write+commit rate (the S3 upload runs at commit).
  * Not a test (no assertions on time); prints one line per store.
  */
@@ -9,10 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createFsStore } from '../../src/storage/fs/fs-store.js';
-import type { Store } from '../../src/storage/store.js';
-import { createS3Harness, drain, putVia, TEST_BUCKET } from './s3-harness.js';
-import { startS3Server } from './s3-server.js';
+import { createFsStore } from '../src/storage/fs/fs-store.js';
+import type { Store } from '../src/storage/store.js';
+import { createS3Harness, drain, putVia, TEST_BUCKET } from '../test/fakes/s3-harness.js';
+import { startS3Server } from '../test/fakes/s3-server.js';
 
 const MiB = 1024 * 1024;
 
