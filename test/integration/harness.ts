@@ -11,6 +11,7 @@ import { stringify } from 'yaml';
 import { startApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import { startOriginRegistry, type OriginOptions, type OriginProviderSpec, type OriginRegistry } from '../fakes/origin-registry.js';
+import { listTree } from '../support/file-tree.js';
 import { rawRequest, type RawRequestOptions, type RawResponse } from './http-client.js';
 
 /** The registry host the tests address; configured to point at the fake origin. */
@@ -77,16 +78,6 @@ export function zipPathOf(namespace: string, type: string, version: string, os: 
   return `${mirrorPathOf(namespace, type)}/${version}/${os}_${arch}/terraform-provider-${type}_${version}_${os}_${arch}.zip`;
 }
 
-async function listFiles(dir: string, prefix = ''): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    const rel = prefix === '' ? e.name : `${prefix}/${e.name}`;
-    if (e.isDirectory()) out.push(...(await listFiles(join(dir, e.name), rel)));
-    else out.push(rel);
-  }
-  return out;
-}
-
 /** Starts the fake origin (trusted via NODE_EXTRA_CA_CERTS) and regcache in front of it. */
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const origin = await startOriginRegistry(opts.originOptions);
@@ -145,7 +136,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     async settle() {
       await waitFor(async () => h.app.cache.inflight === 0 && (await h.tmpEntries()).length === 0, 'fills settled and cache/tmp empty');
     },
-    objectFiles: () => listFiles(join(cacheDir, 'objects')),
+    objectFiles: () => listTree(join(cacheDir, 'objects')),
     tmpEntries: () => readdir(join(cacheDir, 'tmp')).catch(() => []),
     async stop() {
       origin.clearFaults();

@@ -9,6 +9,9 @@ import { readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createFsStore } from '../../src/storage/fs/fs-store.js';
 import type { RegcacheProcess } from '../support/regcache-process.js';
+import { listTree } from '../support/file-tree.js';
+
+export { listTree };
 
 /** A small deterministic PRNG (mulberry32). */
 export interface Rng {
@@ -57,17 +60,6 @@ export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).
 /** Prints what a test tried as one greppable JSON line (`RELIABILITY {…}`). */
 export function report(scenario: string, counts: Record<string, unknown>): void {
   console.log(`RELIABILITY ${JSON.stringify({ scenario, ...counts })}`);
-}
-
-/** Relative '/'-separated paths of every file below `dir` (missing dir → none). */
-export async function listTree(dir: string, prefix = ''): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    const rel = prefix === '' ? e.name : `${prefix}/${e.name}`;
-    if (e.isDirectory()) out.push(...(await listTree(join(dir, e.name), rel)));
-    else out.push(rel);
-  }
-  return out;
 }
 
 /** What an independent pass over a store directory found. */
