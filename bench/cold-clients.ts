@@ -24,6 +24,8 @@ export interface ClientTiming {
 /** What the script prints. */
 export interface ColdClientsOutput {
   url: string;
+  /** Epoch ms of the common start, to line client timings up with server logs. */
+  startedAt: number;
   clients: ClientTiming[];
   wallMs: number;
 }
@@ -65,8 +67,9 @@ async function main(): Promise<void> {
   }
   const ca = caFile === undefined ? undefined : readFileSync(caFile, 'utf8');
   const t0 = performance.now();
+  const startedAt = performance.timeOrigin + t0;
   const clients = await Promise.all(Array.from({ length: count }, () => one(url, t0, ca, 300_000)));
-  const out: ColdClientsOutput = { url, clients, wallMs: performance.now() - t0 };
+  const out: ColdClientsOutput = { url, startedAt, clients, wallMs: performance.now() - t0 };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 

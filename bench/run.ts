@@ -2,7 +2,8 @@
  * `npm run bench`: regcache side by side with nginx on this machine. Starts
  * every server itself on loopback (fake origins, regcache, nginx), runs the
  * scenarios with bounded durations, stops everything it started, and writes
- * BENCHMARKS.md plus bench/results/latest.json. BENCH_QUICK=1 for a smoke run;
+ * BENCHMARKS.md plus bench/results/latest.json. BENCH_QUICK=1 for a smoke run and
+ * BENCH_ONLY=1,2 for some scenarios (both write to bench/results/dev/, ignored by git);
  * `--report` only re-renders BENCHMARKS.md from the saved results.
  */
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -118,14 +119,15 @@ async function main(): Promise<void> {
       nginxCaPem: await readFile(fx.nginxCaFile, 'utf8'),
       log,
     };
-    results.artifacts = await step('scenario 1: warm artifact download', results, () => warmArtifacts(ctx));
-    results.metadata = await step('scenario 2: warm metadata', results, () => warmMetadata(ctx));
-    results.init = await step('scenario 4: terraform init', results, () => terraformInit(ctx));
+    const want = (n: number): boolean => s.only.length === 0 || s.only.includes(n);
+    if (want(1)) results.artifacts = await step('scenario 1: warm artifact download', results, () => warmArtifacts(ctx));
+    if (want(2)) results.metadata = await step('scenario 2: warm metadata', results, () => warmMetadata(ctx));
+    if (want(4)) results.init = await step('scenario 4: terraform init', results, () => terraformInit(ctx));
     await rcHttp.stop();
-    results.cold = await step('scenario 3: cold fill', results, () => coldFill(ctx));
-    results.startup = await step('scenario 5: startup with cached providers', results, () => startupWithCache(ctx));
+    if (want(3)) results.cold = await step('scenario 3: cold fill', results, () => coldFill(ctx));
+    if (want(5)) results.startup = await step('scenario 5: startup with cached providers', results, () => startupWithCache(ctx));
     await rcTls.stop();
-    if (s.profile) results.profiles = await step('CPU profiles of the warm hot paths', results, () => profileWarm(ctx));
+    if (s.profile && s.only.length === 0) results.profiles = await step('CPU profiles of the warm hot paths', results, () => profileWarm(ctx));
   } catch (err) {
     results.errors.push(`setup: ${(err as Error).stack ?? String(err)}`);
     log(`FAILED setup: ${(err as Error).stack ?? String(err)}`);
@@ -134,10 +136,14 @@ async function main(): Promise<void> {
     await saveProfiles(results);
     await cleanup(s.keepWorkDir);
   }
-  await mkdir(join(ROOT, 'bench', 'results'), { recursive: true });
-  await writeFile(join(ROOT, 'bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-  await writeFile(join(ROOT, 'BENCHMARKS.md'), renderReport(results));
-  log(`wrote BENCHMARKS.md and bench/results/latest.json (${results.errors.length} error(s)) in ${(results.durationSec / 60).toFixed(1)} min`);
+  // A quick or partial run (BENCH_QUICK, BENCH_ONLY) is for iterating: it never replaces the report.
+  const partial = s.quick || s.only.length > 0;
+  const outDir = partial ? join(ROOT, 'bench', 'results', 'dev') : join(ROOT, 'bench', 'results');
+  const reportFile = partial ? join(outDir, 'BENCHMARKS.md') : join(ROOT, 'BENCHMARKS.md');
+  await mkdir(outDir, { recursive: true });
+  await writeFile(join(outDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(reportFile, renderReport(results));
+  log(`wrote ${reportFile.slice(ROOT.length)} and ${join(outDir, 'latest.json').slice(ROOT.length)} (${results.errors.length} error(s)) in ${(results.durationSec / 60).toFixed(1)} min`);
   if (results.errors.length > 0) process.exitCode = 1;
 }
 

@@ -62,6 +62,8 @@ export async function coldFill(ctx: BenchContext): Promise<ColdResults> {
     tls,
     upstreamUrl: fx.slow.url,
     caFile: fx.originsCaFile,
+    // BENCH_COLD_PROF=DIR: a CPU profile of the cold instance, for investigating (not part of the report).
+    ...(process.env.BENCH_COLD_PROF ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_COLD_PROF}`] } : {}),
   });
   const rcCaFile = rc.caPath;
   const rcCa = tls && rcCaFile !== undefined ? await readFile(rcCaFile, 'utf8') : undefined;

@@ -38,6 +38,8 @@ export interface BenchSettings {
   nginxWorkers: string;
   profile: boolean;
   keepWorkDir: boolean;
+  /** Scenario numbers to run (BENCH_ONLY=1,2); all when empty. For iterating, not for the report. */
+  only: number[];
 }
 
 const MB = 1_000_000;
@@ -79,5 +81,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     nginxWorkers: env.BENCH_NGINX_WORKERS ?? 'auto',
     profile: env.BENCH_PROFILE !== '0',
     keepWorkDir: env.BENCH_KEEP === '1',
+    only: (env.BENCH_ONLY ?? '')
+      .split(',')
+      .filter((x) => x.trim() !== '')
+      .map(Number),
   };
 }

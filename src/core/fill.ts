@@ -5,8 +5,10 @@
  * Invariants:
  * - The download runs on the server-lifetime signal, never on a client's:
  *   a client that goes away only stops its own follower.
- * - Followers read bytes back from the pending object, so a slow client
- *   never holds download bytes in memory and never slows the fill.
+ * - Followers near the head share the fill's in-memory window of recent
+ *   blocks (views, no copies); one that fell behind reads the pending
+ *   object back, so a slow client never pins download bytes in memory and
+ *   never slows the fill.
  * - The last HOLDBACK bytes are released only after `verify` passed and the
  *   object is committed: no client ever receives a complete unverified
  *   artifact. On failure every follower is destroyed with the error and
@@ -19,11 +21,14 @@ import { Readable } from 'node:stream';
 import type { ObjectMeta, PendingObject, Store } from '../storage/store.js';
 import { RegcacheError, toRegcacheError } from './errors.js';
 import type { Coordinator, Lease } from './coordinator.js';
+import { FillWindow } from './fill-window.js';
 import type { ArtifactRoute } from './route.js';
 
 /** Bytes withheld from followers until verification succeeded. */
 export const HOLDBACK = 64 * 1024;
 const READ_CHUNK = 256 * 1024;
+/** Announced size from which clients get response headers before the first byte is released. */
+export const STREAM_EARLY = 1024 * 1024;
 
 /** Observers of a fill's outcome (logs, metrics). */
 export interface FillObserver {
@@ -42,9 +47,12 @@ export class Fill {
   /** Settles when the fill is final (committed or failed); never rejects. */
   readonly done: Promise<void>;
   private pending: PendingObject | undefined;
+  /** Recent bytes in memory, shared by followers near the head; freed on dispose. */
+  private window: FillWindow | undefined;
   private followers = 0;
   private disposed = false;
   private wakeups: Array<() => void> = [];
+  private notifyScheduled = false;
 
   constructor(
     private readonly store: Store,
@@ -56,11 +64,20 @@ export class Fill {
     this.done = this.run();
   }
 
-  /** Resolves once a follower can start (bytes released or committed); rejects on failure. */
+  /**
+   * Resolves once a follower can start: bytes released, the object
+   * committed, or, for an artifact announced at STREAM_EARLY bytes or more,
+   * as soon as upstream's headers arrived (the response headers go out while
+   * the first bytes are still on their way; such a download was going to be
+   * streamed unverified-but-held-back anyway). Rejects on failure. Smaller
+   * artifacts wait for their first released bytes, so most failures still
+   * reach the client as a clean JSON error.
+   */
   async ready(): Promise<void> {
     for (;;) {
       if (this.state === 'failed') throw this.error ?? new RegcacheError('ERR_INTERNAL');
       if (this.state === 'committed' || this.released > 0) return;
+      if (this.state === 'streaming' && this.size !== undefined && this.size >= STREAM_EARLY) return;
       await this.changed();
     }
   }
@@ -80,6 +97,12 @@ export class Fill {
       for (;;) {
         const limit = end === undefined ? this.released : Math.min(end + 1, this.released);
         if (pos < limit) {
+          const shared = this.window?.view(pos, limit);
+          if (shared) {
+            pos += shared.length;
+            yield shared;
+            continue;
+          }
           let buf: Uint8Array;
           try {
             buf = await pending.readAt(pos, Math.min(limit - pos, READ_CHUNK));
@@ -110,6 +133,15 @@ export class Fill {
     return new Promise((resolve) => this.wakeups.push(resolve));
   }
 
+  private notifySoon(): void {
+    if (this.notifyScheduled) return;
+    this.notifyScheduled = true;
+    setImmediate(() => {
+      this.notifyScheduled = false;
+      this.notify();
+    });
+  }
+
   private notify(): void {
     const w = this.wakeups;
     this.wakeups = [];
@@ -120,6 +152,8 @@ export class Fill {
     if (this.disposed || this.followers > 0) return;
     if (this.state !== 'committed' && this.state !== 'failed') return;
     this.disposed = true;
+    this.window?.clear();
+    this.window = undefined;
     await this.pending?.dispose();
   }
 
@@ -153,19 +187,34 @@ export class Fill {
       const pending = await this.store.create(route.key);
       this.pending = pending;
       this.state = 'streaming';
+      this.notify();
       const hash = createHash('sha256');
+      const window = new FillWindow();
+      this.window = window;
       for await (const chunk of body as AsyncIterable<Buffer>) {
-        if (this.size !== undefined && pending.written + chunk.length > this.size) {
+        if (this.size !== undefined && window.received + chunk.length > this.size) {
           throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'upstream sent more bytes than announced');
         }
         hash.update(chunk);
-        await pending.append(chunk);
-        const releasable = Math.max(0, pending.written - HOLDBACK);
+        const full = window.push(chunk);
+        // Released bytes may still be only in memory: followers read them from the window.
+        const releasable = Math.max(0, window.received - HOLDBACK);
         if (releasable > this.released) {
+          const first = this.released === 0;
           this.released = releasable;
-          this.notify();
+          // The first bytes wake followers at once; later progress at most once per event-loop turn,
+          // so 100 followers at the head are not woken for every 16 KiB TLS record.
+          if (first) this.notify();
+          else this.notifySoon();
+        }
+        if (full.length > 0) {
+          for (const block of full) await pending.append(block);
+          window.persistedUpTo(pending.written);
         }
       }
+      const tail = window.tail();
+      if (tail) await pending.append(tail);
+      window.persistedUpTo(pending.written);
       if (this.size !== undefined && pending.written !== this.size) {
         throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'upstream body shorter than announced');
       }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,6 +94,28 @@ void describe('cache: artifacts', () => {
     state.source?.end(bytes.subarray(300_000));
     await new Promise((r) => reply.body?.once('end', r));
     assert.equal(got, bytes.length);
+  });
+
+  void it('a follower that fell far behind the head reads the spool file and still gets every byte', async () => {
+    const { cache } = await setup();
+    const bytes = randomBytes(12 * 1024 * 1024);
+    const { route, state } = manualRoute('a/behind', bytes);
+    const fast = cache.artifact(route, { head: false });
+    const slow = cache.artifact(route, { head: false });
+    await state.fetched;
+    state.source?.write(bytes.subarray(0, 65536 * 2));
+    const fastBody = fast.then((r) => readAll(r.body));
+    const slowReply = await slow;
+    // The slow follower reads nothing while the rest of the download arrives in 64 KiB pieces.
+    slowReply.body?.pause();
+    for (let off = 65536 * 2; off < bytes.length; off += 65536) {
+      state.source?.write(bytes.subarray(off, off + 65536));
+      await new Promise((r) => setImmediate(r));
+    }
+    state.source?.end();
+    assert.ok((await fastBody).equals(bytes), 'the follower at the head got every byte');
+    assert.ok((await readAll(slowReply.body)).equals(bytes), 'the follower behind the window got every byte');
+    assert.equal(state.fetches, 1);
   });
 
   void it('on a verification failure aborts every waiter and commits nothing', async () => {
