@@ -69,6 +69,15 @@ export interface Cache {
   cached(key: string): Promise<MetadataResult | undefined>;
   /** Drops a cached object (both tiers). */
   invalidate(key: string): Promise<boolean>;
+  /**
+   * Memoizes an answer composed from cached objects (a `{version}.json`):
+   * reused until this process stores, refreshes, commits or drops any
+   * cached object, and for at most `maxAgeMs` (changes made by other
+   * replicas, metadata turning stale). `build` returns the value and its
+   * cost in bytes, or `cacheable: false` for an answer that must not be
+   * reused. Failures are never memoized.
+   */
+  derived<T>(key: string, maxAgeMs: number, build: () => Promise<{ value: T; cost: number; cacheable?: boolean }>): Promise<T>;
   /** Whether a fill or a response is using `key` right now (retention must not remove it). */
   busy(key: string): boolean;
   /** Fills and metadata loads currently running. */
@@ -86,6 +95,13 @@ export function createCache(opts: CacheOptions): Cache {
   const fills = new Map<string, Fill>();
   const loads = createSingleFlight<MetadataResult>();
   const mem = new ByteLru<MetadataResult>(opts.memoryBytes ?? 32 * 1024 * 1024);
+  /** Bumped whenever this process changes what a cached key reads as; invalidates `derived` answers. */
+  let generation = 0;
+  const composed = new ByteLru<{ value: unknown; generation: number; at: number }>(Math.max(1024 * 1024, (opts.memoryBytes ?? 32 * 1024 * 1024) / 4));
+  const remember = (key: string, r: MetadataResult): void => {
+    generation++;
+    mem.set(key, r, r.body.length + key.length + 200);
+  };
   const background = new Set<Promise<unknown>>();
   const readers = new Map<string, number>();
   const touched = new Map<string, number>();
@@ -121,6 +137,7 @@ export function createCache(opts: CacheOptions): Cache {
     track(
       fill.done.then(async () => {
         fills.delete(route.key);
+        generation++;
         if (fill.state === 'committed' && route.afterCommit) {
           await route.afterCommit(route.key).catch((err: unknown) => {
             observer.onBackgroundError?.(route.key, toRegcacheError(err), 'after-commit');
@@ -197,7 +214,7 @@ export function createCache(opts: CacheOptions): Cache {
       attrs: got.meta.attrs ?? {},
       result: 'hit',
     };
-    mem.set(key, r, r.body.length + key.length + 200);
+    remember(key, r);
     return r;
   }
 
@@ -229,7 +246,7 @@ export function createCache(opts: CacheOptions): Cache {
     } catch (err) {
       observer.onBackgroundError?.(route.key, toRegcacheError(err), 'store');
     }
-    mem.set(route.key, r, r.body.length + route.key.length + 200);
+    remember(route.key, r);
     return r;
   }
 
@@ -260,8 +277,22 @@ export function createCache(opts: CacheOptions): Cache {
     peek: (key) => store.stat(key),
     cached: readCached,
     async invalidate(key) {
+      generation++;
       mem.delete(key);
-      return store.delete(key);
+      try {
+        return await store.delete(key);
+      } finally {
+        generation++;
+      }
+    },
+    async derived<T>(key: string, maxAgeMs: number, build: () => Promise<{ value: T; cost: number; cacheable?: boolean }>): Promise<T> {
+      const hit = composed.get(key);
+      const t = now();
+      if (hit && hit.generation === generation && t - hit.at < maxAgeMs) return hit.value as T;
+      const gen = generation;
+      const built = await build();
+      if (built.cacheable !== false) composed.set(key, { value: built.value, generation: gen, at: t }, built.cost + key.length + 100);
+      return built.value;
     },
     busy: (key) => fills.has(key) || readers.has(key),
     get inflight() {

@@ -315,3 +315,80 @@ void describe('cache: metadata', () => {
     assert.equal(loads.n, 1);
   });
 });
+
+void describe('cache: derived answers', () => {
+  const metaRoute = (key: string, loads: { n: number }): MetadataRoute => ({
+    kind: 'metadata',
+    key,
+    ttlMs: 60_000,
+    staleIfErrorMs: 60_000,
+    load() {
+      loads.n++;
+      return Promise.resolve({ body: Buffer.from(`v${loads.n}`), contentType: 'text/plain' });
+    },
+  });
+
+  void it('reuses a composed answer until a cached object changes, is dropped, or the answer ages out', async () => {
+    let t = 1_000_000;
+    const { cache } = await setup(() => t);
+    const loads = { n: 0 };
+    let builds = 0;
+    const compose = (): Promise<string> =>
+      cache.derived('answer', 1000, async () => {
+        builds++;
+        const m = await cache.metadata(metaRoute('m/src', loads));
+        return { value: `built from ${m.body.toString()}`, cost: 10 };
+      });
+    assert.equal(await compose(), 'built from v1');
+    // The first build stored its source while it ran, so its answer is not trusted; the second is.
+    assert.equal(await compose(), 'built from v1');
+    assert.equal(await compose(), 'built from v1');
+    assert.equal(builds, 2, 'reused while nothing changed');
+    // Another cached object stored by this process invalidates every composed answer.
+    await cache.metadata(metaRoute('m/other', { n: 0 }));
+    assert.equal(await compose(), 'built from v1');
+    assert.equal(builds, 3);
+    // A purge of the source: the next answer is composed from a fresh load.
+    await cache.invalidate('m/src');
+    assert.equal(await compose(), 'built from v2');
+    assert.equal(await compose(), 'built from v2');
+    assert.equal(builds, 5);
+    assert.equal(await compose(), 'built from v2');
+    assert.equal(builds, 5);
+    // Nothing changed, but the answer is older than its maximum age.
+    t += 1000;
+    assert.equal(await compose(), 'built from v2');
+    assert.equal(builds, 6);
+    assert.equal(await compose(), 'built from v2');
+    assert.equal(builds, 6);
+  });
+
+  void it('never reuses an answer marked not cacheable, nor a failure', async () => {
+    const { cache } = await setup();
+    let builds = 0;
+    const once = (cacheable: boolean): Promise<number> =>
+      cache.derived('k', 60_000, () => {
+        builds++;
+        return Promise.resolve({ value: builds, cost: 1, cacheable });
+      });
+    assert.equal(await once(false), 1);
+    assert.equal(await once(false), 2);
+    await assert.rejects(cache.derived('k2', 60_000, () => Promise.reject(new RegcacheError('ERR_UPSTREAM_UNREACHABLE'))));
+    assert.equal(await cache.derived('k2', 60_000, () => Promise.resolve({ value: 'ok', cost: 1 })), 'ok');
+  });
+
+  void it('an artifact commit invalidates composed answers (a new h1 must show up)', async () => {
+    const { cache } = await setup();
+    let builds = 0;
+    const compose = (): Promise<number> => cache.derived('answer', 60_000, () => Promise.resolve({ value: ++builds, cost: 1 }));
+    await compose();
+    const bytes = Buffer.alloc(1000, 9);
+    const { route, state } = manualRoute('a/commit', bytes);
+    const reply = cache.artifact(route, { head: false });
+    await state.fetched;
+    state.source?.end(bytes);
+    await readAll((await reply).body);
+    for (let i = 0; i < 50 && (await compose()) === 1; i++) await tick();
+    assert.equal(await compose(), 2);
+  });
+});

@@ -45,7 +45,7 @@ export async function createTerraformMirrors(deps: { config: Config; cache: Cach
   const timing = { ttlMs: tf.metadata.ttl, staleIfErrorMs: tf.metadata.staleIfError, maxMetadataBytes: config.upstream.maxMetadataBytes };
   const registry = createRegistryReader(cache, client, access, timing);
   const packages = createProviderPackages({ cache, store, client, registry });
-  const shared = { upstreams, registry, packages, access, policy, parallelism: config.upstream.parallelism };
+  const shared = { upstreams, registry, packages, access, policy, parallelism: config.upstream.parallelism, cache };
   const git = { timeoutMs: tf.git.timeout, allowHttp: tf.git.allowHttp };
   return {
     mirrors: [

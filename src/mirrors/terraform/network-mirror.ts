@@ -11,9 +11,9 @@
  * credentials for zips.
  */
 import { RegcacheError } from '../../core/errors.js';
-import { canonicalPath, credentialOf, jsonAnswer, type Mirror, type MirrorAnswer, type MirrorRequest } from '../mirror.js';
+import { canonicalPath, credentialOf, jsonAnswer, type BodyAnswer, type Mirror, type MirrorAnswer, type MirrorRequest } from '../mirror.js';
 import { isFilename, parseName, parsePlatform, parseVersion, providerKey } from './names.js';
-import type { ProviderAdapterDeps } from './provider-package.js';
+import { publicAnswer, type ProviderAdapterDeps } from './provider-package.js';
 import { SIGNED_URL, type Credential } from './registry.js';
 import { collectPlatforms } from './version-platforms.js';
 import type { RegistryUpstream } from './upstreams.js';
@@ -24,13 +24,21 @@ export function createNetworkMirror(deps: ProviderAdapterDeps): Mirror {
   const { upstreams, registry, packages, access, policy } = deps;
 
   async function indexJson(up: RegistryUpstream, ns: string, type: string, cred: Credential): Promise<MirrorAnswer> {
+    return publicAnswer(deps, providerKey(up.host, ns, type), `mirror-index ${up.host}/${ns}/${type}`, () => composeIndex(up, ns, type, cred));
+  }
+
+  async function versionJson(up: RegistryUpstream, ns: string, type: string, version: string, cred: Credential): Promise<MirrorAnswer> {
+    return publicAnswer(deps, providerKey(up.host, ns, type), `mirror-version ${up.host}/${ns}/${type}/${version}`, () => composeVersion(up, ns, type, version, cred));
+  }
+
+  async function composeIndex(up: RegistryUpstream, ns: string, type: string, cred: Credential): Promise<BodyAnswer> {
     const v = await registry.versions(up, ns, type, cred);
     const versions: Record<string, object> = {};
     for (const version of policy.filter(`${up.host}/${ns}/${type}`, v.value.versions.map((e) => e.version))) versions[version] = {};
     return jsonAnswer({ versions }, v.result);
   }
 
-  async function versionJson(up: RegistryUpstream, ns: string, type: string, version: string, cred: Credential): Promise<MirrorAnswer> {
+  async function composeVersion(up: RegistryUpstream, ns: string, type: string, version: string, cred: Credential): Promise<BodyAnswer> {
     const collected = await collectPlatforms({ registry, packages, parallelism: deps.parallelism }, up, ns, type, version, cred);
     const signed = await access.isPrivate(providerKey(up.host, ns, type));
     const archives: Record<string, { url: string; hashes: string[] }> = {};

@@ -5,6 +5,7 @@
  * the network mirror and the registry protocol.
  */
 import type { Cache } from '../../core/cache.js';
+import type { BodyAnswer } from '../mirror.js';
 import { RegcacheError } from '../../core/errors.js';
 import type { ArtifactRoute, CacheResult, MetadataRoute } from '../../core/route.js';
 import type { Store } from '../../storage/store.js';
@@ -25,6 +26,31 @@ export interface ProviderAdapterDeps {
   access: Access;
   policy: Policy;
   parallelism: number;
+  /** Reuses composed public answers (see `publicAnswer`). */
+  cache: Pick<Cache, 'derived'>;
+}
+
+/** How long a composed public answer may be reused at most (bounds what other replicas changed). */
+const ANSWER_MEMO_MS = 1000;
+
+/**
+ * A composed JSON answer for a public provider, built once and reused until
+ * any cached object changes in this process (or for ANSWER_MEMO_MS).
+ * Private providers are always composed per request: their answers depend
+ * on the client's credential and carry expiring signed URLs. `key` must
+ * name everything the answer depends on besides the cache (host, path,
+ * base URL).
+ */
+export async function publicAnswer(deps: Pick<ProviderAdapterDeps, 'access' | 'cache'>, scope: string, key: string, build: () => Promise<BodyAnswer>): Promise<BodyAnswer> {
+  if (await deps.access.isPrivate(scope)) return build();
+  let built = false;
+  const answer = await deps.cache.derived(key, ANSWER_MEMO_MS, async () => {
+    built = true;
+    const value = await build();
+    // The build may have found the scope private (upstream refused anonymous access).
+    return { value, cost: value.body.length, cacheable: !(await deps.access.isPrivate(scope)) };
+  });
+  return built ? answer : { ...answer, result: 'hit' };
 }
 
 /** Identifies one provider package. */

@@ -10,9 +10,9 @@
  * adds OpenTofu's `packages` (every platform's zh:, h1: when known, size).
  */
 import { RegcacheError } from '../../core/errors.js';
-import { canonicalPath, credentialOf, jsonAnswer, type Mirror, type MirrorAnswer, type MirrorRequest } from '../mirror.js';
+import { canonicalPath, credentialOf, jsonAnswer, type BodyAnswer, type Mirror, type MirrorAnswer, type MirrorRequest } from '../mirror.js';
 import { isFilename, parseName, parsePlatform, parseVersion, providerKey } from './names.js';
-import type { ProviderAdapterDeps } from './provider-package.js';
+import { publicAnswer, type ProviderAdapterDeps } from './provider-package.js';
 import { combineResults, SIGNED_URL, type Credential } from './registry.js';
 import type { RegistryUpstream } from './upstreams.js';
 import { collectPlatforms } from './version-platforms.js';
@@ -26,6 +26,11 @@ export function createProviderRegistry(deps: ProviderAdapterDeps): Mirror {
   const { upstreams, registry, packages, access, policy } = deps;
 
   async function download(req: MirrorRequest, up: RegistryUpstream, ns: string, type: string, version: string, os: string, arch: string): Promise<MirrorAnswer> {
+    const key = `registry-download ${req.baseUrl} ${up.host}/${ns}/${type}/${version}/${os}_${arch}`;
+    return publicAnswer(deps, providerKey(up.host, ns, type), key, () => composeDownload(req, up, ns, type, version, os, arch));
+  }
+
+  async function composeDownload(req: MirrorRequest, up: RegistryUpstream, ns: string, type: string, version: string, os: string, arch: string): Promise<BodyAnswer> {
     const cred = credentialOf(req);
     const d = await registry.download(up, ns, type, version, os, arch, cred);
     const all = await collectPlatforms(deps, up, ns, type, version, cred);
@@ -75,9 +80,11 @@ export function createProviderRegistry(deps: ProviderAdapterDeps): Mirror {
       const address = `${up.host}/${ns}/${type}`;
       policy.check(address);
       if (s.length === 4 && s[3] === 'versions') {
-        const v = await registry.versions(up, ns, type, credentialOf(req));
-        const allowed = new Set(policy.filter(address, v.value.versions.map((e) => e.version)));
-        return jsonAnswer({ versions: v.value.versions.filter((e) => allowed.has(e.version)) }, v.result);
+        return publicAnswer(deps, providerKey(up.host, ns, type), `registry-versions ${address}`, async () => {
+          const v = await registry.versions(up, ns, type, credentialOf(req));
+          const allowed = new Set(policy.filter(address, v.value.versions.map((e) => e.version)));
+          return jsonAnswer({ versions: v.value.versions.filter((e) => allowed.has(e.version)) }, v.result);
+        });
       }
       if (s.length < 6) throw new RegcacheError('ERR_NOT_FOUND');
       const version = parseVersion(s[3] ?? '');
