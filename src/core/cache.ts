@@ -73,7 +73,8 @@ export interface Cache {
    * Memoizes an answer composed from cached objects (a `{version}.json`):
    * reused until this process stores, refreshes, commits or drops any
    * cached object, and for at most `maxAgeMs` (changes made by other
-   * replicas, metadata turning stale). `build` returns the value and its
+   * replicas, metadata turning stale). An answer whose build read a stale
+   * input is not reused, so every request still triggers its refresh. `build` returns the value and its
    * cost in bytes, or `cacheable: false` for an answer that must not be
    * reused. Failures are never memoized.
    */
@@ -97,6 +98,8 @@ export function createCache(opts: CacheOptions): Cache {
   const mem = new ByteLru<MetadataResult>(opts.memoryBytes ?? 32 * 1024 * 1024);
   /** Bumped whenever this process changes what a cached key reads as; invalidates `derived` answers. */
   let generation = 0;
+  /** Counts stale metadata answers: an answer composed from a stale input is not reused (its refresh must run). */
+  let staleServes = 0;
   const composed = new ByteLru<{ value: unknown; generation: number; at: number }>(Math.max(1024 * 1024, (opts.memoryBytes ?? 32 * 1024 * 1024) / 4));
   const remember = (key: string, r: MetadataResult): void => {
     generation++;
@@ -264,6 +267,7 @@ export function createCache(opts: CacheOptions): Cache {
             }),
           );
         }
+        staleServes++;
         return { ...cached, result: 'stale' };
       }
     }
@@ -290,8 +294,9 @@ export function createCache(opts: CacheOptions): Cache {
       const t = now();
       if (hit && hit.generation === generation && t - hit.at < maxAgeMs) return hit.value as T;
       const gen = generation;
+      const stale = staleServes;
       const built = await build();
-      if (built.cacheable !== false) composed.set(key, { value: built.value, generation: gen, at: t }, built.cost + key.length + 100);
+      if (built.cacheable !== false && staleServes === stale) composed.set(key, { value: built.value, generation: gen, at: t }, built.cost + key.length + 100);
       return built.value;
     },
     busy: (key) => fills.has(key) || readers.has(key),

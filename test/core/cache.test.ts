@@ -392,3 +392,36 @@ void describe('cache: derived answers', () => {
     assert.equal(await compose(), 2);
   });
 });
+
+void describe('cache: derived answers over stale metadata', () => {
+  void it('does not reuse an answer built from a stale input, so each request retries the failing refresh', async () => {
+    const { cache } = await setup();
+    const loads = { n: 0 };
+    const route: MetadataRoute = {
+      kind: 'metadata',
+      key: 'm/stale',
+      ttlMs: 0, // stale as soon as stored: served from the copy while a refresh runs
+      staleIfErrorMs: 60_000,
+      load() {
+        loads.n++;
+        // Upstream fails every refresh: nothing in the cache changes afterwards.
+        if (loads.n > 1) return Promise.reject(new RegcacheError('ERR_UPSTREAM_UNREACHABLE'));
+        return Promise.resolve({ body: Buffer.from('v1'), contentType: 'text/plain' });
+      },
+    };
+    let builds = 0;
+    const compose = (): Promise<string> =>
+      cache.derived('answer', 60_000, async () => {
+        builds++;
+        return { value: (await cache.metadata(route)).body.toString(), cost: 1 };
+      });
+    assert.equal(await compose(), 'v1');
+    for (let i = 0; i < 4; i++) {
+      const loadsBefore = loads.n;
+      assert.equal(await compose(), 'v1', 'the stale copy is served');
+      for (let j = 0; j < 50 && (loads.n === loadsBefore || cache.inflight > 0); j++) await tick();
+      assert.equal(loads.n, loadsBefore + 1, `request ${i + 2} retried the refresh`);
+    }
+    assert.equal(builds, 5, 'never reused');
+  });
+});

@@ -15,7 +15,7 @@
  *   carry a suffix no key segment can have, so a key is never a directory of
  *   another key.
  */
-import { constants as fsc } from 'node:fs';
+import { createReadStream, constants as fsc } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat as fsStat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { Readable } from 'node:stream';
@@ -26,6 +26,30 @@ import { assertKey, type ByteRange, type ListedObject, type ObjectMeta, type Ope
 import { readTrailer, encodeTrailer } from './trailer.js';
 
 const SUFFIX = '~obj';
+
+/** Bytes per read of an object body: fewer, larger reads and socket writes per response. */
+const READ_CHUNK = 512 * 1024;
+
+/**
+ * A read stream over [start, end] of an open file. It reads through the
+ * callback fs API on the descriptor (FileHandle.createReadStream goes through
+ * promise reads, measured about a third slower per byte) and closes the
+ * FileHandle itself when the stream ends, fails or is destroyed; the
+ * handle stays referenced until then, so it is never closed by GC.
+ */
+function readStream(fh: FileHandle, start: number, end: number): Readable {
+  const stream = createReadStream('', { fd: fh.fd, start, end, highWaterMark: READ_CHUNK, autoClose: false });
+  let closed = false;
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    fh.close().catch(() => undefined);
+  };
+  stream.once('end', close);
+  stream.once('close', close);
+  stream.once('error', close);
+  return stream;
+}
 
 /** Options for the filesystem store. */
 export interface FsStoreOptions {
@@ -112,7 +136,7 @@ export function createFsStore(opts: FsStoreOptions): Store {
         await o.fh.close();
         return { meta: o.meta, body: Readable.from([]) };
       }
-      return { meta: o.meta, body: o.fh.createReadStream({ start, end, highWaterMark: 256 * 1024 }) };
+      return { meta: o.meta, body: readStream(o.fh, start, end) };
     },
 
     async read(key) {
