@@ -38,7 +38,8 @@ function compareTable(rows: CompareRow[], bytes: boolean): string {
 }
 
 /** The whole Markdown document. */
-export function renderReport(res: BenchResults): string {
+/** Renders BENCHMARKS.md; `history` (bench/HISTORY.md: earlier runs, other measurements) is appended as written. */
+export function renderReport(res: BenchResults, history?: string): string {
   const s = res.settings;
   const largeLabel = s.artifactSizes.at(-1)?.label ?? '';
   const art = res.artifacts ? summarizeArtifacts(res.artifacts, largeLabel) : [];
@@ -147,6 +148,7 @@ export function renderReport(res: BenchResults): string {
   if (notes.length > 0) out.push('## What bounds it (missed targets)', '', ...notes.map((n) => `- ${n}`), '');
   if (res.errors.length > 0) out.push('## Errors during the run', '', ...res.errors.map((e) => `- ${e.split('\n')[0] ?? ''}`), '');
   out.push('## Raw data', '', 'Every round of every run (wrk output included) is in `bench/results/latest.json`; CPU profiles are copied to `bench/results/raw/` (not committed). Re-run with `npm run bench`; `BENCH_QUICK=1` for a smoke run.', '');
+  if (history) out.push(history.trimEnd(), '');
   return out.join('\n');
 }
 

@@ -142,7 +142,7 @@ async function main(): Promise<void> {
   const reportFile = partial ? join(outDir, 'BENCHMARKS.md') : join(ROOT, 'BENCHMARKS.md');
   await mkdir(outDir, { recursive: true });
   await writeFile(join(outDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-  await writeFile(reportFile, renderReport(results));
+  await writeFile(reportFile, renderReport(results, await readHistory()));
   log(`wrote ${reportFile.slice(ROOT.length)} and ${join(outDir, 'latest.json').slice(ROOT.length)} (${results.errors.length} error(s)) in ${(results.durationSec / 60).toFixed(1)} min`);
   if (results.errors.length > 0) process.exitCode = 1;
 }
@@ -161,10 +161,15 @@ async function saveProfiles(results: BenchResults): Promise<void> {
   }
 }
 
+/** Hand-kept history of earlier runs (bench/HISTORY.md), appended to the generated report. */
+function readHistory(): Promise<string | undefined> {
+  return readFile(join(ROOT, 'bench', 'HISTORY.md'), 'utf8').catch(() => undefined);
+}
+
 /** `node dist/bench/run.js --report`: re-renders BENCHMARKS.md from bench/results/latest.json without measuring. */
 async function reportOnly(): Promise<void> {
   const results = JSON.parse(await readFile(join(ROOT, 'bench', 'results', 'latest.json'), 'utf8')) as BenchResults;
-  await writeFile(join(ROOT, 'BENCHMARKS.md'), renderReport(results));
+  await writeFile(join(ROOT, 'BENCHMARKS.md'), renderReport(results, await readHistory()));
   log('re-rendered BENCHMARKS.md from bench/results/latest.json');
 }
 
