@@ -103,6 +103,25 @@ export class Fill {
             yield shared;
             continue;
           }
+          if (this.state === 'committed' && pending.readStream) {
+            // Behind the window of a finished download: stream the rest of the file.
+            const rest = pending.readStream(pos, limit - 1);
+            try {
+              for await (const chunk of rest as AsyncIterable<Buffer>) {
+                pos += chunk.length;
+                yield chunk;
+              }
+            } finally {
+              // Wait for any read in flight before the follower count may let the file close.
+              if (!rest.closed) {
+                const closed = new Promise((resolve) => rest.once('close', resolve));
+                rest.destroy();
+                await closed;
+              }
+            }
+            if (pos < limit) throw new RegcacheError('ERR_STORAGE_UNAVAILABLE', 'short read while following a fill');
+            continue;
+          }
           let buf: Uint8Array;
           try {
             buf = await pending.readAt(pos, Math.min(limit - pos, READ_CHUNK));

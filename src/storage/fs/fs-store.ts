@@ -28,7 +28,7 @@ import { readTrailer, encodeTrailer } from './trailer.js';
 const SUFFIX = '~obj';
 
 /** Bytes per read of an object body: fewer, larger reads and socket writes per response. */
-const READ_CHUNK = 512 * 1024;
+const READ_CHUNK = 256 * 1024;
 
 /**
  * A read stream over [start, end] of an open file. It reads through the
@@ -241,6 +241,7 @@ function createPending(
       await file.append(chunk);
     },
     readAt: (position, length) => file.readAt(position, length),
+    readStream: (start, end) => file.stream(start, end),
     async commit(meta) {
       if (state !== 'open') throw new Error('commit after commit/abort');
       const full: ObjectMeta = { ...meta, size: file.written };
