@@ -22,7 +22,7 @@ import { warmMetadata } from './scenarios/warm-metadata.js';
 import type { BenchResults } from './summary.js';
 import { killAllNow, raisePriority, stopAll } from './support/children.js';
 import { startNginx } from './support/nginx.js';
-import { backgroundCpu, childPids } from './support/proc.js';
+import { backgroundCpu, childPids, stealTicks } from './support/proc.js';
 import { startRegcacheInstance } from './support/regcache-proc.js';
 import { loadSettings } from './support/settings.js';
 import { ensureTools, machineInfo, versions } from './support/tools.js';
@@ -54,6 +54,7 @@ async function step<T>(name: string, results: BenchResults, fn: () => Promise<T>
   const bg = await backgroundCpu(1000);
   results.backgroundCpu.push({ step: name, pct: bg });
   log(`${name} (machine ${bg.toFixed(0)}% busy before start)...`);
+  const steal0 = stealTicks();
   try {
     return await fn();
   } catch (err) {
@@ -61,6 +62,11 @@ async function step<T>(name: string, results: BenchResults, fn: () => Promise<T>
     results.errors.push(msg);
     log(`FAILED ${msg}`);
     return undefined;
+  } finally {
+    const steal1 = stealTicks();
+    const pct = steal1.total > steal0.total ? ((steal1.steal - steal0.steal) / (steal1.total - steal0.total)) * 100 : Number.NaN;
+    (results.steal ??= []).push({ step: name, pct });
+    log(`${name}: ${pct.toFixed(0)}% of the machine's CPU time was stolen by the hypervisor`);
   }
 }
 
@@ -87,6 +93,7 @@ async function main(): Promise<void> {
     fixtures: { buildSec: Number.NaN, mirrorSec: Number.NaN },
     errors: [],
     backgroundCpu: [],
+    steal: [],
     niceness: raisePriority() ? -10 : 0,
   };
   try {

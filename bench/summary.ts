@@ -195,6 +195,8 @@ export interface BenchResults {
   errors: string[];
   /** Machine-wide CPU busy % (all cores) measured for 1 s before each scenario, benchmark idle. */
   backgroundCpu: Array<{ step: string; pct: number }>;
+  /** CPU time the hypervisor stole during each scenario, % of all ticks (absent in older results). */
+  steal?: Array<{ step: string; pct: number }>;
   /** Niceness of the harness, servers and load generators (-10 when running as root). */
   niceness: number;
 }

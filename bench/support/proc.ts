@@ -117,6 +117,16 @@ function machineTicks(): { busy: number; total: number } {
   return { busy: total - idle, total };
 }
 
+/** Cumulative CPU ticks the hypervisor stole from this VM, and all ticks (/proc/stat, all cores). */
+export function stealTicks(): { steal: number; total: number } {
+  try {
+    const v = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+    return { steal: v[7] ?? 0, total: v.slice(0, 8).reduce((a, b) => a + b, 0) };
+  } catch {
+    return { steal: Number.NaN, total: Number.NaN };
+  }
+}
+
 /**
  * Machine-wide CPU use over `ms` while the benchmark itself is idle, in % of
  * all cores: other work on a shared machine skews every figure, so the
