@@ -27,6 +27,8 @@ import type { ArtifactRoute } from './route.js';
 /** Bytes withheld from followers until verification succeeded. */
 export const HOLDBACK = 64 * 1024;
 const READ_CHUNK = 256 * 1024;
+/** Bytes a follower buffers ahead of its socket (views of the window or file reads); kept small: 100 followers hold 100 of these. */
+const FOLLOWER_BUFFER = 64 * 1024;
 /** Announced size from which clients get response headers before the first byte is released. */
 export const STREAM_EARLY = 1024 * 1024;
 
@@ -140,7 +142,7 @@ export class Fill {
         await this.changed();
       }
     }.call(this);
-    const stream = Readable.from(gen, { objectMode: false, highWaterMark: READ_CHUNK });
+    const stream = Readable.from(gen, { objectMode: false, highWaterMark: FOLLOWER_BUFFER });
     stream.once('close', () => {
       this.followers--;
       void this.maybeDispose();

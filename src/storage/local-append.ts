@@ -17,7 +17,8 @@ export interface LocalAppend {
   stream(start: number, end: number): Readable;
 }
 
-const STREAM_CHUNK = 256 * 1024;
+/** Read size of a follower's stream over a finished download; small, since many followers read at once. */
+const STREAM_CHUNK = 64 * 1024;
 const keepOpen = (_fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void => cb(null);
 
 /** Wraps `fh` (opened for read and write, empty). */
