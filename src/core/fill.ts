@@ -21,12 +21,13 @@ import { Readable } from 'node:stream';
 import type { ObjectMeta, PendingObject, Store } from '../storage/store.js';
 import { RegcacheError, toRegcacheError } from './errors.js';
 import type { Coordinator, Lease } from './coordinator.js';
-import { FillWindow } from './fill-window.js';
+import { FillWindow, WINDOW_BLOCK } from './fill-window.js';
 import type { ArtifactRoute } from './route.js';
 
 /** Bytes withheld from followers until verification succeeded. */
 export const HOLDBACK = 64 * 1024;
-const READ_CHUNK = 256 * 1024;
+/** Blocks kept for followers behind the window (16 MiB per fill). */
+const READ_BACK_BLOCKS = 64;
 /** Bytes a follower buffers ahead of its socket (views of the window or file reads); kept small: 100 followers hold 100 of these. */
 const FOLLOWER_BUFFER = 64 * 1024;
 /** Announced size from which clients get response headers before the first byte is released. */
@@ -51,6 +52,8 @@ export class Fill {
   private pending: PendingObject | undefined;
   /** Recent bytes in memory, shared by followers near the head; freed on dispose. */
   private window: FillWindow | undefined;
+  /** Blocks read back for followers behind the window, most recently used last. */
+  private readBack = new Map<number, Promise<Buffer>>();
   private followers = 0;
   private disposed = false;
   private wakeups: Array<() => void> = [];
@@ -105,35 +108,21 @@ export class Fill {
             yield shared;
             continue;
           }
-          if (this.state === 'committed' && pending.readStream) {
-            // Behind the window of a finished download: stream the rest of the file.
-            const rest = pending.readStream(pos, limit - 1);
-            try {
-              for await (const chunk of rest as AsyncIterable<Buffer>) {
-                pos += chunk.length;
-                yield chunk;
-              }
-            } finally {
-              // Wait for any read in flight before the follower count may let the file close.
-              if (!rest.closed) {
-                const closed = new Promise((resolve) => rest.once('close', resolve));
-                rest.destroy();
-                await closed;
-              }
-            }
-            if (pos < limit) throw new RegcacheError('ERR_STORAGE_UNAVAILABLE', 'short read while following a fill');
-            continue;
-          }
-          let buf: Uint8Array;
+          // Behind the window: blocks read back from the pending object, shared by
+          // the followers at about the same position (with many clients they move together).
+          const index = Math.floor(pos / WINDOW_BLOCK);
+          let block: Buffer;
           try {
-            buf = await pending.readAt(pos, Math.min(limit - pos, READ_CHUNK));
+            block = await this.readBlock(pending, index);
           } catch (err) {
             if (this.state === 'failed') throw this.error ?? err;
             throw err;
           }
-          if (buf.length === 0) throw new RegcacheError('ERR_STORAGE_UNAVAILABLE', 'short read while following a fill');
-          pos += buf.length;
-          yield Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+          const from = pos - index * WINDOW_BLOCK;
+          const to = Math.min(block.length, limit - index * WINDOW_BLOCK);
+          if (to <= from) throw new RegcacheError('ERR_STORAGE_UNAVAILABLE', 'short read while following a fill');
+          pos += to - from;
+          yield block.subarray(from, to);
           continue;
         }
         if (this.state === 'committed') return;
@@ -148,6 +137,31 @@ export class Fill {
       void this.maybeDispose();
     });
     return stream;
+  }
+
+  /** One block of the pending object read back once for every follower that needs it. */
+  private readBlock(pending: PendingObject, index: number): Promise<Buffer> {
+    const hit = this.readBack.get(index);
+    if (hit) {
+      this.readBack.delete(index);
+      this.readBack.set(index, hit);
+      return hit;
+    }
+    const read = pending.readAt(index * WINDOW_BLOCK, WINDOW_BLOCK).then((u) => Buffer.from(u.buffer, u.byteOffset, u.byteLength));
+    this.readBack.set(index, read);
+    read.then(
+      (b) => {
+        // Only whole blocks (or the last one of a finished download) stay shared.
+        if (b.length < WINDOW_BLOCK && this.state !== 'committed') this.readBack.delete(index);
+      },
+      () => this.readBack.delete(index),
+    );
+    while (this.readBack.size > READ_BACK_BLOCKS) {
+      const oldest = this.readBack.keys().next().value;
+      if (oldest === undefined) break;
+      this.readBack.delete(oldest);
+    }
+    return read;
   }
 
   private changed(): Promise<void> {
@@ -175,6 +189,7 @@ export class Fill {
     this.disposed = true;
     this.window?.clear();
     this.window = undefined;
+    this.readBack.clear();
     await this.pending?.dispose();
   }
 

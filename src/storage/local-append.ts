@@ -3,9 +3,7 @@
  * what every PendingObject does with its temp or spool file, so followers
  * can read bytes while later ones are still being written.
  */
-import { createReadStream, read as fsRead } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { Readable } from 'node:stream';
 import type { RegcacheError } from '../core/errors.js';
 
 /** Positional append / read-back over one open file handle. */
@@ -13,13 +11,7 @@ export interface LocalAppend {
   readonly written: number;
   append(chunk: Uint8Array): Promise<void>;
   readAt(position: number, length: number): Promise<Uint8Array>;
-  /** A read stream of bytes [start, end] already appended; it never closes the file (its owner does). */
-  stream(start: number, end: number): Readable;
 }
-
-/** Read size of a follower's stream over a finished download; small, since many followers read at once. */
-const STREAM_CHUNK = 64 * 1024;
-const keepOpen = (_fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void => cb(null);
 
 /** Wraps `fh` (opened for read and write, empty). */
 export function createLocalAppend(fh: FileHandle, storageError: (err: unknown) => RegcacheError): LocalAppend {
@@ -39,11 +31,6 @@ export function createLocalAppend(fh: FileHandle, storageError: (err: unknown) =
       } catch (err) {
         throw storageError(err);
       }
-    },
-    stream(start, end) {
-      const last = Math.min(end, written - 1);
-      if (last < start) return Readable.from([]);
-      return createReadStream('', { fd: fh.fd, start, end: last, highWaterMark: STREAM_CHUNK, fs: { read: fsRead, close: keepOpen } });
     },
     async readAt(position, length) {
       const n = Math.max(0, Math.min(length, written - position));

@@ -43,12 +43,6 @@ export interface PendingObject {
    */
   readAt(position: number, length: number): Promise<Uint8Array>;
   /**
-   * Optional: a read stream of appended bytes [start, end] (end < written),
-   * valid until `dispose`; cheaper per byte than `readAt` for a follower
-   * that has the rest of a finished download to read.
-   */
-  readStream?(start: number, end: number): Readable;
-  /**
    * Makes the object visible under its key with `meta` (size is what was
    * appended). The caller verifies before committing; the backend only
    * guarantees all-or-nothing visibility.

@@ -66,28 +66,6 @@ export function storeConformance(name: string, make: () => Promise<Store>): void
       await p.dispose();
     });
 
-    void it('readStream (when offered) streams committed bytes of a pending object, never past what was written', async () => {
-      const store = await make();
-      const p = await store.create('f/stream');
-      const body = Buffer.from('0123456789'.repeat(100_000));
-      await p.append(body);
-      await p.commit({ sha256: sha(body), contentType: 'x', storedAt: 1 });
-      if (p.readStream) {
-        const read = async (start: number, end: number): Promise<Buffer> => {
-          const parts: Buffer[] = [];
-          for await (const c of p.readStream?.(start, end) ?? []) parts.push(c as Buffer);
-          return Buffer.concat(parts);
-        };
-        assert.ok((await read(0, body.length - 1)).equals(body));
-        assert.ok((await read(123_456, 765_432)).equals(body.subarray(123_456, 765_433)));
-        assert.ok((await read(body.length - 5, body.length + 1000)).equals(body.subarray(body.length - 5)), 'clamped to what was written');
-        assert.equal((await read(body.length, body.length + 10)).length, 0);
-        // Streams leave the file open: readAt still works afterwards.
-        assert.equal(Buffer.from(await p.readAt(10, 3)).toString(), '012');
-      }
-      await p.dispose();
-    });
-
     void it('range reads', async () => {
       const store = await make();
       const body = Buffer.from('0123456789');

@@ -241,7 +241,6 @@ function createPending(
       await file.append(chunk);
     },
     readAt: (position, length) => file.readAt(position, length),
-    readStream: (start, end) => file.stream(start, end),
     async commit(meta) {
       if (state !== 'open') throw new Error('commit after commit/abort');
       const full: ObjectMeta = { ...meta, size: file.written };

@@ -43,7 +43,6 @@ export function createS3Pending(spool: SpoolFile, commitFn: CommitFn, storageErr
       await file.append(chunk);
     },
     readAt: (position, length) => file.readAt(position, length),
-    readStream: (start, end) => file.stream(start, end),
 
     async commit(meta) {
       if (state !== 'open') throw new Error('commit after commit/abort');
