@@ -74,9 +74,9 @@ export interface Cache {
    * reused until this process stores, refreshes, commits or drops any
    * cached object, and for at most `maxAgeMs` (changes made by other
    * replicas, metadata turning stale). An answer whose build read a stale
-   * input is not reused, so every request still triggers its refresh. `build` returns the value and its
-   * cost in bytes, or `cacheable: false` for an answer that must not be
-   * reused. Failures are never memoized.
+   * input is not reused, so every request still triggers its refresh.
+   * `build` returns the value and its cost in bytes, or `cacheable: false`
+   * for an answer that must not be reused. Failures are never memoized.
    */
   derived<T>(key: string, maxAgeMs: number, build: () => Promise<{ value: T; cost: number; cacheable?: boolean }>): Promise<T>;
   /** Whether a fill or a response is using `key` right now (retention must not remove it). */

@@ -6,9 +6,9 @@
  * - The download runs on the server-lifetime signal, never on a client's:
  *   a client that goes away only stops its own follower.
  * - Followers near the head share the fill's in-memory window of recent
- *   blocks (views, no copies); one that fell behind reads the pending
- *   object back, so a slow client never pins download bytes in memory and
- *   never slows the fill.
+ *   blocks (views, no copies); those that fell behind share blocks read
+ *   back once from the pending object (a bounded set per fill), so a slow
+ *   client never pins more than a few blocks and never slows the fill.
  * - The last HOLDBACK bytes are released only after `verify` passed and the
  *   object is committed: no client ever receives a complete unverified
  *   artifact. On failure every follower is destroyed with the error and

@@ -7,7 +7,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { createCache, type Cache } from '../../src/core/cache.js';
 import { RegcacheError } from '../../src/core/errors.js';
-import { HOLDBACK } from '../../src/core/fill.js';
+import { HOLDBACK, STREAM_EARLY } from '../../src/core/fill.js';
 import type { ArtifactRoute, MetadataRoute } from '../../src/core/route.js';
 import { createFsStore } from '../../src/storage/fs/fs-store.js';
 import type { Store } from '../../src/storage/store.js';
@@ -75,6 +75,78 @@ void describe('cache: artifacts', () => {
     assert.equal(hit.result, 'hit');
     assert.ok((await readAll(hit.body)).equals(bytes));
     assert.equal(state.fetches, 1, 'a hit makes no upstream fetch');
+  });
+
+  void it('answers a large cold artifact as soon as upstream answered; a small one only once bytes are released', async () => {
+    const { cache } = await setup();
+    const big = Buffer.alloc(STREAM_EARLY, 5);
+    const small = Buffer.alloc(STREAM_EARLY - 1, 6);
+    const b = manualRoute('a/early-big', big);
+    const s = manualRoute('a/early-small', small);
+    let smallReady = false;
+    const bigReply = cache.artifact(b.route, { head: false });
+    const smallReply = cache.artifact(s.route, { head: false }).then((r) => {
+      smallReady = true;
+      return r;
+    });
+    await Promise.all([b.state.fetched, s.state.fetched]);
+    // Upstream headers only: no byte of either body has arrived.
+    const early = await bigReply;
+    assert.equal(early.size, big.length);
+    for (let i = 0; i < 5; i++) await tick();
+    assert.equal(smallReady, false, 'the small artifact waits for released bytes');
+    b.state.source?.end(big);
+    s.state.source?.end(small);
+    assert.ok((await readAll(early.body)).equals(big));
+    assert.ok((await readAll((await smallReply).body)).equals(small));
+  });
+
+  void it('followers behind the head share each block read back from the pending object', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'regcache-core-'));
+    roots.push(root);
+    const fs = createFsStore({ root });
+    await fs.init();
+    let readAts = 0;
+    const store: Store = {
+      ...fs,
+      async create(key) {
+        const p = await fs.create(key);
+        return {
+          get written() {
+            return p.written;
+          },
+          append: (c) => p.append(c),
+          readAt: (pos, len) => {
+            readAts++;
+            return p.readAt(pos, len);
+          },
+          commit: (m) => p.commit(m),
+          abort: () => p.abort(),
+          dispose: () => p.dispose(),
+        };
+      },
+    };
+    const cache = createCache({ store });
+    const bytes = randomBytes(8 * 1024 * 1024);
+    const { route, state } = manualRoute('a/shared', bytes);
+    const replies = Array.from({ length: 6 }, () => cache.artifact(route, { head: false }));
+    await state.fetched;
+    state.source?.write(bytes.subarray(0, 65536 * 2));
+    const bodies = await Promise.all(replies.map(async (r) => (await r).body));
+    for (const b of bodies) b?.pause();
+    // The whole download lands while nobody reads: everyone is then far behind the 4 MiB window.
+    for (let off = 65536 * 2; off < bytes.length; off += 65536) {
+      state.source?.write(bytes.subarray(off, off + 65536));
+      await new Promise((r) => setImmediate(r));
+    }
+    state.source?.end();
+    // Wait until the fill has consumed everything and committed: only then is everyone behind the window.
+    for (let i = 0; i < 200 && (await fs.stat('a/shared')) === undefined; i++) await tick();
+    const all = await Promise.all(bodies.map((b) => readAll(b)));
+    for (const got of all) assert.ok(got.equals(bytes));
+    const behindBlocks = (bytes.length - 4 * 1024 * 1024) / (256 * 1024);
+    assert.ok(readAts >= behindBlocks, `the blocks behind the window were read back (${readAts})`);
+    assert.ok(readAts < behindBlocks * 2, `each block read about once for 6 followers, not 6 times (${readAts})`);
   });
 
   void it('streams released bytes before the download ends but withholds the tail until verified', async () => {
