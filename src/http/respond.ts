@@ -5,10 +5,10 @@
  * sees a broken transfer, never a short "complete" one.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream';
+import { finished, pipeline, type Readable } from 'node:stream';
 import type { ArtifactReply } from '../core/cache.js';
 import { ErrorCodes, type RegcacheError } from '../core/errors.js';
-import type { ByteRange } from '../storage/store.js';
+import { lendsChunks, type ByteRange, type ChunkLender } from '../storage/store.js';
 import { statusFor } from './error-status.js';
 
 /** Sends a body answer (JSON etc.); HEAD gets headers only. */
@@ -85,6 +85,7 @@ export function sendArtifact(req: IncomingMessage, res: ServerResponse, reply: A
     res.end();
     return Promise.resolve();
   }
+  if (lendsChunks(body)) return pumpLending(body, res, sent);
   body.on('data', (c: Buffer) => {
     sent.bytes += c.length;
   });
@@ -94,6 +95,50 @@ export function sendArtifact(req: IncomingMessage, res: ServerResponse, reply: A
         res.destroy();
         reject(err);
       } else resolve();
+    });
+  });
+}
+
+/**
+ * pipeline(body, res) for a body that lends its chunks: each chunk goes back
+ * to the body once the socket write that carried it completed without error,
+ * so the next read reuses its memory. Same contract as the pipeline path: an
+ * error on either side destroys both and rejects; a finished response resolves.
+ */
+function pumpLending(body: Readable & ChunkLender, res: ServerResponse, sent: { bytes: number }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (err: Error): void => {
+      if (settled) return;
+      settled = true;
+      body.destroy();
+      res.destroy();
+      reject(err);
+    };
+    const resume = (): void => {
+      body.resume();
+    };
+    body.on('data', (chunk: Buffer) => {
+      sent.bytes += chunk.length;
+      const more = res.write(chunk, (err) => {
+        if (!err) body.releaseChunk(chunk);
+      });
+      if (!more) {
+        body.pause();
+        res.once('drain', resume);
+      }
+    });
+    body.once('end', () => res.end());
+    body.once('error', fail);
+    finished(res, (err) => {
+      if (err && !res.writableFinished) {
+        fail(err);
+        return;
+      }
+      if (settled) return;
+      settled = true;
+      if (!body.destroyed) body.destroy();
+      resolve();
     });
   });
 }

@@ -8,7 +8,12 @@ import { X509Certificate as NodeX509, createPrivateKey, randomBytes, webcrypto }
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import * as x509 from '@peculiar/x509';
+
+/**
+ * @peculiar/x509 (about 13 MB of RSS and 200 ms to import) is needed only
+ * to mint certificates; checking existing ones uses node:crypto.
+ */
+const x509lib = (): Promise<typeof import('@peculiar/x509')> => import('@peculiar/x509');
 
 /** A CA certificate with its private key, both PEM; the key is PKCS#8. */
 export interface CaBundle {
@@ -81,6 +86,7 @@ function normalizeName(name: string): string {
 
 /** Generates a long-lived P-256 CA that signs regcache's server certificates. */
 export async function generateCa(commonName: string): Promise<CaBundle> {
+  const x509 = await x509lib();
   const keys = await newKeyPair();
   const notBefore = new Date(Date.now() - BACKDATE_MS);
   const notAfter = new Date(notBefore.getTime() + CA_YEARS * 365 * DAY_MS);
@@ -112,6 +118,7 @@ export async function issueServerCert(ca: CaBundle, names: string[], days = DEFA
   const cleaned = [...new Set(names.map(normalizeName).filter((n) => n.length > 0))];
   const first = cleaned[0];
   if (first === undefined) throw new Error('issueServerCert needs at least one name');
+  const x509 = await x509lib();
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKey = await pemToSigningKey(ca.keyPem);
   const keys = await newKeyPair();

@@ -54,6 +54,22 @@ export interface PendingObject {
   dispose(): Promise<void>;
 }
 
+/**
+ * A body stream that lends its chunks: a consumer that is done with a chunk
+ * (its socket write completed without error) may hand it back so the store
+ * reuses the memory for its next read. The chunk must be exactly the object
+ * the stream emitted, and must not be touched after it is handed back.
+ * Handing back is optional; chunks never handed back are garbage-collected.
+ */
+export interface ChunkLender {
+  releaseChunk(chunk: Buffer): void;
+}
+
+/** True when `body` lends its chunks (see ChunkLender). */
+export function lendsChunks(body: Readable): body is Readable & ChunkLender {
+  return typeof (body as Partial<ChunkLender>).releaseChunk === 'function';
+}
+
 /** A committed object opened for reading. */
 export interface OpenedObject {
   meta: ObjectMeta;

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
+import { pooledReadBuffers } from '../../src/storage/fs/file-body.js';
 import { createFsStore } from '../../src/storage/fs/fs-store.js';
+import { lendsChunks, type ChunkLender } from '../../src/storage/store.js';
 import { storeConformance } from './store-conformance.js';
 
 const roots: string[] = [];
@@ -72,6 +74,75 @@ void describe('fs store specifics', () => {
     // Give the handle closes a turn to finish, then nothing may be left open.
     for (let i = 0; i < 50 && (await fds()) > baseline; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(await fds(), baseline, 'no descriptor left open');
+  });
+
+  void it('body chunks handed back are reused by later reads, and only exact, once-lent chunks are taken back', async () => {
+    const s = createFsStore({ root: await freshRoot() });
+    await s.init();
+    const a = randomBytes(2 * 1024 * 1024 + 5);
+    const b = randomBytes(1024 * 1024 + 3);
+    for (const [key, bytes] of [['lend/a', a], ['lend/b', b]] as const) {
+      const p = await s.create(key);
+      await p.append(bytes);
+      await p.commit({ sha256: createHash('sha256').update(bytes).digest('hex'), contentType: 'application/zip', storedAt: Date.now() });
+      await p.dispose();
+    }
+    const seen = new Set<ArrayBuffer>();
+    let reused = 0;
+    // Two bodies read side by side, each chunk copied out and then handed back:
+    // the pool recycles memory across streams and no body sees another's bytes.
+    for (let round = 0; round < 5; round++) {
+      const oa = await s.open('lend/a');
+      const ob = await s.open('lend/b');
+      assert.ok(oa && ob && lendsChunks(oa.body) && lendsChunks(ob.body));
+      const drain = async (body: Readable & ChunkLender): Promise<Buffer> => {
+        const out: Buffer[] = [];
+        for await (const c of body) {
+          const chunk = c as Buffer;
+          if (seen.has(chunk.buffer as ArrayBuffer)) reused++;
+          seen.add(chunk.buffer as ArrayBuffer);
+          out.push(Buffer.from(chunk));
+          body.releaseChunk(chunk);
+          body.releaseChunk(chunk); // a second hand-back is ignored
+          body.releaseChunk(Buffer.from(chunk)); // so is a chunk it never lent
+        }
+        return Buffer.concat(out);
+      };
+      const [ga, gb] = await Promise.all([drain(oa.body), drain(ob.body)]);
+      assert.ok(ga.equals(a), `body a intact in round ${round}`);
+      assert.ok(gb.equals(b), `body b intact in round ${round}`);
+    }
+    assert.ok(reused > 0, 'later reads reuse handed-back buffers');
+    assert.ok(pooledReadBuffers() <= 32, 'the pool stays bounded');
+    const oa = await s.open('lend/a');
+    assert.ok(oa && lendsChunks(oa.body));
+    const closed = new Promise((resolve) => oa.body.once('close', resolve));
+    const first = (await oa.body[Symbol.asyncIterator]().next()).value as Buffer;
+    oa.body.destroy();
+    await closed;
+    const before = pooledReadBuffers();
+    oa.body.releaseChunk(first);
+    oa.body.releaseChunk(first);
+    assert.equal(pooledReadBuffers(), before + 1, 'handed back once, counted once');
+  });
+
+  void it('a body whose file shrinks under it fails instead of ending short', async () => {
+    const root = await freshRoot();
+    const s = createFsStore({ root });
+    await s.init();
+    const bytes = randomBytes(1024 * 1024);
+    const p = await s.create('shrink/one');
+    await p.append(bytes);
+    await p.commit({ sha256: createHash('sha256').update(bytes).digest('hex'), contentType: 'application/zip', storedAt: Date.now() });
+    await p.dispose();
+    const opened = await s.open('shrink/one');
+    assert.ok(opened);
+    const files = (await readdir(root, { recursive: true })).filter((f) => f.endsWith('~obj'));
+    assert.equal(files.length, 1);
+    await truncate(join(root, files[0] ?? ''), 1000);
+    await assert.rejects(async () => {
+      for await (const c of opened.body) void c;
+    }, /ended \d+ bytes early/);
   });
 
   void it('treats a truncated object file as missing', async () => {

@@ -15,7 +15,7 @@
  *   carry a suffix no key segment can have, so a key is never a directory of
  *   another key.
  */
-import { createReadStream, read as fsRead, constants as fsc } from 'node:fs';
+import { constants as fsc } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat as fsStat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { Readable } from 'node:stream';
@@ -23,33 +23,10 @@ import { createLocalAppend } from '../local-append.js';
 import { removeDeadTemps, tempName } from '../temp-files.js';
 import { RegcacheError } from '../../core/errors.js';
 import { assertKey, type ByteRange, type ListedObject, type ObjectMeta, type OpenedObject, type PendingObject, type Store } from '../store.js';
+import { fileBody } from './file-body.js';
 import { readTrailer, encodeTrailer } from './trailer.js';
 
 const SUFFIX = '~obj';
-
-/** Bytes per read of an object body: fewer, larger reads and socket writes per response. */
-const READ_CHUNK = 256 * 1024;
-
-/**
- * A read stream over [start, end] of an open file. It reads through the
- * callback fs API on the descriptor (FileHandle.createReadStream goes through
- * promise reads, measured about a third slower per byte). The stream owns
- * the FileHandle: its close (at end, on error, on destroy, after any read in
- * flight) is the handle's close, so the descriptor is closed exactly once
- * and never by GC.
- */
-function readStream(fh: FileHandle, start: number, end: number): Readable {
-  const viaHandle = {
-    read: fsRead,
-    close(_fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void {
-      fh.close().then(
-        () => cb(null),
-        (err: NodeJS.ErrnoException) => cb(err),
-      );
-    },
-  };
-  return createReadStream('', { fd: fh.fd, start, end, highWaterMark: READ_CHUNK, fs: viaHandle });
-}
 
 /** Options for the filesystem store. */
 export interface FsStoreOptions {
@@ -136,7 +113,7 @@ export function createFsStore(opts: FsStoreOptions): Store {
         await o.fh.close();
         return { meta: o.meta, body: Readable.from([]) };
       }
-      return { meta: o.meta, body: readStream(o.fh, start, end) };
+      return { meta: o.meta, body: fileBody(o.fh, start, end) };
     },
 
     async read(key) {
