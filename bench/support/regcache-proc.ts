@@ -17,6 +17,17 @@ import { exited, stopChild, track } from './children.js';
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 let starts = 0;
 
+/**
+ * The node flags of `npm start` (package.json), so the benchmark runs the
+ * server exactly as the README starts it.
+ */
+async function startNodeFlags(): Promise<string[]> {
+  const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+  const m = /^node((?: --[\w-]+(?:=\S+)?)*) dist\/src\/cli\/main\.js serve$/.exec(pkg.scripts.start);
+  if (!m) throw new Error(`unexpected start script: ${pkg.scripts.start}`);
+  return (m[1] ?? '').split(' ').filter((a) => a !== '');
+}
+
 /** How to start one instance. */
 export interface RegcacheSpec {
   name: string;
@@ -88,7 +99,9 @@ export async function startRegcacheInstance(spec: RegcacheSpec): Promise<Regcach
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_EXTRA_CA_CERTS: spec.caFile };
   delete env.NODE_OPTIONS;
   const spawnedAt = Date.now();
-  const child = track(spawn(process.execPath, [...(spec.nodeArgs ?? []), CLI, 'serve', '--config', configFile], { env, stdio: ['ignore', fd, fd] }));
+  // BENCH_NODE_ARGS: extra node flags for every instance while investigating (e.g. `--require ./memlog.cjs`).
+  const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = track(spawn(process.execPath, [...(await startNodeFlags()), ...extra, ...(spec.nodeArgs ?? []), CLI, 'serve', '--config', configFile], { env, stdio: ['ignore', fd, fd] }));
   closeSync(fd);
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not spawn regcache ${spec.name}`);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
-import { pooledReadBuffers } from '../../src/storage/fs/file-body.js';
+import { pooledReadBuffers, trimReadPool } from '../../src/storage/fs/file-body.js';
 import { createFsStore } from '../../src/storage/fs/fs-store.js';
 import { lendsChunks, type ChunkLender } from '../../src/storage/store.js';
 import { storeConformance } from './store-conformance.js';
@@ -113,7 +113,7 @@ void describe('fs store specifics', () => {
       assert.ok(gb.equals(b), `body b intact in round ${round}`);
     }
     assert.ok(reused > 0, 'later reads reuse handed-back buffers');
-    assert.ok(pooledReadBuffers() <= 32, 'the pool stays bounded');
+    assert.ok(pooledReadBuffers() <= 128, 'the pool stays bounded');
     const oa = await s.open('lend/a');
     assert.ok(oa && lendsChunks(oa.body));
     const closed = new Promise((resolve) => oa.body.once('close', resolve));
@@ -124,6 +124,30 @@ void describe('fs store specifics', () => {
     oa.body.releaseChunk(first);
     oa.body.releaseChunk(first);
     assert.equal(pooledReadBuffers(), before + 1, 'handed back once, counted once');
+  });
+
+  void it('idle read buffers are trimmed once no read took one for a whole period', async () => {
+    const s = createFsStore({ root: await freshRoot() });
+    await s.init();
+    const bytes = randomBytes(8 * 256 * 1024);
+    const p = await s.create('trim/one');
+    await p.append(bytes);
+    await p.commit({ sha256: createHash('sha256').update(bytes).digest('hex'), contentType: 'application/zip', storedAt: Date.now() });
+    await p.dispose();
+    // Hold every chunk of three bodies, then hand them all back: the pool grows past 8.
+    const held: Array<[Readable & ChunkLender, Buffer]> = [];
+    for (let i = 0; i < 3; i++) {
+      const o = await s.open('trim/one');
+      assert.ok(o && lendsChunks(o.body));
+      for await (const c of o.body) held.push([o.body, c as Buffer]);
+    }
+    for (const [body, chunk] of held) body.releaseChunk(chunk);
+    const grown = pooledReadBuffers();
+    assert.ok(grown > 8, `pool grew to ${grown}`);
+    trimReadPool(); // reads happened since the last step: kept
+    assert.equal(pooledReadBuffers(), grown);
+    trimReadPool(); // a whole idle period: trimmed
+    assert.equal(pooledReadBuffers(), 8);
   });
 
   void it('a body whose file shrinks under it fails instead of ending short', async () => {

@@ -22,17 +22,45 @@ import type { ChunkLender } from '../store.js';
 
 /** Bytes per read: fewer, larger reads and socket writes per response. */
 export const READ_CHUNK = 256 * 1024;
-/** Idle buffers kept for reuse (8 MiB); more are left to the GC. */
-const POOL_MAX = 32;
+/**
+ * Idle buffers kept for reuse: up to 128 (32 MiB) while bodies are being
+ * read, so a burst of concurrent responses recycles instead of allocating;
+ * trimmed to TRIM_TO once no read took one for a whole TRIM_EVERY_MS.
+ */
+const POOL_MAX = 128;
+const TRIM_TO = 8;
+const TRIM_EVERY_MS = 10_000;
 
 const pool: Buffer[] = [];
+let takenSinceTrim = 0;
+let trimmer: NodeJS.Timeout | undefined;
+
+/**
+ * One trim step (run every TRIM_EVERY_MS while the pool holds more than
+ * TRIM_TO): drops idle buffers down to TRIM_TO when no read took one since
+ * the previous step. Exported for tests.
+ */
+export function trimReadPool(): void {
+  if (takenSinceTrim === 0) pool.length = Math.min(pool.length, TRIM_TO);
+  takenSinceTrim = 0;
+  if (pool.length <= TRIM_TO && trimmer !== undefined) {
+    clearInterval(trimmer);
+    trimmer = undefined;
+  }
+}
 
 function take(): Buffer {
+  takenSinceTrim += 1;
   return pool.pop() ?? Buffer.allocUnsafeSlow(READ_CHUNK);
 }
 
 function give(buf: Buffer): void {
-  if (pool.length < POOL_MAX) pool.push(buf);
+  if (pool.length >= POOL_MAX) return;
+  pool.push(buf);
+  if (pool.length > TRIM_TO && trimmer === undefined) {
+    trimmer = setInterval(trimReadPool, TRIM_EVERY_MS);
+    trimmer.unref();
+  }
 }
 
 /** Buffers waiting in the pool (tests and diagnostics). */
