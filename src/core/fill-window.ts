@@ -10,17 +10,29 @@
  * since later chunks are only written past it. Old blocks leave the window
  * once they are persisted and more than `maxBlocks` are held; a follower
  * that fell behind the window reads the spool file instead.
+ *
+ * Blocks are pooled SharedBlocks: the window holds one reference until a
+ * block leaves it, and a follower retains one per view it hands on until its
+ * socket write completed (see Fill.follow), so a block's memory is reused
+ * only when nobody can still see it.
  */
+import { CHUNK_SIZE, chunkPool, SharedBlock } from './buffer-pool.js';
 
 interface Block {
   start: number;
-  buf: Buffer;
+  shared: SharedBlock;
   filled: number;
   persisted: boolean;
 }
 
+/** A view of window bytes and the block it belongs to (retain it to keep the bytes). */
+export interface WindowView {
+  bytes: Buffer;
+  block: SharedBlock;
+}
+
 /** Block size: also the size of each append to the spool file. */
-export const WINDOW_BLOCK = 256 * 1024;
+export const WINDOW_BLOCK = CHUNK_SIZE;
 
 export class FillWindow {
   private blocks: Block[] = [];
@@ -32,6 +44,10 @@ export class FillWindow {
     private readonly maxBlocks = 16,
   ) {}
 
+  private newBuffer(): Buffer {
+    return this.blockSize === chunkPool.size ? chunkPool.take() : Buffer.allocUnsafe(this.blockSize);
+  }
+
   /** Copies `chunk` in; returns the blocks that became full, to be persisted in order. */
   push(chunk: Uint8Array): Buffer[] {
     const full: Buffer[] = [];
@@ -39,15 +55,15 @@ export class FillWindow {
     while (off < chunk.length) {
       let cur = this.blocks.at(-1);
       if (!cur || cur.filled === this.blockSize) {
-        cur = { start: this.received, buf: Buffer.allocUnsafe(this.blockSize), filled: 0, persisted: false };
+        cur = { start: this.received, shared: new SharedBlock(this.newBuffer()), filled: 0, persisted: false };
         this.blocks.push(cur);
       }
       const n = Math.min(chunk.length - off, this.blockSize - cur.filled);
-      cur.buf.set(chunk.subarray(off, off + n), cur.filled);
+      cur.shared.buf.set(chunk.subarray(off, off + n), cur.filled);
       cur.filled += n;
       off += n;
       this.received += n;
-      if (cur.filled === this.blockSize) full.push(cur.buf);
+      if (cur.filled === this.blockSize) full.push(cur.shared.buf);
     }
     return full;
   }
@@ -56,28 +72,29 @@ export class FillWindow {
   tail(): Buffer | undefined {
     const cur = this.blocks.at(-1);
     if (!cur || cur.persisted || cur.filled === this.blockSize || cur.filled === 0) return undefined;
-    return cur.buf.subarray(0, cur.filled);
+    return cur.shared.buf.subarray(0, cur.filled);
   }
 
   /** Marks every block up to byte `offset` as persisted and drops the oldest persisted ones beyond the window size. */
   persistedUpTo(offset: number): void {
     for (const b of this.blocks) if (b.start + b.filled <= offset) b.persisted = true;
-    while (this.blocks.length > this.maxBlocks && this.blocks[0]?.persisted) this.blocks.shift();
+    while (this.blocks.length > this.maxBlocks && this.blocks[0]?.persisted) this.blocks.shift()?.shared.release();
   }
 
   /** A view of bytes [pos, min(limit, end of pos's block)), or undefined when pos is not in memory. */
-  view(pos: number, limit: number): Buffer | undefined {
+  view(pos: number, limit: number): WindowView | undefined {
     const first = this.blocks[0];
     if (!first || pos < first.start || pos >= this.received) return undefined;
     const b = this.blocks[Math.floor((pos - first.start) / this.blockSize)];
     if (!b || pos < b.start || pos >= b.start + b.filled) return undefined;
     const end = Math.min(limit, b.start + b.filled);
     if (end <= pos) return undefined;
-    return b.buf.subarray(pos - b.start, end - b.start);
+    return { bytes: b.shared.buf.subarray(pos - b.start, end - b.start), block: b.shared };
   }
 
-  /** Frees every block. */
+  /** Drops the window's reference to every block (blocks still viewed stay until released). */
   clear(): void {
+    for (const b of this.blocks) b.shared.release();
     this.blocks = [];
   }
 }

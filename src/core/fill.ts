@@ -15,10 +15,14 @@
  *   nothing is committed.
  * - The pending object's read handle is disposed once the fill is final and
  *   no follower remains.
+ * - Blocks (window and read-back) are pooled and reference-counted: a buffer
+ *   is reused only after every view of it was handed back by a consumer whose
+ *   socket write completed; views never handed back leave it to the GC.
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { ObjectMeta, PendingObject, Store } from '../storage/store.js';
+import type { ChunkLender, ObjectMeta, PendingObject, Store } from '../storage/store.js';
+import { chunkPool, SharedBlock } from './buffer-pool.js';
 import { RegcacheError, toRegcacheError } from './errors.js';
 import type { Coordinator, Lease } from './coordinator.js';
 import { FillWindow, WINDOW_BLOCK } from './fill-window.js';
@@ -32,6 +36,12 @@ const READ_BACK_BLOCKS = 64;
 const FOLLOWER_BUFFER = 64 * 1024;
 /** Announced size from which clients get response headers before the first byte is released. */
 export const STREAM_EARLY = 1024 * 1024;
+
+/** A block read back from the pending object, and the read filling it (resolves to its length). */
+interface ReadBack {
+  block: SharedBlock;
+  read: Promise<number>;
+}
 
 /** Observers of a fill's outcome (logs, metrics). */
 export interface FillObserver {
@@ -53,7 +63,7 @@ export class Fill {
   /** Recent bytes in memory, shared by followers near the head; freed on dispose. */
   private window: FillWindow | undefined;
   /** Blocks read back for followers behind the window, most recently used last. */
-  private readBack = new Map<number, Promise<Buffer>>();
+  private readBack = new Map<number, ReadBack>();
   private followers = 0;
   private disposed = false;
   private wakeups: Array<() => void> = [];
@@ -92,11 +102,17 @@ export class Fill {
     return !this.disposed && this.pending !== undefined;
   }
 
-  /** A stream of bytes [start, end] that follows the download as it lands. */
+  /**
+   * A stream of bytes [start, end] that follows the download as it lands.
+   * It lends its chunks (views of shared blocks): a consumer that hands a
+   * chunk back once written lets the block's memory be reused.
+   */
   follow(start = 0, end?: number): Readable {
     const pending = this.pending;
     if (!pending || this.disposed) throw new Error('fill is not followable');
     this.followers++;
+    /** Views handed on and not yet handed back, each holding one reference to its block. */
+    const lent = new Map<Buffer, SharedBlock>();
     const gen = async function* (this: Fill): AsyncGenerator<Buffer> {
       let pos = start;
       for (;;) {
@@ -104,25 +120,35 @@ export class Fill {
         if (pos < limit) {
           const shared = this.window?.view(pos, limit);
           if (shared) {
-            pos += shared.length;
-            yield shared;
+            shared.block.retain();
+            lent.set(shared.bytes, shared.block);
+            pos += shared.bytes.length;
+            yield shared.bytes;
             continue;
           }
           // Behind the window: blocks read back from the pending object, shared by
           // the followers at about the same position (with many clients they move together).
           const index = Math.floor(pos / WINDOW_BLOCK);
-          let block: Buffer;
+          const entry = this.readBlock(pending, index);
+          entry.block.retain();
+          let length: number;
           try {
-            block = await this.readBlock(pending, index);
+            length = await entry.read;
           } catch (err) {
+            entry.block.release();
             if (this.state === 'failed') throw this.error ?? err;
             throw err;
           }
           const from = pos - index * WINDOW_BLOCK;
-          const to = Math.min(block.length, limit - index * WINDOW_BLOCK);
-          if (to <= from) throw new RegcacheError('ERR_STORAGE_UNAVAILABLE', 'short read while following a fill');
-          pos += to - from;
-          yield block.subarray(from, to);
+          const to = Math.min(length, limit - index * WINDOW_BLOCK);
+          if (to <= from) {
+            entry.block.release();
+            throw new RegcacheError('ERR_STORAGE_UNAVAILABLE', 'short read while following a fill');
+          }
+          const bytes = entry.block.buf.subarray(from, to);
+          lent.set(bytes, entry.block);
+          pos += bytes.length;
+          yield bytes;
           continue;
         }
         if (this.state === 'committed') return;
@@ -132,36 +158,66 @@ export class Fill {
       }
     }.call(this);
     const stream = Readable.from(gen, { objectMode: false, highWaterMark: FOLLOWER_BUFFER });
+    const lender: ChunkLender = {
+      releaseChunk(chunk: Buffer): void {
+        const block = lent.get(chunk);
+        if (block === undefined) return;
+        lent.delete(chunk);
+        block.release();
+      },
+    };
     stream.once('close', () => {
       this.followers--;
       void this.maybeDispose();
     });
-    return stream;
+    return Object.assign(stream, lender);
   }
 
-  /** One block of the pending object read back once for every follower that needs it. */
-  private readBlock(pending: PendingObject, index: number): Promise<Buffer> {
+  /**
+   * One block of the pending object read back once for every follower that
+   * needs it. The read-back set holds one reference to each block and the
+   * read in flight another, so the buffer is never reused under a read.
+   */
+  private readBlock(pending: PendingObject, index: number): ReadBack {
     const hit = this.readBack.get(index);
     if (hit) {
       this.readBack.delete(index);
       this.readBack.set(index, hit);
       return hit;
     }
-    const read = pending.readAt(index * WINDOW_BLOCK, WINDOW_BLOCK).then((u) => Buffer.from(u.buffer, u.byteOffset, u.byteLength));
-    this.readBack.set(index, read);
+    const block = new SharedBlock(chunkPool.take());
+    block.retain();
+    const read = pending.readAt(index * WINDOW_BLOCK, WINDOW_BLOCK, block.buf).then((u) => {
+      // A backend that ignored `into` returned its own buffer: the bytes go where followers look.
+      if (u.buffer !== block.buf.buffer || u.byteOffset !== block.buf.byteOffset) block.buf.set(u);
+      return u.length;
+    });
+    const entry: ReadBack = { block, read };
+    this.readBack.set(index, entry);
     read.then(
-      (b) => {
+      (length) => {
+        block.release();
         // Only whole blocks (or the last one of a finished download) stay shared.
-        if (b.length < WINDOW_BLOCK && this.state !== 'committed') this.readBack.delete(index);
+        if (length < WINDOW_BLOCK && this.state !== 'committed') this.dropReadBack(index, entry);
       },
-      () => this.readBack.delete(index),
+      () => {
+        block.release();
+        this.dropReadBack(index, entry);
+      },
     );
     while (this.readBack.size > READ_BACK_BLOCKS) {
-      const oldest = this.readBack.keys().next().value;
-      if (oldest === undefined) break;
-      this.readBack.delete(oldest);
+      const [oldest, old] = this.readBack.entries().next().value ?? [];
+      if (oldest === undefined || old === undefined) break;
+      this.dropReadBack(oldest, old);
     }
-    return read;
+    return entry;
+  }
+
+  /** Removes `entry` from the read-back set (once) and drops the set's reference. */
+  private dropReadBack(index: number, entry: ReadBack): void {
+    if (this.readBack.get(index) !== entry) return;
+    this.readBack.delete(index);
+    entry.block.release();
   }
 
   private changed(): Promise<void> {
@@ -189,7 +245,7 @@ export class Fill {
     this.disposed = true;
     this.window?.clear();
     this.window = undefined;
-    this.readBack.clear();
+    for (const [index, entry] of [...this.readBack]) this.dropReadBack(index, entry);
     await this.pending?.dispose();
   }
 

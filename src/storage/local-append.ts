@@ -10,7 +10,7 @@ import type { RegcacheError } from '../core/errors.js';
 export interface LocalAppend {
   readonly written: number;
   append(chunk: Uint8Array): Promise<void>;
-  readAt(position: number, length: number): Promise<Uint8Array>;
+  readAt(position: number, length: number, into?: Buffer): Promise<Uint8Array>;
 }
 
 /** Wraps `fh` (opened for read and write, empty). */
@@ -32,16 +32,16 @@ export function createLocalAppend(fh: FileHandle, storageError: (err: unknown) =
         throw storageError(err);
       }
     },
-    async readAt(position, length) {
-      const n = Math.max(0, Math.min(length, written - position));
-      const buf = Buffer.allocUnsafe(n);
+    async readAt(position, length, into) {
+      const n = Math.max(0, Math.min(length, written - position, into?.length ?? length));
+      const buf = into ?? Buffer.allocUnsafe(n);
       let off = 0;
       while (off < n) {
         const { bytesRead } = await fh.read(buf, off, n - off, position + off);
         if (bytesRead === 0) break;
         off += bytesRead;
       }
-      return off === n ? buf : buf.subarray(0, off);
+      return off === buf.length ? buf : buf.subarray(0, off);
     },
   };
 }

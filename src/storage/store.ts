@@ -32,16 +32,21 @@ export interface ByteRange {
 
 /** An object being written; nothing is visible until `commit`. */
 export interface PendingObject {
-  /** Appends bytes; resolves when the backend accepted them (backpressure). */
+  /**
+   * Appends bytes; resolves when the backend accepted them (backpressure).
+   * The backend is done with `chunk` once the promise settles (it copies
+   * what it keeps), so the caller may reuse the memory then.
+   */
   append(chunk: Uint8Array): Promise<void>;
   /** Bytes appended so far. */
   readonly written: number;
   /**
    * Reads up to `length` already-appended bytes at `position`. Works before
    * and after commit (until `dispose`), so waiters can follow a fill while it
-   * downloads without reopening anything.
+   * downloads without reopening anything. With `into`, the bytes are read
+   * into it (length at most `into.length`) and a view of it is returned.
    */
-  readAt(position: number, length: number): Promise<Uint8Array>;
+  readAt(position: number, length: number, into?: Buffer): Promise<Uint8Array>;
   /**
    * Makes the object visible under its key with `meta` (size is what was
    * appended). The caller verifies before committing; the backend only

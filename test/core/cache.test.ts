@@ -10,7 +10,7 @@ import { RegcacheError } from '../../src/core/errors.js';
 import { HOLDBACK, STREAM_EARLY } from '../../src/core/fill.js';
 import type { ArtifactRoute, MetadataRoute } from '../../src/core/route.js';
 import { createFsStore } from '../../src/storage/fs/fs-store.js';
-import type { Store } from '../../src/storage/store.js';
+import { lendsChunks, type Store } from '../../src/storage/store.js';
 
 const roots: string[] = [];
 after(async () => {
@@ -116,6 +116,7 @@ void describe('cache: artifacts', () => {
             return p.written;
           },
           append: (c) => p.append(c),
+          // Drops `into` on purpose: the fill must cope with a backend that returns its own buffer.
           readAt: (pos, len) => {
             readAts++;
             return p.readAt(pos, len);
@@ -147,6 +148,80 @@ void describe('cache: artifacts', () => {
     const behindBlocks = (bytes.length - 4 * 1024 * 1024) / (256 * 1024);
     assert.ok(readAts >= behindBlocks, `the blocks behind the window were read back (${readAts})`);
     assert.ok(readAts < behindBlocks * 2, `each block read about once for 6 followers, not 6 times (${readAts})`);
+  });
+
+  void it('followers that hand chunks back after a delay never see a block reused under them, and blocks are reused', async () => {
+    const { cache, store: plain } = await setup();
+    const bytes = randomBytes(10 * 1024 * 1024);
+    const { route, state } = manualRoute('a/lend', bytes);
+    const replies = Array.from({ length: 6 }, () => cache.artifact(route, { head: false }));
+    await state.fetched;
+    state.source?.write(bytes.subarray(0, 65536 * 2));
+    const bodies = (await Promise.all(replies)).map((r) => r.body);
+    const seen = new Set<ArrayBufferLike>();
+    let reused = 0;
+    // Like the HTTP layer: each chunk is "written" later, checked, then handed back. A fast
+    // follower hands back after one turn, a late one starts only once the download is
+    // committed (reading shared blocks back from the file) and hands back after three turns,
+    // and a hoarder hands back only after the whole body arrived, long after its blocks left the window.
+    type Pace = 'fast' | 'late' | 'hoard';
+    const consume = (body: Readable | undefined, pace: Pace): Promise<number> =>
+      new Promise((resolve, reject) => {
+        assert.ok(body && lendsChunks(body), 'fill followers lend their chunks');
+        let pos = 0;
+        let inFlight = 0;
+        let ended = false;
+        const held: Array<[Buffer, number]> = [];
+        const check = (chunk: Buffer, at: number): void => {
+          if (!chunk.equals(bytes.subarray(at, at + chunk.length))) reject(new Error(`${pace}: bytes at ${at} changed before they were handed back`));
+          body.releaseChunk(chunk);
+        };
+        body.on('data', (chunk: Buffer) => {
+          const at = pos;
+          pos += chunk.length;
+          if (seen.has(chunk.buffer)) reused++;
+          seen.add(chunk.buffer);
+          if (pace === 'hoard') {
+            held.push([chunk, at]);
+            return;
+          }
+          inFlight++;
+          if (inFlight > 2) body.pause();
+          const later = (n: number): void => {
+            if (n > 0) {
+              setImmediate(() => later(n - 1));
+              return;
+            }
+            check(chunk, at);
+            inFlight--;
+            body.resume();
+            if (ended && inFlight === 0) resolve(pos);
+          };
+          later(pace === 'late' ? 3 : 1);
+        });
+        body.once('end', () => {
+          ended = true;
+          for (const [chunk, at] of held) check(chunk, at);
+          if (inFlight === 0) resolve(pos);
+        });
+        body.once('error', reject);
+      });
+    const paces: Pace[] = ['fast', 'late', 'hoard', 'fast', 'late', 'hoard'];
+    bodies.forEach((b, i) => {
+      if (paces[i] === 'late') b?.pause();
+    });
+    const done = bodies.map((b, i) => consume(b, paces[i] ?? 'fast'));
+    for (let off = 65536 * 2; off < bytes.length; off += 65536) {
+      state.source?.write(bytes.subarray(off, off + 65536));
+      await new Promise((r) => setImmediate(r));
+    }
+    state.source?.end();
+    for (let i = 0; i < 200 && (await plain.stat('a/lend')) === undefined; i++) await tick();
+    bodies.forEach((b, i) => {
+      if (paces[i] === 'late') b?.resume();
+    });
+    for (const n of await Promise.all(done)) assert.equal(n, bytes.length);
+    assert.ok(reused > 0, `block memory was reused (${reused} chunks in a reused buffer)`);
   });
 
   void it('streams released bytes before the download ends but withholds the tail until verified', async () => {

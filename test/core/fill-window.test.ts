@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { FillWindow } from '../../src/core/fill-window.js';
+import { BufferPool, chunkPool, SharedBlock } from '../../src/core/buffer-pool.js';
+import { FillWindow, WINDOW_BLOCK } from '../../src/core/fill-window.js';
 
 /** Reads [pos, limit) from the window, block by block; undefined if any part is not in memory. */
 function readAll(w: FillWindow, pos: number, limit: number): Buffer | undefined {
@@ -9,8 +10,8 @@ function readAll(w: FillWindow, pos: number, limit: number): Buffer | undefined 
   while (pos < limit) {
     const v = w.view(pos, limit);
     if (!v) return undefined;
-    parts.push(Buffer.from(v));
-    pos += v.length;
+    parts.push(Buffer.from(v.bytes));
+    pos += v.bytes.length;
   }
   return Buffer.concat(parts);
 }
@@ -32,7 +33,7 @@ void describe('fill window', () => {
   void it('a view never changes when later bytes arrive in the same block', () => {
     const w = new FillWindow(1000, 3);
     w.push(Buffer.alloc(400, 1));
-    const v = w.view(0, 400);
+    const v = w.view(0, 400)?.bytes;
     const copy = Buffer.from(v ?? Buffer.alloc(0));
     w.push(Buffer.alloc(600, 2));
     assert.ok(v?.equals(copy));
@@ -54,5 +55,54 @@ void describe('fill window', () => {
     assert.ok(readAll(w, 400, 550)?.equals(data.subarray(400)));
     w.clear();
     assert.equal(w.view(500, 550), undefined);
+  });
+
+  void it('a block goes back to the pool only when the window and every view let go of it', () => {
+    const w = new FillWindow(WINDOW_BLOCK, 1);
+    const data = randomBytes(3 * WINDOW_BLOCK);
+    w.push(data);
+    const held = w.view(10, 20);
+    assert.ok(held);
+    held.block.retain(); // a follower handed this view on
+    const idle = chunkPool.idle;
+    w.persistedUpTo(3 * WINDOW_BLOCK); // the first two blocks leave the window
+    assert.equal(chunkPool.idle, idle + 1, 'the unviewed block is reused at once');
+    assert.ok(held.bytes.equals(data.subarray(10, 20)), 'the viewed block is untouched');
+    held.block.release(); // the socket write completed
+    assert.equal(chunkPool.idle, idle + 2);
+    w.clear();
+    assert.equal(chunkPool.idle, idle + 3);
+  });
+});
+
+void describe('buffer pool and shared blocks', () => {
+  void it('reuses given buffers, ignores foreign sizes and overflow, and trims when idle', () => {
+    const pool = new BufferPool(16, 4, 1, 60_000);
+    const a = pool.take();
+    pool.give(a);
+    assert.equal(pool.take(), a, 'a given buffer is taken again');
+    pool.give(Buffer.alloc(8));
+    pool.give(Buffer.alloc(32).subarray(0, 16));
+    assert.equal(pool.idle, 0, 'other sizes and views are left to the GC');
+    for (let i = 0; i < 6; i++) pool.give(Buffer.alloc(16));
+    assert.equal(pool.idle, 4, 'bounded');
+    pool.take();
+    pool.trim();
+    assert.equal(pool.idle, 3, 'taken from since the last step: kept');
+    pool.trim();
+    assert.equal(pool.idle, 1, 'a whole idle step: trimmed');
+  });
+
+  void it('a shared block refuses to be released more often than retained', () => {
+    const pool = new BufferPool(16, 4, 1, 60_000);
+    const b = new SharedBlock(pool.take(), pool);
+    b.retain();
+    b.release();
+    assert.equal(pool.idle, 0);
+    b.release();
+    assert.equal(pool.idle, 1);
+    assert.throws(() => b.release(), /more often/);
+    assert.throws(() => b.retain(), /after its last release/);
+    assert.equal(pool.idle, 1, 'given back once');
   });
 });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
-import { pooledReadBuffers, trimReadPool } from '../../src/storage/fs/file-body.js';
+import { chunkPool } from '../../src/core/buffer-pool.js';
 import { createFsStore } from '../../src/storage/fs/fs-store.js';
 import { lendsChunks, type ChunkLender } from '../../src/storage/store.js';
 import { storeConformance } from './store-conformance.js';
@@ -113,17 +113,17 @@ void describe('fs store specifics', () => {
       assert.ok(gb.equals(b), `body b intact in round ${round}`);
     }
     assert.ok(reused > 0, 'later reads reuse handed-back buffers');
-    assert.ok(pooledReadBuffers() <= 128, 'the pool stays bounded');
+    assert.ok(chunkPool.idle <= 128, 'the pool stays bounded');
     const oa = await s.open('lend/a');
     assert.ok(oa && lendsChunks(oa.body));
     const closed = new Promise((resolve) => oa.body.once('close', resolve));
     const first = (await oa.body[Symbol.asyncIterator]().next()).value as Buffer;
     oa.body.destroy();
     await closed;
-    const before = pooledReadBuffers();
+    const before = chunkPool.idle;
     oa.body.releaseChunk(first);
     oa.body.releaseChunk(first);
-    assert.equal(pooledReadBuffers(), before + 1, 'handed back once, counted once');
+    assert.equal(chunkPool.idle, before + 1, 'handed back once, counted once');
   });
 
   void it('idle read buffers are trimmed once no read took one for a whole period', async () => {
@@ -142,12 +142,12 @@ void describe('fs store specifics', () => {
       for await (const c of o.body) held.push([o.body, c as Buffer]);
     }
     for (const [body, chunk] of held) body.releaseChunk(chunk);
-    const grown = pooledReadBuffers();
+    const grown = chunkPool.idle;
     assert.ok(grown > 8, `pool grew to ${grown}`);
-    trimReadPool(); // reads happened since the last step: kept
-    assert.equal(pooledReadBuffers(), grown);
-    trimReadPool(); // a whole idle period: trimmed
-    assert.equal(pooledReadBuffers(), 8);
+    chunkPool.trim(); // reads happened since the last step: kept
+    assert.equal(chunkPool.idle, grown);
+    chunkPool.trim(); // a whole idle period: trimmed
+    assert.equal(chunkPool.idle, 8);
   });
 
   void it('a body whose file shrinks under it fails instead of ending short', async () => {

@@ -1,6 +1,6 @@
 /**
  * The body stream of a cached file: reads [start, end] of an open file into
- * pooled 256 KiB buffers and lends them to its consumer.
+ * pooled 256 KiB buffers (core/buffer-pool) and lends them to its consumer.
  *
  * A plain read stream allocates a fresh buffer per read; at high concurrency
  * the spent ones pile up outside the V8 heap until a collection notices them,
@@ -18,55 +18,11 @@
 import { read as fsRead } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { chunkPool, CHUNK_SIZE } from '../../core/buffer-pool.js';
 import type { ChunkLender } from '../store.js';
 
-/** Bytes per read: fewer, larger reads and socket writes per response. */
-export const READ_CHUNK = 256 * 1024;
-/**
- * Idle buffers kept for reuse: up to 128 (32 MiB) while bodies are being
- * read, so a burst of concurrent responses recycles instead of allocating;
- * trimmed to TRIM_TO once no read took one for a whole TRIM_EVERY_MS.
- */
-const POOL_MAX = 128;
-const TRIM_TO = 8;
-const TRIM_EVERY_MS = 10_000;
-
-const pool: Buffer[] = [];
-let takenSinceTrim = 0;
-let trimmer: NodeJS.Timeout | undefined;
-
-/**
- * One trim step (run every TRIM_EVERY_MS while the pool holds more than
- * TRIM_TO): drops idle buffers down to TRIM_TO when no read took one since
- * the previous step. Exported for tests.
- */
-export function trimReadPool(): void {
-  if (takenSinceTrim === 0) pool.length = Math.min(pool.length, TRIM_TO);
-  takenSinceTrim = 0;
-  if (pool.length <= TRIM_TO && trimmer !== undefined) {
-    clearInterval(trimmer);
-    trimmer = undefined;
-  }
-}
-
-function take(): Buffer {
-  takenSinceTrim += 1;
-  return pool.pop() ?? Buffer.allocUnsafeSlow(READ_CHUNK);
-}
-
-function give(buf: Buffer): void {
-  if (pool.length >= POOL_MAX) return;
-  pool.push(buf);
-  if (pool.length > TRIM_TO && trimmer === undefined) {
-    trimmer = setInterval(trimReadPool, TRIM_EVERY_MS);
-    trimmer.unref();
-  }
-}
-
-/** Buffers waiting in the pool (tests and diagnostics). */
-export function pooledReadBuffers(): number {
-  return pool.length;
-}
+const take = (): Buffer => chunkPool.take();
+const give = (buf: Buffer): void => chunkPool.give(buf);
 
 class FileBody extends Readable implements ChunkLender {
   readonly #fh: FileHandle;
@@ -78,7 +34,7 @@ class FileBody extends Readable implements ChunkLender {
   #closeAfterRead: (() => void) | undefined;
 
   constructor(fh: FileHandle, start: number, end: number) {
-    super({ highWaterMark: READ_CHUNK });
+    super({ highWaterMark: CHUNK_SIZE });
     this.#fh = fh;
     this.#pos = start;
     this.#end = end;

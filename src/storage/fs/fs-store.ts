@@ -217,7 +217,7 @@ function createPending(
       if (state !== 'open') throw new Error('append after commit/abort');
       await file.append(chunk);
     },
-    readAt: (position, length) => file.readAt(position, length),
+    readAt: (position, length, into) => file.readAt(position, length, into),
     async commit(meta) {
       if (state !== 'open') throw new Error('commit after commit/abort');
       const full: ObjectMeta = { ...meta, size: file.written };

@@ -42,7 +42,7 @@ export function createS3Pending(spool: SpoolFile, commitFn: CommitFn, storageErr
       if (state !== 'open') throw new Error('append after commit/abort');
       await file.append(chunk);
     },
-    readAt: (position, length) => file.readAt(position, length),
+    readAt: (position, length, into) => file.readAt(position, length, into),
 
     async commit(meta) {
       if (state !== 'open') throw new Error('commit after commit/abort');
