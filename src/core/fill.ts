@@ -111,8 +111,12 @@ export class Fill {
     const pending = this.pending;
     if (!pending || this.disposed) throw new Error('fill is not followable');
     this.followers++;
-    /** Views handed on and not yet handed back, each holding one reference to its block. */
-    const lent = new Map<Buffer, SharedBlock>();
+    /**
+     * Views handed on and not yet handed back, each holding one reference to
+     * its block. Weak: a consumer that drops views without handing them back
+     * leaves their blocks to the GC instead of having this follower hold them.
+     */
+    const lent = new WeakMap<Buffer, SharedBlock>();
     const gen = async function* (this: Fill): AsyncGenerator<Buffer> {
       let pos = start;
       for (;;) {

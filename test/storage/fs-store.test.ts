@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { chunkPool } from '../../src/core/buffer-pool.js';
 import { createFsStore } from '../../src/storage/fs/fs-store.js';
 import { lendsChunks, type ChunkLender } from '../../src/storage/store.js';
@@ -124,6 +126,30 @@ void describe('fs store specifics', () => {
     oa.body.releaseChunk(first);
     oa.body.releaseChunk(first);
     assert.equal(chunkPool.idle, before + 1, 'handed back once, counted once');
+  });
+
+  void it('a body whose consumer never hands chunks back does not keep them alive', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const s = createFsStore({ root: await freshRoot() });
+    await s.init();
+    const bytes = randomBytes(4 * 256 * 1024);
+    const p = await s.create('nolend/one');
+    await p.append(bytes);
+    await p.commit({ sha256: createHash('sha256').update(bytes).digest('hex'), contentType: 'application/zip', storedAt: Date.now() });
+    await p.dispose();
+    const o = await s.open('nolend/one');
+    assert.ok(o);
+    const refs: Array<WeakRef<Buffer>> = [];
+    for await (const c of o.body) refs.push(new WeakRef(c as Buffer));
+    assert.equal(refs.length, 4);
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setImmediate(r));
+      gc();
+    }
+    assert.ok(o.body, 'the stream itself is still referenced');
+    // The last chunk may still be referenced by the iterator's bookkeeping; the others must be gone.
+    assert.deepEqual(refs.slice(0, 3).map((r) => r.deref() === undefined), [true, true, true], 'chunks nobody holds are collected');
   });
 
   void it('idle read buffers are trimmed once no read took one for a whole period', async () => {

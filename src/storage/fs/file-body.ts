@@ -28,8 +28,12 @@ class FileBody extends Readable implements ChunkLender {
   readonly #fh: FileHandle;
   #pos: number;
   readonly #end: number;
-  /** Chunks pushed and not yet handed back: the pushed view to its pooled buffer. */
-  readonly #lent = new Map<Buffer, Buffer>();
+  /**
+   * Chunks pushed and not yet handed back: the pushed view to its pooled
+   * buffer. Weak, so a consumer that never hands chunks back (a hash over
+   * the whole body, say) does not make this stream hold every chunk.
+   */
+  readonly #lent = new WeakMap<Buffer, Buffer>();
   #reading = false;
   #closeAfterRead: (() => void) | undefined;
 
