@@ -59,12 +59,6 @@ export const CHUNK_SIZE = 256 * 1024;
 /** The process-wide pool of CHUNK_SIZE buffers: up to 128 (32 MiB) while busy, 8 when idle. */
 export const chunkPool = new BufferPool(CHUNK_SIZE, 128, 8, 10_000);
 
-/** Smaller chunks, for cached bodies when many are being sent at once. */
-export const SMALL_CHUNK_SIZE = 64 * 1024;
-
-/** The process-wide pool of SMALL_CHUNK_SIZE buffers: up to 256 (16 MiB) while busy, 32 when idle. */
-export const smallChunkPool = new BufferPool(SMALL_CHUNK_SIZE, 256, 32, 10_000);
-
 /**
  * A pooled buffer shared by several readers. The holder that created it owns
  * one reference; each reader that is handed a view retains one and releases

@@ -9,7 +9,6 @@ import { after, describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { chunkPool } from '../../src/core/buffer-pool.js';
-import { openFileBodies } from '../../src/storage/fs/file-body.js';
 import { createFsStore } from '../../src/storage/fs/fs-store.js';
 import { lendsChunks, type ChunkLender } from '../../src/storage/store.js';
 import { storeConformance } from './store-conformance.js';
@@ -151,33 +150,6 @@ void describe('fs store specifics', () => {
     assert.ok(o.body, 'the stream itself is still referenced');
     // The last chunk may still be referenced by the iterator's bookkeeping; the others must be gone.
     assert.deepEqual(refs.slice(0, 3).map((r) => r.deref() === undefined), [true, true, true], 'chunks nobody holds are collected');
-  });
-
-  void it('reads 256 KiB chunks, and 64 KiB chunks while more than 16 bodies are open', async () => {
-    const s = createFsStore({ root: await freshRoot() });
-    await s.init();
-    const bytes = randomBytes(1024 * 1024);
-    const p = await s.create('chunks/one');
-    await p.append(bytes);
-    await p.commit({ sha256: createHash('sha256').update(bytes).digest('hex'), contentType: 'application/zip', storedAt: Date.now() });
-    await p.dispose();
-    const firstChunk = async (body: Readable): Promise<Buffer> => (await body[Symbol.asyncIterator]().next()).value as Buffer;
-    const base = openFileBodies();
-    const one = await s.open('chunks/one');
-    assert.ok(one);
-    assert.equal((await firstChunk(one.body)).length, 256 * 1024);
-    one.body.destroy();
-    const many = await Promise.all(Array.from({ length: 20 }, () => s.open('chunks/one')));
-    assert.equal(openFileBodies(), base + 20);
-    const busy = many[0];
-    assert.ok(busy);
-    const chunk = await firstChunk(busy.body);
-    assert.equal(chunk.length, 64 * 1024);
-    assert.ok(chunk.equals(bytes.subarray(0, 64 * 1024)));
-    const closed = many.map((o) => new Promise((r) => o?.body.once('close', r)));
-    for (const o of many) o?.body.destroy();
-    await Promise.all(closed);
-    assert.equal(openFileBodies(), base, 'closed bodies are no longer counted');
   });
 
   void it('idle read buffers are trimmed once no read took one for a whole period', async () => {

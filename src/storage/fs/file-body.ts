@@ -1,7 +1,6 @@
 /**
  * The body stream of a cached file: reads [start, end] of an open file into
- * pooled buffers (core/buffer-pool; 256 KiB, or 64 KiB while many bodies are
- * open) and lends them to its consumer.
+ * pooled 256 KiB buffers (core/buffer-pool) and lends them to its consumer.
  *
  * A plain read stream allocates a fresh buffer per read; at high concurrency
  * the spent ones pile up outside the V8 heap until a collection notices them,
@@ -19,25 +18,11 @@
 import { read as fsRead } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { chunkPool, CHUNK_SIZE, SMALL_CHUNK_SIZE, smallChunkPool } from '../../core/buffer-pool.js';
+import { chunkPool, CHUNK_SIZE } from '../../core/buffer-pool.js';
 import type { ChunkLender } from '../store.js';
 
-/**
- * Bodies open at once above which reads use 64 KiB chunks instead of 256 KiB.
- * Each response holds about three chunks (one being read, one queued, one in
- * the socket; over TLS also its encrypted copy): 64 responses of 256 KiB
- * chunks would hold about 50 MB.
- */
-const BUSY_BODIES = 16;
-let openBodies = 0;
-
-/** Bodies currently open (tests, diagnostics). */
-export function openFileBodies(): number {
-  return openBodies;
-}
-
-const take = (): Buffer => (openBodies > BUSY_BODIES ? smallChunkPool : chunkPool).take();
-const give = (buf: Buffer): void => (buf.length === CHUNK_SIZE ? chunkPool : smallChunkPool).give(buf);
+const take = (): Buffer => chunkPool.take();
+const give = (buf: Buffer): void => chunkPool.give(buf);
 
 class FileBody extends Readable implements ChunkLender {
   readonly #fh: FileHandle;
@@ -53,9 +38,7 @@ class FileBody extends Readable implements ChunkLender {
   #closeAfterRead: (() => void) | undefined;
 
   constructor(fh: FileHandle, start: number, end: number) {
-    // One chunk of either size is enough read-ahead: the next read starts once it is taken.
-    super({ highWaterMark: SMALL_CHUNK_SIZE });
-    openBodies += 1;
+    super({ highWaterMark: CHUNK_SIZE });
     this.#fh = fh;
     this.#pos = start;
     this.#end = end;
@@ -106,7 +89,6 @@ class FileBody extends Readable implements ChunkLender {
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    openBodies -= 1;
     const close = (): void => {
       this.#closeAfterRead = undefined;
       this.#fh.close().then(
