@@ -146,6 +146,12 @@ export function createCache(opts: CacheOptions): Cache {
             observer.onBackgroundError?.(route.key, toRegcacheError(err), 'after-commit');
           });
         }
+        if (fill.state === 'committed' && route.afterServed) {
+          await fill.served;
+          await route.afterServed(route.key).catch((err: unknown) => {
+            observer.onBackgroundError?.(route.key, toRegcacheError(err), 'after-commit');
+          });
+        }
       }),
     );
     return fill;

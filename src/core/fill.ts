@@ -59,6 +59,9 @@ export class Fill {
   meta: ObjectMeta | undefined;
   /** Settles when the fill is final (committed or failed); never rejects. */
   readonly done: Promise<void>;
+  /** Settles once the fill is final and its last follower is gone (its memory released); never rejects. */
+  readonly served: Promise<void>;
+  private markServed: () => void = () => undefined;
   private pending: PendingObject | undefined;
   /** Recent bytes in memory, shared by followers near the head; freed on dispose. */
   private window: FillWindow | undefined;
@@ -76,6 +79,9 @@ export class Fill {
     private readonly observer: FillObserver,
     private readonly coordinator?: Coordinator,
   ) {
+    this.served = new Promise((resolve) => {
+      this.markServed = resolve;
+    });
     this.done = this.run();
   }
 
@@ -250,6 +256,7 @@ export class Fill {
     this.window?.clear();
     this.window = undefined;
     for (const [index, entry] of [...this.readBack]) this.dropReadBack(index, entry);
+    this.markServed();
     await this.pending?.dispose();
   }
 

@@ -32,8 +32,15 @@ export interface ArtifactRoute {
   fetch(signal: AbortSignal): Promise<ArtifactSource>;
   /** Throws (ERR_INTEGRITY_MISMATCH…) to refuse the bytes; nothing is then committed. */
   verify(summary: FillSummary): Promise<void> | void;
-  /** Runs after commit (derived data such as h1 hashes); failures are only logged. */
+  /** Runs after commit (records that must exist as soon as the object does); failures are only logged. */
   afterCommit?(key: string): Promise<void>;
+  /**
+   * Heavier derived data (an h1 hash over the whole archive) computed after
+   * commit once every client of the download has been served, so it does
+   * not compete with them for CPU and memory; failures are only logged.
+   * Anything needing it sooner computes it on demand.
+   */
+  afterServed?(key: string): Promise<void>;
   /** Attributes stored with the object. */
   attrs?: Record<string, string>;
   /** Whether a cached copy answers this request (e.g. same file name); false → 404. */

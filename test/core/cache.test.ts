@@ -224,6 +224,35 @@ void describe('cache: artifacts', () => {
     assert.ok(reused > 0, `block memory was reused (${reused} chunks in a reused buffer)`);
   });
 
+  void it('afterCommit runs at commit, afterServed only once every client of the download is done', async () => {
+    const { cache, store: plain } = await setup();
+    const bytes = randomBytes(2 * 1024 * 1024);
+    const { route, state } = manualRoute('a/served', bytes);
+    const calls: string[] = [];
+    route.afterCommit = () => {
+      calls.push('commit');
+      return Promise.resolve();
+    };
+    route.afterServed = () => {
+      calls.push('served');
+      return Promise.resolve();
+    };
+    const fast = cache.artifact(route, { head: false });
+    const slow = cache.artifact(route, { head: false });
+    await state.fetched;
+    state.source?.end(bytes);
+    assert.ok((await readAll((await fast).body)).equals(bytes));
+    const slowBody = (await slow).body;
+    slowBody?.pause();
+    for (let i = 0; i < 200 && (await plain.stat('a/served')) === undefined; i++) await tick();
+    for (let i = 0; i < 20 && calls.length === 0; i++) await tick();
+    for (let i = 0; i < 5; i++) await tick();
+    assert.deepEqual(calls, ['commit'], 'a client is still reading: the heavy work waits');
+    assert.ok((await readAll(slowBody)).equals(bytes));
+    for (let i = 0; i < 50 && calls.length < 2; i++) await tick();
+    assert.deepEqual(calls, ['commit', 'served']);
+  });
+
   void it('streams released bytes before the download ends but withholds the tail until verified', async () => {
     const { cache } = await setup();
     const bytes = Buffer.alloc(400_000, 3);

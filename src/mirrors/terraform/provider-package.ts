@@ -114,7 +114,8 @@ export function createProviderPackages(deps: { cache: Cache; store: Store; clien
             throw new RegcacheError('ERR_INTEGRITY_MISMATCH', `sha256 of ${filename} does not match signed SHA256SUMS`);
           }
         },
-        async afterCommit() {
+        // The h1 hash inflates the whole zip: done once the download's clients are served.
+        async afterServed() {
           await cache.metadata(h1Route(id));
         },
       };
