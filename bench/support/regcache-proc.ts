@@ -21,7 +21,13 @@ let starts = 0;
  * The node flags of `npm start` (package.json), so the benchmark runs the
  * server exactly as the README starts it.
  */
-async function startNodeFlags(): Promise<string[]> {
+let startFlags: Promise<string[]> | undefined;
+function startNodeFlags(): Promise<string[]> {
+  startFlags ??= readStartFlags();
+  return startFlags;
+}
+
+async function readStartFlags(): Promise<string[]> {
   const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
   const m = /^node((?: --[\w-]+(?:=\S+)?)*) dist\/src\/cli\/main\.js serve$/.exec(pkg.scripts.start);
   if (!m) throw new Error(`unexpected start script: ${pkg.scripts.start}`);

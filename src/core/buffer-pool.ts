@@ -84,9 +84,4 @@ export class SharedBlock {
     this.refs -= 1;
     if (this.refs === 0) this.pool.give(this.buf);
   }
-
-  /** References held (tests). */
-  get references(): number {
-    return this.refs;
-  }
 }

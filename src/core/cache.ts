@@ -141,16 +141,12 @@ export function createCache(opts: CacheOptions): Cache {
       fill.done.then(async () => {
         fills.delete(route.key);
         generation++;
-        if (fill.state === 'committed' && route.afterCommit) {
-          await route.afterCommit(route.key).catch((err: unknown) => {
-            observer.onBackgroundError?.(route.key, toRegcacheError(err), 'after-commit');
-          });
-        }
-        if (fill.state === 'committed' && route.afterServed) {
+        if (fill.state !== 'committed') return;
+        const logFailure = (err: unknown): void => observer.onBackgroundError?.(route.key, toRegcacheError(err), 'after-commit');
+        if (route.afterCommit) await route.afterCommit(route.key).catch(logFailure);
+        if (route.afterServed) {
           await fill.served;
-          await route.afterServed(route.key).catch((err: unknown) => {
-            observer.onBackgroundError?.(route.key, toRegcacheError(err), 'after-commit');
-          });
+          await route.afterServed(route.key).catch(logFailure);
         }
       }),
     );

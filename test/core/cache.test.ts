@@ -253,6 +253,31 @@ void describe('cache: artifacts', () => {
     assert.deepEqual(calls, ['commit', 'served']);
   });
 
+  void it('a failing afterCommit or afterServed is reported, and the committed artifact is still served', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'regcache-core-'));
+    roots.push(root);
+    const plain = createFsStore({ root });
+    await plain.init();
+    const reported: string[] = [];
+    const cache = createCache({
+      store: plain,
+      observer: { onBackgroundError: (key, err, what) => reported.push(`${key} ${what} ${err.code}`) },
+    });
+    const bytes = randomBytes(100_000);
+    const { route, state } = manualRoute('a/hooks-fail', bytes);
+    route.afterCommit = () => Promise.reject(new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'commit hook'));
+    route.afterServed = () => Promise.reject(new RegcacheError('ERR_STORAGE_UNAVAILABLE', 'served hook'));
+    const reply = cache.artifact(route, { head: false });
+    await state.fetched;
+    state.source?.end(bytes);
+    assert.ok((await readAll((await reply).body)).equals(bytes));
+    for (let i = 0; i < 50 && reported.length < 2; i++) await tick();
+    assert.deepEqual(reported, ['a/hooks-fail after-commit ERR_UPSTREAM_BAD_RESPONSE', 'a/hooks-fail after-commit ERR_STORAGE_UNAVAILABLE']);
+    const again = await cache.artifact(route, { head: false });
+    assert.equal(again.result, 'hit');
+    assert.ok((await readAll(again.body)).equals(bytes));
+  });
+
   void it('streams released bytes before the download ends but withholds the tail until verified', async () => {
     const { cache } = await setup();
     const bytes = Buffer.alloc(400_000, 3);

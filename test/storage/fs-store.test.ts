@@ -10,13 +10,21 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { chunkPool } from '../../src/core/buffer-pool.js';
 import { createFsStore } from '../../src/storage/fs/fs-store.js';
-import { lendsChunks, type ChunkLender } from '../../src/storage/store.js';
+import { lendsChunks, type ChunkLender, type Store } from '../../src/storage/store.js';
 import { storeConformance } from './store-conformance.js';
 
 const roots: string[] = [];
 after(async () => {
   for (const r of roots) await rm(r, { recursive: true, force: true });
 });
+
+/** Stores `bytes` under `key` as a committed object. */
+async function put(s: Store, key: string, bytes: Buffer): Promise<void> {
+  const p = await s.create(key);
+  await p.append(bytes);
+  await p.commit({ sha256: createHash('sha256').update(bytes).digest('hex'), contentType: 'application/zip', storedAt: Date.now() });
+  await p.dispose();
+}
 
 async function freshRoot(): Promise<string> {
   const r = await mkdtemp(join(tmpdir(), 'regcache-fs-'));
@@ -47,10 +55,7 @@ void describe('fs store specifics', () => {
     const s = createFsStore({ root: await freshRoot() });
     await s.init();
     const bytes = randomBytes(3 * 1024 * 1024 + 17);
-    const p = await s.create('fd/one');
-    await p.append(bytes);
-    await p.commit({ sha256: createHash('sha256').update(bytes).digest('hex'), contentType: 'application/zip', storedAt: Date.now() });
-    await p.dispose();
+    await put(s, 'fd/one', bytes);
     const fds = async (): Promise<number> => (await readdir('/proc/self/fd')).length;
     const baseline = await fds();
     const closed = (r: Readable): Promise<void> => new Promise((resolve) => r.once('close', () => resolve()));
@@ -84,10 +89,7 @@ void describe('fs store specifics', () => {
     const a = randomBytes(2 * 1024 * 1024 + 5);
     const b = randomBytes(1024 * 1024 + 3);
     for (const [key, bytes] of [['lend/a', a], ['lend/b', b]] as const) {
-      const p = await s.create(key);
-      await p.append(bytes);
-      await p.commit({ sha256: createHash('sha256').update(bytes).digest('hex'), contentType: 'application/zip', storedAt: Date.now() });
-      await p.dispose();
+      await put(s, key, bytes);
     }
     const seen = new Set<ArrayBuffer>();
     let reused = 0;
@@ -134,10 +136,7 @@ void describe('fs store specifics', () => {
     const s = createFsStore({ root: await freshRoot() });
     await s.init();
     const bytes = randomBytes(4 * 256 * 1024);
-    const p = await s.create('nolend/one');
-    await p.append(bytes);
-    await p.commit({ sha256: createHash('sha256').update(bytes).digest('hex'), contentType: 'application/zip', storedAt: Date.now() });
-    await p.dispose();
+    await put(s, 'nolend/one', bytes);
     const o = await s.open('nolend/one');
     assert.ok(o);
     const refs: Array<WeakRef<Buffer>> = [];
@@ -156,10 +155,7 @@ void describe('fs store specifics', () => {
     const s = createFsStore({ root: await freshRoot() });
     await s.init();
     const bytes = randomBytes(8 * 256 * 1024);
-    const p = await s.create('trim/one');
-    await p.append(bytes);
-    await p.commit({ sha256: createHash('sha256').update(bytes).digest('hex'), contentType: 'application/zip', storedAt: Date.now() });
-    await p.dispose();
+    await put(s, 'trim/one', bytes);
     // Hold every chunk of three bodies, then hand them all back: the pool grows past 8.
     const held: Array<[Readable & ChunkLender, Buffer]> = [];
     for (let i = 0; i < 3; i++) {
@@ -181,10 +177,7 @@ void describe('fs store specifics', () => {
     const s = createFsStore({ root });
     await s.init();
     const bytes = randomBytes(1024 * 1024);
-    const p = await s.create('shrink/one');
-    await p.append(bytes);
-    await p.commit({ sha256: createHash('sha256').update(bytes).digest('hex'), contentType: 'application/zip', storedAt: Date.now() });
-    await p.dispose();
+    await put(s, 'shrink/one', bytes);
     const opened = await s.open('shrink/one');
     assert.ok(opened);
     const files = (await readdir(root, { recursive: true })).filter((f) => f.endsWith('~obj'));

@@ -21,9 +21,6 @@ import { Readable } from 'node:stream';
 import { chunkPool, CHUNK_SIZE } from '../../core/buffer-pool.js';
 import type { ChunkLender } from '../store.js';
 
-const take = (): Buffer => chunkPool.take();
-const give = (buf: Buffer): void => chunkPool.give(buf);
-
 class FileBody extends Readable implements ChunkLender {
   readonly #fh: FileHandle;
   #pos: number;
@@ -50,27 +47,27 @@ class FileBody extends Readable implements ChunkLender {
       this.push(null);
       return;
     }
-    const buf = take();
+    const buf = chunkPool.take();
     this.#reading = true;
     fsRead(this.#fh.fd, buf, 0, Math.min(buf.length, remaining), this.#pos, (err, n) => {
       this.#reading = false;
       const closeNow = this.#closeAfterRead;
       if (closeNow) {
-        give(buf);
+        chunkPool.give(buf);
         closeNow();
         return;
       }
       if (this.destroyed) {
-        give(buf);
+        chunkPool.give(buf);
         return;
       }
       if (err) {
-        give(buf);
+        chunkPool.give(buf);
         this.destroy(err);
         return;
       }
       if (n === 0) {
-        give(buf);
+        chunkPool.give(buf);
         this.destroy(new Error(`cached file ended ${remaining} bytes early`));
         return;
       }
@@ -85,7 +82,7 @@ class FileBody extends Readable implements ChunkLender {
     const buf = this.#lent.get(chunk);
     if (buf === undefined) return;
     this.#lent.delete(chunk);
-    give(buf);
+    chunkPool.give(buf);
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
