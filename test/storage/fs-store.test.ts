@@ -9,6 +9,7 @@ import { after, describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { chunkPool } from '../../src/core/buffer-pool.js';
+import { openBodyCount, READ_AHEAD_MAX_OPEN } from '../../src/storage/fs/file-body.js';
 import { createFsStore } from '../../src/storage/fs/fs-store.js';
 import { lendsChunks, type ChunkLender, type Store } from '../../src/storage/store.js';
 import { storeConformance } from './store-conformance.js';
@@ -170,6 +171,39 @@ void describe('fs store specifics', () => {
     assert.equal(chunkPool.idle, grown);
     chunkPool.trim(); // a whole idle period: trimmed
     assert.equal(chunkPool.idle, 8);
+  });
+
+  void it('bodies opened while many are open do not read ahead, and still deliver every byte', async () => {
+    const s = createFsStore({ root: await freshRoot() });
+    await s.init();
+    const bytes = randomBytes(3 * 256 * 1024 + 5);
+    await put(s, 'ahead/one', bytes);
+    const before = openBodyCount();
+    const early: Readable[] = [];
+    while (openBodyCount() < READ_AHEAD_MAX_OPEN) {
+      const o = await s.open('ahead/one');
+      assert.ok(o);
+      early.push(o.body);
+    }
+    const late = await s.open('ahead/one');
+    assert.ok(late && lendsChunks(late.body));
+    assert.equal(openBodyCount(), READ_AHEAD_MAX_OPEN + 1);
+    assert.ok(early.every((b) => b.readableHighWaterMark > 0), 'the first bodies read ahead');
+    assert.equal(late.body.readableHighWaterMark, 0, 'a body opened past the limit reads only on demand');
+    const got: Buffer[] = [];
+    for await (const c of late.body) {
+      got.push(Buffer.from(c as Buffer));
+      late.body.releaseChunk(c as Buffer);
+    }
+    assert.ok(Buffer.concat(got).equals(bytes), 'every byte, in order');
+    // One body ran to its end, the others are dropped unread: each leaves the count once.
+    for (const b of early) b.destroy();
+    await new Promise((r) => setImmediate(r));
+    assert.equal(openBodyCount(), before);
+    const again = await s.open('ahead/one');
+    assert.ok(again);
+    assert.ok(again.body.readableHighWaterMark > 0, 'reads ahead again once the others closed');
+    again.body.destroy();
   });
 
   void it('a body whose file shrinks under it fails instead of ending short', async () => {
