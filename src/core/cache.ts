@@ -87,6 +87,14 @@ export interface Cache {
   close(): Promise<void>;
 }
 
+/**
+ * How long a HEAD of a cached artifact may be answered from the metadata an
+ * earlier request of this process read (no store access): bounds what another
+ * process (a replica, `regcache gc`) removed meanwhile. Local commits and
+ * invalidations forget the key at once. A GET always reads the stored object.
+ */
+const HEAD_META_MS = 60_000;
+
 /** Creates the cache engine over a store. */
 export function createCache(opts: CacheOptions): Cache {
   const { store } = opts;
@@ -105,6 +113,9 @@ export function createCache(opts: CacheOptions): Cache {
     generation++;
     mem.set(key, r, r.body.length + key.length + 200);
   };
+  /** Artifact metadata last read from the store, for HEAD (see HEAD_META_MS). */
+  const artifactMeta = new ByteLru<{ meta: ObjectMeta; at: number }>(4 * 1024 * 1024);
+  const rememberArtifact = (key: string, meta: ObjectMeta): void => artifactMeta.set(key, { meta, at: now() }, key.length + 400);
   const background = new Set<Promise<unknown>>();
   const readers = new Map<string, number>();
   const touched = new Map<string, number>();
@@ -140,6 +151,7 @@ export function createCache(opts: CacheOptions): Cache {
     track(
       fill.done.then(async () => {
         fills.delete(route.key);
+        artifactMeta.delete(route.key);
         generation++;
         if (fill.state !== 'committed') return;
         const logFailure = (err: unknown): void => observer.onBackgroundError?.(route.key, toRegcacheError(err), 'after-commit');
@@ -153,11 +165,21 @@ export function createCache(opts: CacheOptions): Cache {
     return fill;
   }
 
+  async function headMeta(key: string): Promise<ObjectMeta | undefined> {
+    const known = artifactMeta.get(key);
+    if (known && now() - known.at < HEAD_META_MS) return known.meta;
+    const meta = await store.stat(key);
+    if (meta) rememberArtifact(key, meta);
+    else artifactMeta.delete(key);
+    return meta;
+  }
+
   async function fromStore(route: ArtifactRoute, req: ArtifactRequest, result: CacheResult): Promise<ArtifactReply | undefined> {
     // GET opens once (metadata and body from one descriptor); only a Range reopens.
     let opened = req.head ? undefined : await store.open(route.key);
-    const meta = req.head ? await store.stat(route.key) : opened?.meta;
+    const meta = req.head ? await headMeta(route.key) : opened?.meta;
     if (!meta) return undefined;
+    if (opened) rememberArtifact(route.key, meta);
     if (route.matches && !route.matches(meta)) {
       opened?.body.destroy();
       throw new RegcacheError('ERR_NOT_FOUND');
@@ -285,10 +307,12 @@ export function createCache(opts: CacheOptions): Cache {
     async invalidate(key) {
       generation++;
       mem.delete(key);
+      artifactMeta.delete(key);
       try {
         return await store.delete(key);
       } finally {
         generation++;
+        artifactMeta.delete(key);
       }
     },
     async derived<T>(key: string, maxAgeMs: number, build: () => Promise<{ value: T; cost: number; cacheable?: boolean }>): Promise<T> {

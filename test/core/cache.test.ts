@@ -413,6 +413,40 @@ void describe('cache: artifacts', () => {
     await assert.rejects(cache.artifact(route, { head: false, pickRange: () => 'unsatisfiable' }), (e: RegcacheError) => e.code === 'ERR_RANGE_NOT_SATISFIABLE');
   });
 
+  void it('answers HEAD of a cached artifact from what an earlier request read, until invalidated or HEAD_META_MS old', async () => {
+    let t = 1_000_000;
+    const { cache, store } = await setup(() => t);
+    const bytes = Buffer.from('head-meta-bytes');
+    const { route, state } = manualRoute('a/headmeta', bytes);
+    const p = cache.artifact(route, { head: false });
+    await state.fetched;
+    state.source?.end(bytes);
+    await readAll((await p).body);
+    await readAll((await cache.artifact(route, { head: false })).body);
+    let stats = 0;
+    const stat = store.stat.bind(store);
+    store.stat = (key) => {
+      stats++;
+      return stat(key);
+    };
+    const h = await cache.artifact(route, { head: true });
+    assert.equal(h.size, bytes.length);
+    assert.equal(h.sha256, sha(bytes));
+    assert.equal(stats, 0, 'HEAD after a GET needs no store access');
+    t += 61_000;
+    await cache.artifact(route, { head: true });
+    assert.equal(stats, 1, 'an old memo is read again');
+    await cache.artifact(route, { head: true });
+    assert.equal(stats, 1);
+    assert.equal(await cache.invalidate('a/headmeta'), true);
+    const refetch = cache.artifact(route, { head: true });
+    for (let i = 0; i < 100 && state.fetches < 2; i++) await tick();
+    assert.equal(stats, 2, 'an invalidated key is looked up in the store');
+    assert.equal(state.fetches, 2, 'and, gone, filled again');
+    state.source?.end(bytes);
+    assert.equal((await refetch).size, bytes.length);
+  });
+
   void it('close() aborts running fills and commits nothing', async () => {
     const { cache, store } = await setup();
     const bytes = Buffer.alloc(200_000, 5);

@@ -84,6 +84,55 @@ void describe('fs store specifics', () => {
     assert.equal(await fds(), baseline, 'no descriptor left open');
   });
 
+  void it('a small object is read whole with its metadata (one read), whole or ranged, and closes its descriptor', async () => {
+    const s = createFsStore({ root: await freshRoot() });
+    await s.init();
+    const bytes = randomBytes(100_000);
+    await put(s, 'small/one', bytes);
+    const fds = async (): Promise<number> => (await readdir('/proc/self/fd')).length;
+    const baseline = await fds();
+    const drain = async (body: Readable): Promise<Buffer> => {
+      const out: Buffer[] = [];
+      for await (const c of body) out.push(Buffer.from(c as Buffer));
+      return Buffer.concat(out);
+    };
+    for (let round = 0; round < 10; round++) {
+      const full = await s.open('small/one');
+      assert.ok(full && lendsChunks(full.body));
+      assert.equal(full.meta.size, bytes.length);
+      assert.ok((await drain(full.body)).equals(bytes), 'whole body');
+      const ranged = await s.open('small/one', { start: 99_000, end: 99_999 });
+      assert.ok(ranged);
+      assert.ok((await drain(ranged.body)).equals(bytes.subarray(99_000)), 'range');
+      const unread = await s.open('small/one');
+      assert.ok(unread);
+      unread.body.destroy();
+      assert.equal((await s.stat('small/one'))?.size, bytes.length);
+      assert.ok((await s.read('small/one'))?.body.equals(bytes), 'read');
+    }
+    for (let i = 0; i < 50 && (await fds()) > baseline; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(await fds(), baseline, 'no descriptor left open');
+  });
+
+  void it('metadata larger than the tail read is still found, for small and large objects', async () => {
+    const s = createFsStore({ root: await freshRoot() });
+    await s.init();
+    const attrs = { big: 'x'.repeat(10_000) };
+    for (const [key, size] of [['meta/small', 1000], ['meta/large', 600_000]] as const) {
+      const bytes = randomBytes(size);
+      const p = await s.create(key);
+      await p.append(bytes);
+      await p.commit({ sha256: createHash('sha256').update(bytes).digest('hex'), contentType: 'application/zip', storedAt: Date.now(), attrs });
+      await p.dispose();
+      assert.equal((await s.stat(key))?.attrs?.big, attrs.big, `${key} stat`);
+      const o = await s.open(key);
+      assert.ok(o);
+      const out: Buffer[] = [];
+      for await (const c of o.body) out.push(Buffer.from(c as Buffer));
+      assert.ok(Buffer.concat(out).equals(bytes), `${key} body`);
+    }
+  });
+
   void it('body chunks handed back are reused by later reads, and only exact, once-lent chunks are taken back', async () => {
     const s = createFsStore({ root: await freshRoot() });
     await s.init();

@@ -36,8 +36,15 @@ export function openBodyCount(): number {
   return openBodies;
 }
 
+/** Bytes already read for the stream: a pooled chunk and the view of it to emit. */
+export interface Prefetched {
+  chunk: Buffer;
+  view: Buffer;
+}
+
 class FileBody extends Readable implements ChunkLender {
-  readonly #fh: FileHandle;
+  readonly #fh: FileHandle | undefined;
+  #prefetched: Prefetched | undefined;
   #pos: number;
   readonly #end: number;
   /**
@@ -49,24 +56,38 @@ class FileBody extends Readable implements ChunkLender {
   #reading = false;
   #closeAfterRead: (() => void) | undefined;
 
-  constructor(fh: FileHandle, start: number, end: number) {
+  constructor(fh: FileHandle | undefined, start: number, end: number, prefetched?: Prefetched) {
     // highWaterMark 0: the next chunk is read only once the consumer asks for it (after its socket drained).
     super({ highWaterMark: openBodies < READ_AHEAD_MAX_OPEN ? CHUNK_SIZE : 0 });
     openBodies++;
     this.#fh = fh;
     this.#pos = start;
     this.#end = end;
+    this.#prefetched = prefetched;
   }
 
   override _read(): void {
+    const pre = this.#prefetched;
+    if (pre) {
+      this.#prefetched = undefined;
+      this.#pos += pre.view.length;
+      this.#lent.set(pre.view, pre.chunk);
+      this.push(pre.view);
+      return;
+    }
     const remaining = this.#end - this.#pos + 1;
     if (remaining <= 0) {
       this.push(null);
       return;
     }
+    const fh = this.#fh;
+    if (!fh) {
+      this.destroy(new Error(`cached body has no file for its last ${remaining} bytes`));
+      return;
+    }
     const buf = chunkPool.take();
     this.#reading = true;
-    fsRead(this.#fh.fd, buf, 0, Math.min(buf.length, remaining), this.#pos, (err, n) => {
+    fsRead(fh.fd, buf, 0, Math.min(buf.length, remaining), this.#pos, (err, n) => {
       this.#reading = false;
       const closeNow = this.#closeAfterRead;
       if (closeNow) {
@@ -104,9 +125,18 @@ class FileBody extends Readable implements ChunkLender {
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     openBodies--;
+    if (this.#prefetched) {
+      chunkPool.give(this.#prefetched.chunk);
+      this.#prefetched = undefined;
+    }
+    const fh = this.#fh;
+    if (!fh) {
+      cb(err);
+      return;
+    }
     const close = (): void => {
       this.#closeAfterRead = undefined;
-      this.#fh.close().then(
+      fh.close().then(
         () => cb(err),
         (closeErr: Error) => cb(err ?? closeErr),
       );
@@ -116,7 +146,12 @@ class FileBody extends Readable implements ChunkLender {
   }
 }
 
-/** A body stream over bytes [start, end] (inclusive) of `fh`; it closes `fh`. */
-export function fileBody(fh: FileHandle, start: number, end: number): Readable {
-  return new FileBody(fh, start, end);
+/**
+ * A body stream over bytes [start, end] (inclusive) of `fh`; it closes `fh`.
+ * With `prefetched` (bytes from `start` on, already read into a pooled
+ * chunk the stream then owns) those are emitted first; `fh` may be
+ * undefined when they cover the whole range.
+ */
+export function fileBody(fh: FileHandle | undefined, start: number, end: number, prefetched?: Prefetched): Readable {
+  return new FileBody(fh, start, end, prefetched);
 }

@@ -24,7 +24,8 @@ import { removeDeadTemps, tempName } from '../temp-files.js';
 import { RegcacheError } from '../../core/errors.js';
 import { assertKey, type ByteRange, type ListedObject, type ObjectMeta, type OpenedObject, type PendingObject, type Store } from '../store.js';
 import { fileBody } from './file-body.js';
-import { readTrailer, encodeTrailer } from './trailer.js';
+import { readTrailer, encodeTrailer, type TrailerRead } from './trailer.js';
+import { chunkPool } from '../../core/buffer-pool.js';
 
 const SUFFIX = '~obj';
 
@@ -47,7 +48,12 @@ export function createFsStore(opts: FsStoreOptions): Store {
   const storageError = (err: unknown): RegcacheError =>
     new RegcacheError('ERR_STORAGE_UNAVAILABLE', `store: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
 
-  async function openExisting(key: string): Promise<{ fh: FileHandle; meta: ObjectMeta } | undefined> {
+  /**
+   * Opens a whole object: open, fstat and one read (see readTrailer). With a
+   * pooled `tail` chunk (CHUNK_SIZE), an object file of up to that size is read
+   * whole by that read, so its body needs no further read.
+   */
+  async function openExisting(key: string, tail?: Buffer): Promise<({ fh: FileHandle } & TrailerRead) | undefined> {
     const path = pathOf(key);
     let fh: FileHandle;
     try {
@@ -57,17 +63,22 @@ export function createFsStore(opts: FsStoreOptions): Store {
       throw storageError(err);
     }
     try {
-      const meta = await readTrailer(fh);
-      if (!meta) {
+      const read = await readTrailer(fh, tail);
+      if (!read) {
         await fh.close();
         return undefined;
       }
-      return { fh, meta };
+      return { fh, ...read };
     } catch (err) {
       await fh.close();
       throw storageError(err);
     }
   }
+
+  /** Closes a descriptor nobody reads any more without making the caller wait for it. */
+  const closeLater = (fh: FileHandle): void => {
+    void fh.close().catch(() => undefined);
+  };
 
   async function* walk(dir: string): AsyncGenerator<string> {
     let entries;
@@ -100,19 +111,36 @@ export function createFsStore(opts: FsStoreOptions): Store {
     async stat(key) {
       const o = await openExisting(key);
       if (!o) return undefined;
-      await o.fh.close();
+      closeLater(o.fh);
       return o.meta;
     },
 
     async open(key, range?: ByteRange): Promise<OpenedObject | undefined> {
-      const o = await openExisting(key);
-      if (!o) return undefined;
+      const tail = chunkPool.take();
+      let o;
+      try {
+        o = await openExisting(key, tail);
+      } catch (err) {
+        chunkPool.give(tail);
+        throw err;
+      }
+      if (!o) {
+        chunkPool.give(tail);
+        return undefined;
+      }
       const start = Math.max(0, range?.start ?? 0);
       const end = Math.min(range?.end ?? o.meta.size - 1, o.meta.size - 1);
       if (o.meta.size === 0 || end < start) {
+        chunkPool.give(tail);
         await o.fh.close();
         return { meta: o.meta, body: Readable.from([]) };
       }
+      // A small object was read whole: its bytes go out from the tail chunk, the descriptor is no longer needed.
+      if (o.head) {
+        closeLater(o.fh);
+        return { meta: o.meta, body: fileBody(undefined, start, end, { chunk: tail, view: tail.subarray(start, end + 1) }) };
+      }
+      chunkPool.give(tail);
       return { meta: o.meta, body: fileBody(o.fh, start, end) };
     },
 
@@ -120,6 +148,7 @@ export function createFsStore(opts: FsStoreOptions): Store {
       const o = await openExisting(key);
       if (!o) return undefined;
       try {
+        if (o.head) return { meta: o.meta, body: Buffer.from(o.head.subarray(0, o.meta.size)) };
         const body = Buffer.alloc(o.meta.size);
         let off = 0;
         while (off < body.length) {
@@ -131,7 +160,7 @@ export function createFsStore(opts: FsStoreOptions): Store {
       } catch (err) {
         throw storageError(err);
       } finally {
-        await o.fh.close();
+        closeLater(o.fh);
       }
     },
 

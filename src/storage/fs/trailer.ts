@@ -10,6 +10,8 @@ import type { ObjectMeta } from '../store.js';
 const MAGIC = 0x52474331; // "RGC1"
 const TRAILER = 8;
 const MAX_META = 64 * 1024;
+/** Bytes read from the end of a larger file: the trailer and, nearly always, all of the metadata JSON. */
+const TAIL = 4096;
 
 /** Encodes metadata + trailer to append after the body. */
 export function encodeTrailer(meta: ObjectMeta): Buffer {
@@ -20,17 +22,39 @@ export function encodeTrailer(meta: ObjectMeta): Buffer {
   return Buffer.concat([json, t]);
 }
 
-/** Reads and checks the trailer; undefined when the file is not a whole object. */
-export async function readTrailer(fh: FileHandle): Promise<ObjectMeta | undefined> {
+/** A checked object file: its metadata and, when the read covered them, the first bytes of the file. */
+export interface TrailerRead {
+  meta: ObjectMeta;
+  /** File size (body + metadata + trailer). */
+  fileSize: number;
+  /** Bytes [0, head.length) of the file when the tail read reached the start of the file; else undefined. */
+  head: Buffer | undefined;
+}
+
+/**
+ * Reads and checks the trailer; undefined when the file is not a whole object.
+ * One fstat and, for metadata up to about 4 KiB, one read into `tail`: a
+ * file no larger than `tail` is read whole (`head` is then a view of it),
+ * a larger one only its last 4 KiB. Every step is a thread-pool round trip
+ * on the request's critical path, so they are kept few.
+ */
+export async function readTrailer(fh: FileHandle, tail: Buffer = Buffer.allocUnsafe(TAIL)): Promise<TrailerRead | undefined> {
   const { size } = await fh.stat();
   if (size < TRAILER) return undefined;
-  const t = Buffer.alloc(TRAILER);
-  await fh.read(t, 0, TRAILER, size - TRAILER);
+  const n = size <= tail.length ? size : Math.min(TAIL, tail.length);
+  const { bytesRead } = await fh.read(tail, 0, n, size - n);
+  if (bytesRead !== n) return undefined;
+  const t = tail.subarray(n - TRAILER, n);
   if (t.readUInt32BE(0) !== MAGIC) return undefined;
   const len = t.readUInt32BE(4);
   if (len > MAX_META || len + TRAILER > size) return undefined;
-  const json = Buffer.alloc(len);
-  await fh.read(json, 0, len, size - TRAILER - len);
+  let json: Buffer;
+  if (len + TRAILER <= n) {
+    json = tail.subarray(n - TRAILER - len, n - TRAILER);
+  } else {
+    json = Buffer.alloc(len);
+    await fh.read(json, 0, len, size - TRAILER - len);
+  }
   let meta: unknown;
   try {
     meta = JSON.parse(json.toString('utf8'));
@@ -38,7 +62,7 @@ export async function readTrailer(fh: FileHandle): Promise<ObjectMeta | undefine
     return undefined;
   }
   if (!isMeta(meta) || meta.size !== size - TRAILER - len) return undefined;
-  return meta;
+  return { meta, fileSize: size, head: n === size ? tail.subarray(0, n) : undefined };
 }
 
 function isMeta(v: unknown): v is ObjectMeta {
