@@ -59,7 +59,9 @@ function canConnect(port: number): Promise<boolean> {
 function config(spec: NginxSpec, ports: number[], cacheDir: string): string {
   const [sHttp, sHttps, pHttp, pHttps] = ports;
   const d = spec.dir;
-  const tls = `ssl_certificate ${spec.certFile};\n    ssl_certificate_key ${spec.keyFile};`;
+  // Debian's nginx 1.22 offers at most TLS 1.2 unless told otherwise; regcache (Node) negotiates TLS 1.3.
+  // Both sides must speak the same protocol version for the TLS rows to compare like with like.
+  const tls = `ssl_certificate ${spec.certFile};\n    ssl_certificate_key ${spec.keyFile};\n    ssl_protocols TLSv1.2 TLSv1.3;`;
   const proxy = `location /files/ {
       proxy_pass ${spec.originUrl};
       proxy_http_version 1.1;
