@@ -68,7 +68,7 @@ async function resolveTls(config: Config, log: Logger, host: string): Promise<{ 
  */
 async function createStore(config: Config): Promise<{ store: Store; redirect: ((key: string) => Promise<string>) | undefined }> {
   const s3 = config.storage.s3;
-  if (config.storage.type !== 's3' || !s3) return { store: createFsStore({ root: join(config.storage.path, 'cache') }), redirect: undefined };
+  if (config.storage.type !== 's3' || !s3) return { store: createFsStore({ root: join(config.storage.path, 'cache'), openFiles: config.storage.openFiles }), redirect: undefined };
   const { createS3Store } = await import('./storage/s3/s3-store.js');
   const { presignGet } = await import('./storage/s3/presign.js');
   const store = createS3Store({

@@ -149,6 +149,8 @@ const storageSchema = z.strictObject({
   maxSize: size.optional(),
   expireAfter: duration.optional(),
   cleanupInterval: duration.prefault('10m'),
+  /** fs store: descriptors of recently served objects kept open (0 = off). */
+  openFiles: z.number().int().min(0).max(65536).prefault(256),
   path: z
     .string()
     .min(1)

@@ -16,6 +16,7 @@ import { storeConformance } from './store-conformance.js';
 
 const roots: string[] = [];
 after(async () => {
+  for (const s of stores) await s.close();
   for (const r of roots) await rm(r, { recursive: true, force: true });
 });
 
@@ -25,6 +26,16 @@ async function put(s: Store, key: string, bytes: Buffer): Promise<void> {
   await p.append(bytes);
   await p.commit({ sha256: createHash('sha256').update(bytes).digest('hex'), contentType: 'application/zip', storedAt: Date.now() });
   await p.dispose();
+}
+
+const stores: Store[] = [];
+
+/** An initialised fs store on a fresh root, closed after the suite (it keeps descriptors open). */
+async function freshStore(): Promise<Store> {
+  const s = createFsStore({ root: await freshRoot() });
+  await s.init();
+  stores.push(s);
+  return s;
 }
 
 async function freshRoot(): Promise<string> {
@@ -52,9 +63,8 @@ void describe('fs store specifics', () => {
     assert.deepEqual(left, [`${process.ppid}-zz-0002`]);
   });
 
-  void it('a body stream closes its descriptor exactly once: read to the end, destroyed early, or ranged', async () => {
-    const s = createFsStore({ root: await freshRoot() });
-    await s.init();
+  void it('a body stream lets go of its descriptor once: read to the end, destroyed early, or ranged; the store keeps one and closes it at close()', async () => {
+    const s = await freshStore();
     const bytes = randomBytes(3 * 1024 * 1024 + 17);
     await put(s, 'fd/one', bytes);
     const fds = async (): Promise<number> => (await readdir('/proc/self/fd')).length;
@@ -79,14 +89,16 @@ void describe('fs store specifics', () => {
       for await (const c of ranged.body) part.push(c as Buffer);
       assert.ok(Buffer.concat(part).equals(bytes.subarray(100, 200)));
     }
+    // The store keeps one descriptor for the key (its open-file cache); closing the store lets it go.
+    assert.ok((await fds()) <= baseline + 1, 'at most the one kept descriptor is open');
+    await s.close();
     // Give the handle closes a turn to finish, then nothing may be left open.
     for (let i = 0; i < 50 && (await fds()) > baseline; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(await fds(), baseline, 'no descriptor left open');
   });
 
-  void it('a small object is read whole with its metadata (one read), whole or ranged, and closes its descriptor', async () => {
-    const s = createFsStore({ root: await freshRoot() });
-    await s.init();
+  void it('a small object is read whole with its metadata (one read), whole or ranged, and leaves no descriptor behind', async () => {
+    const s = await freshStore();
     const bytes = randomBytes(100_000);
     await put(s, 'small/one', bytes);
     const fds = async (): Promise<number> => (await readdir('/proc/self/fd')).length;
@@ -110,13 +122,13 @@ void describe('fs store specifics', () => {
       assert.equal((await s.stat('small/one'))?.size, bytes.length);
       assert.ok((await s.read('small/one'))?.body.equals(bytes), 'read');
     }
+    await s.close();
     for (let i = 0; i < 50 && (await fds()) > baseline; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(await fds(), baseline, 'no descriptor left open');
   });
 
   void it('metadata larger than the tail read is still found, for small and large objects', async () => {
-    const s = createFsStore({ root: await freshRoot() });
-    await s.init();
+    const s = await freshStore();
     const attrs = { big: 'x'.repeat(10_000) };
     for (const [key, size] of [['meta/small', 1000], ['meta/large', 600_000]] as const) {
       const bytes = randomBytes(size);
@@ -134,8 +146,7 @@ void describe('fs store specifics', () => {
   });
 
   void it('body chunks handed back are reused by later reads, and only exact, once-lent chunks are taken back', async () => {
-    const s = createFsStore({ root: await freshRoot() });
-    await s.init();
+    const s = await freshStore();
     const a = randomBytes(2 * 1024 * 1024 + 5);
     const b = randomBytes(1024 * 1024 + 3);
     for (const [key, bytes] of [['lend/a', a], ['lend/b', b]] as const) {
@@ -183,8 +194,7 @@ void describe('fs store specifics', () => {
   void it('a body whose consumer never hands chunks back does not keep them alive', async () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
-    const s = createFsStore({ root: await freshRoot() });
-    await s.init();
+    const s = await freshStore();
     const bytes = randomBytes(4 * 256 * 1024);
     await put(s, 'nolend/one', bytes);
     const o = await s.open('nolend/one');
@@ -202,8 +212,7 @@ void describe('fs store specifics', () => {
   });
 
   void it('idle read buffers are trimmed once no read took one for a whole period', async () => {
-    const s = createFsStore({ root: await freshRoot() });
-    await s.init();
+    const s = await freshStore();
     const bytes = randomBytes(8 * 256 * 1024);
     await put(s, 'trim/one', bytes);
     // Hold every chunk of three bodies, then hand them all back: the pool grows past 8.
@@ -223,8 +232,7 @@ void describe('fs store specifics', () => {
   });
 
   void it('bodies opened while many are open do not read ahead, and still deliver every byte', async () => {
-    const s = createFsStore({ root: await freshRoot() });
-    await s.init();
+    const s = await freshStore();
     const bytes = randomBytes(3 * 256 * 1024 + 5);
     await put(s, 'ahead/one', bytes);
     const before = openBodyCount();

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import type { Store } from '../../src/storage/store.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -23,8 +23,18 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
 }
 
 /** Registers the suite for one backend; `make` returns a fresh, initialised store. */
-export function storeConformance(name: string, make: () => Promise<Store>): void {
+export function storeConformance(name: string, makeStore: () => Promise<Store>): void {
   void describe(`Store conformance: ${name}`, () => {
+    // Every store made is closed at the end (stores may keep descriptors or connections open).
+    const made: Store[] = [];
+    const make = async (): Promise<Store> => {
+      const store = await makeStore();
+      made.push(store);
+      return store;
+    };
+    after(async () => {
+      for (const store of made) await store.close();
+    });
     void it('commits atomically: nothing visible before commit, everything after', async () => {
       const store = await make();
       const p = await store.create('a/b/obj');

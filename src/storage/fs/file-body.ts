@@ -11,15 +11,15 @@
  * garbage-collected. A chunk is taken back only once, only from the stream
  * that lent it, and only as the exact object it pushed.
  *
- * The stream owns the FileHandle: it is closed once, at end, error or
- * destroy, and never while a read is in flight (the descriptor number could
- * otherwise be reused by another open under that read).
+ * The stream holds a lease on its open file (open-files.ts): released
+ * once, at end, error or destroy, and never while a read is in flight (the
+ * descriptor number could otherwise be closed and reused under that read).
  */
 import { read as fsRead } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { chunkPool, CHUNK_SIZE } from '../../core/buffer-pool.js';
 import type { ChunkLender } from '../store.js';
+import type { FileLease } from './open-files.js';
 
 /**
  * Bodies open before a new one stops reading ahead. With few open, each
@@ -43,7 +43,7 @@ export interface Prefetched {
 }
 
 class FileBody extends Readable implements ChunkLender {
-  readonly #fh: FileHandle | undefined;
+  readonly #file: FileLease | undefined;
   #prefetched: Prefetched | undefined;
   #pos: number;
   readonly #end: number;
@@ -54,13 +54,13 @@ class FileBody extends Readable implements ChunkLender {
    */
   readonly #lent = new WeakMap<Buffer, Buffer>();
   #reading = false;
-  #closeAfterRead: (() => void) | undefined;
+  #releaseAfterRead: (() => void) | undefined;
 
-  constructor(fh: FileHandle | undefined, start: number, end: number, prefetched?: Prefetched) {
+  constructor(file: FileLease | undefined, start: number, end: number, prefetched?: Prefetched) {
     // highWaterMark 0: the next chunk is read only once the consumer asks for it (after its socket drained).
     super({ highWaterMark: openBodies < READ_AHEAD_MAX_OPEN ? CHUNK_SIZE : 0 });
     openBodies++;
-    this.#fh = fh;
+    this.#file = file;
     this.#pos = start;
     this.#end = end;
     this.#prefetched = prefetched;
@@ -80,19 +80,19 @@ class FileBody extends Readable implements ChunkLender {
       this.push(null);
       return;
     }
-    const fh = this.#fh;
-    if (!fh) {
+    const file = this.#file;
+    if (!file) {
       this.destroy(new Error(`cached body has no file for its last ${remaining} bytes`));
       return;
     }
     const buf = chunkPool.take();
     this.#reading = true;
-    fsRead(fh.fd, buf, 0, Math.min(buf.length, remaining), this.#pos, (err, n) => {
+    fsRead(file.file.fh.fd, buf, 0, Math.min(buf.length, remaining), this.#pos, (err, n) => {
       this.#reading = false;
-      const closeNow = this.#closeAfterRead;
-      if (closeNow) {
+      const releaseNow = this.#releaseAfterRead;
+      if (releaseNow) {
         chunkPool.give(buf);
-        closeNow();
+        releaseNow();
         return;
       }
       if (this.destroyed) {
@@ -129,29 +129,28 @@ class FileBody extends Readable implements ChunkLender {
       chunkPool.give(this.#prefetched.chunk);
       this.#prefetched = undefined;
     }
-    const fh = this.#fh;
-    if (!fh) {
+    const file = this.#file;
+    if (!file) {
       cb(err);
       return;
     }
-    const close = (): void => {
-      this.#closeAfterRead = undefined;
-      fh.close().then(
-        () => cb(err),
-        (closeErr: Error) => cb(err ?? closeErr),
-      );
+    const release = (): void => {
+      this.#releaseAfterRead = undefined;
+      file.release();
+      cb(err);
     };
-    if (this.#reading) this.#closeAfterRead = close;
-    else close();
+    if (this.#reading) this.#releaseAfterRead = release;
+    else release();
   }
 }
 
 /**
- * A body stream over bytes [start, end] (inclusive) of `fh`; it closes `fh`.
- * With `prefetched` (bytes from `start` on, already read into a pooled
- * chunk the stream then owns) those are emitted first; `fh` may be
- * undefined when they cover the whole range.
+ * A body stream over bytes [start, end] (inclusive) of a leased open file;
+ * it releases the lease once, after its last read settled. With
+ * `prefetched` (bytes from `start` on, already read into a pooled chunk the
+ * stream then owns) those are emitted first; `file` may be undefined when
+ * they cover the whole range.
  */
-export function fileBody(fh: FileHandle | undefined, start: number, end: number, prefetched?: Prefetched): Readable {
-  return new FileBody(fh, start, end, prefetched);
+export function fileBody(file: FileLease | undefined, start: number, end: number, prefetched?: Prefetched): Readable {
+  return new FileBody(file, start, end, prefetched);
 }

@@ -24,6 +24,7 @@ import { removeDeadTemps, tempName } from '../temp-files.js';
 import { RegcacheError } from '../../core/errors.js';
 import { assertKey, type ByteRange, type ListedObject, type ObjectMeta, type OpenedObject, type PendingObject, type Store } from '../store.js';
 import { fileBody } from './file-body.js';
+import { OpenFiles, type FileLease } from './open-files.js';
 import { readTrailer, encodeTrailer, type TrailerRead } from './trailer.js';
 import { chunkPool } from '../../core/buffer-pool.js';
 
@@ -33,12 +34,21 @@ const SUFFIX = '~obj';
 export interface FsStoreOptions {
   /** Absolute cache root. */
   root: string;
+  /** Descriptors of recently served objects kept open (default 256; 0 = off). See open-files.ts. */
+  openFiles?: number;
+  /** How long a kept descriptor is used before the file is opened again, ms (default 10 s). */
+  openFileValidMs?: number;
+  now?: () => number;
 }
+
+/** Default size of the open-file cache. */
+export const OPEN_FILES_DEFAULT = 256;
 
 /** Creates the default store: plain files under one root directory. */
 export function createFsStore(opts: FsStoreOptions): Store {
   const objectsDir = join(opts.root, 'objects');
   const tmpDir = join(opts.root, 'tmp');
+  const openFiles = new OpenFiles({ max: opts.openFiles ?? OPEN_FILES_DEFAULT, validMs: opts.openFileValidMs ?? 10_000, ...(opts.now ? { now: opts.now } : {}) });
 
   const pathOf = (key: string): string => {
     assertKey(key);
@@ -80,6 +90,25 @@ export function createFsStore(opts: FsStoreOptions): Store {
     void fh.close().catch(() => undefined);
   };
 
+  /**
+   * The body of [range] of a leased object file. `whole` is a pooled chunk
+   * holding the whole file (small objects); the body then owns it.
+   */
+  function bodyOf(meta: ObjectMeta, lease: FileLease, range: ByteRange | undefined, whole?: Buffer): OpenedObject {
+    const start = Math.max(0, range?.start ?? 0);
+    const end = Math.min(range?.end ?? meta.size - 1, meta.size - 1);
+    if (meta.size === 0 || end < start) {
+      if (whole) chunkPool.give(whole);
+      lease.release();
+      return { meta, body: Readable.from([]) };
+    }
+    if (whole) {
+      lease.release();
+      return { meta, body: fileBody(undefined, start, end, { chunk: whole, view: whole.subarray(start, end + 1) }) };
+    }
+    return { meta, body: fileBody(lease, start, end) };
+  }
+
   async function* walk(dir: string): AsyncGenerator<string> {
     let entries;
     try {
@@ -109,6 +138,11 @@ export function createFsStore(opts: FsStoreOptions): Store {
     },
 
     async stat(key) {
+      const kept = openFiles.acquire(key);
+      if (kept) {
+        kept.release();
+        return kept.file.meta;
+      }
       const o = await openExisting(key);
       if (!o) return undefined;
       closeLater(o.fh);
@@ -116,6 +150,8 @@ export function createFsStore(opts: FsStoreOptions): Store {
     },
 
     async open(key, range?: ByteRange): Promise<OpenedObject | undefined> {
+      const kept = openFiles.acquire(key);
+      if (kept) return bodyOf(kept.file.meta, kept, range);
       const tail = chunkPool.take();
       let o;
       try {
@@ -128,20 +164,11 @@ export function createFsStore(opts: FsStoreOptions): Store {
         chunkPool.give(tail);
         return undefined;
       }
-      const start = Math.max(0, range?.start ?? 0);
-      const end = Math.min(range?.end ?? o.meta.size - 1, o.meta.size - 1);
-      if (o.meta.size === 0 || end < start) {
-        chunkPool.give(tail);
-        await o.fh.close();
-        return { meta: o.meta, body: Readable.from([]) };
-      }
-      // A small object was read whole: its bytes go out from the tail chunk, the descriptor is no longer needed.
-      if (o.head) {
-        closeLater(o.fh);
-        return { meta: o.meta, body: fileBody(undefined, start, end, { chunk: tail, view: tail.subarray(start, end + 1) }) };
-      }
+      const lease = openFiles.add(key, { fh: o.fh, meta: o.meta });
+      // A small object was read whole by the metadata read: its bytes go out from that chunk.
+      if (o.head) return bodyOf(o.meta, lease, range, tail);
       chunkPool.give(tail);
-      return { meta: o.meta, body: fileBody(o.fh, start, end) };
+      return bodyOf(o.meta, lease, range);
     },
 
     async read(key) {
@@ -173,11 +200,13 @@ export function createFsStore(opts: FsStoreOptions): Store {
       } catch (err) {
         throw storageError(err);
       }
-      return createPending(fh, tmpPath, finalPath, storageError);
+      // A commit replaces the file: a descriptor kept for the old one must not answer for the key any more.
+      return createPending(fh, tmpPath, finalPath, storageError, () => openFiles.evict(key));
     },
 
     async delete(key) {
       const path = pathOf(key);
+      openFiles.evict(key);
       try {
         await unlink(path);
         return true;
@@ -219,7 +248,9 @@ export function createFsStore(opts: FsStoreOptions): Store {
       }
     },
 
-    async close() {},
+    async close() {
+      await openFiles.clear();
+    },
   };
   return store;
 }
@@ -229,6 +260,7 @@ function createPending(
   tmpPath: string,
   finalPath: string,
   storageError: (err: unknown) => RegcacheError,
+  onCommitted: () => void,
 ): PendingObject {
   const file = createLocalAppend(fh, storageError);
   let state: 'open' | 'committed' | 'aborted' = 'open';
@@ -256,6 +288,7 @@ function createPending(
         await fh.datasync();
         await mkdir(dirname(finalPath), { recursive: true });
         await rename(tmpPath, finalPath);
+        onCommitted();
       } catch (err) {
         state = 'aborted';
         await closeOnce();

@@ -1,0 +1,143 @@
+/**
+ * The fs store's open-file cache: warm opens reuse a kept descriptor,
+ * readers never lose theirs to an eviction, and what this or another
+ * process deletes or replaces is seen (at once, or within the validity).
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { after, describe, it } from 'node:test';
+import { createFsStore, type FsStoreOptions } from '../../src/storage/fs/fs-store.js';
+import type { Store } from '../../src/storage/store.js';
+
+const roots: string[] = [];
+const stores: Store[] = [];
+after(async () => {
+  for (const s of stores) await s.close();
+  for (const r of roots) await rm(r, { recursive: true, force: true });
+});
+
+async function storeOn(root: string, opts: Omit<FsStoreOptions, 'root'> = {}): Promise<Store> {
+  const s = createFsStore({ root, ...opts });
+  await s.init();
+  stores.push(s);
+  return s;
+}
+
+async function freshRoot(): Promise<string> {
+  const r = await mkdtemp(join(tmpdir(), 'regcache-openfiles-'));
+  roots.push(r);
+  return r;
+}
+
+async function put(s: Store, key: string, bytes: Buffer): Promise<void> {
+  const p = await s.create(key);
+  await p.append(bytes);
+  await p.commit({ sha256: createHash('sha256').update(bytes).digest('hex'), contentType: 'application/zip', storedAt: Date.now() });
+  await p.dispose();
+}
+
+async function readAll(body: Readable): Promise<Buffer> {
+  const out: Buffer[] = [];
+  for await (const c of body) out.push(Buffer.from(c as Buffer));
+  return Buffer.concat(out);
+}
+
+async function get(s: Store, key: string): Promise<Buffer | undefined> {
+  const o = await s.open(key);
+  return o ? readAll(o.body) : undefined;
+}
+
+const fds = async (): Promise<number> => (await readdir('/proc/self/fd')).length;
+
+/** Waits (bounded) until the descriptor count is at most `n`, then returns it. */
+async function settle(n: number): Promise<number> {
+  for (let i = 0; i < 100 && (await fds()) > n; i++) await new Promise((r) => setTimeout(r, 10));
+  return fds();
+}
+
+void describe('fs store: open-file cache', () => {
+  void it('warm opens reuse one kept descriptor per object, for whole and ranged bodies and stat', async () => {
+    const s = await storeOn(await freshRoot());
+    const big = randomBytes(700_000);
+    const small = randomBytes(1000);
+    await put(s, 'k/big', big);
+    await put(s, 'k/small', small);
+    const baseline = await fds();
+    for (let i = 0; i < 20; i++) {
+      assert.ok((await get(s, 'k/big'))?.equals(big));
+      assert.ok((await get(s, 'k/small'))?.equals(small));
+      const ranged = await s.open('k/big', { start: 600_000, end: 600_099 });
+      assert.ok(ranged && (await readAll(ranged.body)).equals(big.subarray(600_000, 600_100)));
+      assert.equal((await s.stat('k/big'))?.size, big.length);
+    }
+    assert.equal(await settle(baseline + 2), baseline + 2, 'one descriptor per object stays open');
+    await s.close();
+    assert.equal(await settle(baseline), baseline, 'close() closes them');
+  });
+
+  void it('a delete evicts at once; bodies already reading keep their descriptor until they end', async () => {
+    const s = await storeOn(await freshRoot());
+    const bytes = randomBytes(3 * 256 * 1024 + 11);
+    await put(s, 'k/del', bytes);
+    const baseline = await fds();
+    const readers = await Promise.all(Array.from({ length: 4 }, () => s.open('k/del')));
+    // Each reader took its first chunk; then the object is deleted under them.
+    await Promise.all(readers.map((o) => new Promise((r) => o?.body.once('readable', r))));
+    assert.equal(await s.delete('k/del'), true);
+    assert.equal(await s.open('k/del'), undefined, 'gone for new requests');
+    assert.equal(await s.stat('k/del'), undefined);
+    const got = await Promise.all(readers.map((o) => readAll(o?.body as Readable)));
+    for (const g of got) assert.ok(g.equals(bytes), 'readers finish with the bytes they started on');
+    assert.equal(await settle(baseline), baseline, 'evicted descriptors closed after their last reader');
+  });
+
+  void it('a commit in this process replaces the kept descriptor at once', async () => {
+    const s = await storeOn(await freshRoot());
+    const v1 = randomBytes(300_000);
+    const v2 = randomBytes(300_001);
+    await put(s, 'k/re', v1);
+    assert.ok((await get(s, 'k/re'))?.equals(v1));
+    await put(s, 'k/re', v2);
+    assert.ok((await get(s, 'k/re'))?.equals(v2), 'the new version, not the kept old descriptor');
+  });
+
+  void it('what another process deletes or replaces is seen once the kept descriptor is older than its validity', async () => {
+    const root = await freshRoot();
+    let t = 1_000_000;
+    const s = await storeOn(root, { openFileValidMs: 10_000, now: () => t });
+    const other = await storeOn(root, { openFiles: 0 });
+    const v1 = randomBytes(300_000);
+    const v2 = randomBytes(300_002);
+    await put(s, 'k/x', v1);
+    await put(s, 'k/gone', v1);
+    assert.ok((await get(s, 'k/x'))?.equals(v1));
+    assert.ok((await get(s, 'k/gone'))?.equals(v1));
+    await put(other, 'k/x', v2);
+    assert.equal(await other.delete('k/gone'), true);
+    t += 9_999;
+    assert.ok((await get(s, 'k/x'))?.equals(v1), 'within the validity: the kept (whole, older) version');
+    assert.ok((await get(s, 'k/gone'))?.equals(v1));
+    t += 1;
+    assert.ok((await get(s, 'k/x'))?.equals(v2), 'after it: the file is opened again');
+    assert.equal(await get(s, 'k/gone'), undefined);
+  });
+
+  void it('keeps at most `openFiles` descriptors, least recently used out first; 0 keeps none', async () => {
+    const bytes = randomBytes(300_000);
+    const kept = await storeOn(await freshRoot(), { openFiles: 2 });
+    for (let i = 0; i < 5; i++) await put(kept, `k/${i}`, bytes);
+    let baseline = await fds();
+    for (let i = 0; i < 5; i++) assert.ok((await get(kept, `k/${i}`))?.equals(bytes));
+    assert.equal(await settle(baseline + 2), baseline + 2, 'two kept');
+    await kept.close();
+    const none = await storeOn(await freshRoot(), { openFiles: 0 });
+    for (let i = 0; i < 5; i++) await put(none, `k/${i}`, bytes);
+    baseline = await settle(baseline);
+    for (let i = 0; i < 5; i++) assert.ok((await get(none, `k/${i}`))?.equals(bytes));
+    assert.equal(await settle(baseline), baseline, 'none kept');
+  });
+});
