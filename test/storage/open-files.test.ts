@@ -5,12 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, open, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { createFsStore, type FsStoreOptions } from '../../src/storage/fs/fs-store.js';
+import { OpenFiles } from '../../src/storage/fs/open-files.js';
 import type { Store } from '../../src/storage/store.js';
 
 const roots: string[] = [];
@@ -124,6 +125,23 @@ void describe('fs store: open-file cache', () => {
     t += 1;
     assert.ok((await get(s, 'k/x'))?.equals(v2), 'after it: the file is opened again');
     assert.equal(await get(s, 'k/gone'), undefined);
+  });
+
+  void it('drops expired descriptors while idle (sweep), so a deleted file is not held open', async () => {
+    const root = await freshRoot();
+    const path = join(root, 'f');
+    await writeFile(path, 'x');
+    let t = 1_000_000;
+    const files = new OpenFiles({ max: 8, validMs: 10_000, now: () => t });
+    const baseline = await fds();
+    const lease = files.add('k', { fh: await open(path, 'r'), meta: { size: 1, sha256: '', contentType: 'x', storedAt: 0 } });
+    lease.release();
+    files.sweep();
+    assert.equal(files.size, 1, 'kept while valid');
+    t += 10_000;
+    files.sweep();
+    assert.equal(files.size, 0, 'dropped once expired');
+    assert.equal(await settle(baseline), baseline, 'and its descriptor closed, without another request');
   });
 
   void it('keeps at most `openFiles` descriptors, least recently used out first; 0 keeps none', async () => {

@@ -51,6 +51,7 @@ export class OpenFiles {
   readonly #max: number;
   readonly #validMs: number;
   readonly #now: () => number;
+  #sweeper: NodeJS.Timeout | undefined;
 
   constructor(opts: OpenFilesOptions) {
     this.#max = opts.max;
@@ -89,12 +90,24 @@ export class OpenFiles {
     const old = this.#entries.get(key);
     if (old) void this.#drop(key, old);
     this.#entries.set(key, e);
+    // Expired entries are also dropped while idle, so a deleted file's space is not held for long.
+    this.#sweeper ??= setInterval(() => this.sweep(), this.#validMs).unref();
     while (this.#entries.size > this.#max) {
       const [oldest, entry] = this.#entries.entries().next().value ?? [];
       if (oldest === undefined || entry === undefined) break;
       void this.#drop(oldest, entry);
     }
     return lease;
+  }
+
+  /** Drops entries older than the validity (run periodically while any are cached). */
+  sweep(): void {
+    const t = this.#now();
+    for (const [key, e] of [...this.#entries]) if (t - e.openedAt >= this.#validMs) void this.#drop(key, e);
+    if (this.#entries.size === 0 && this.#sweeper) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
+    }
   }
 
   /** Forgets `key` (deleted or replaced by this process); its descriptor closes once unread. */
@@ -114,6 +127,8 @@ export class OpenFiles {
       const c = this.#drop(key, e);
       if (c) closing.push(c);
     }
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
     await Promise.all(closing);
   }
 
