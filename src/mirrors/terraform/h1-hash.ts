@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { crc32 } from 'node:zlib';
+import { crc32, createInflateRaw } from 'node:zlib';
 import yauzl from 'yauzl';
 import type { Entry, ZipFile } from 'yauzl';
 import { RegcacheError } from '../../core/errors.js';
@@ -21,6 +21,8 @@ const MAX_PARALLEL_ENTRIES = 4;
 const NEWLINE = 0x0a;
 const SLASH = 0x2f;
 const DATA_DESCRIPTOR_FLAG = 0x8;
+const STORED = 0;
+const DEFLATED = 8;
 const CREATOR_UNIX = 3;
 const CREATOR_MACOSX = 19;
 const CREATOR_MSDOS = new Set([0, 11, 14]);
@@ -58,16 +60,19 @@ export function zhFromSha256Hex(hex: string): string {
  */
 export async function h1FromZipFile(path: string): Promise<string> {
   const zip = await openZip(path);
-  const entries = await hashEntries(zip);
+  const entries = await hashEntries(zip, () => undefined);
   return h1FromDigests(entries);
 }
 
 /**
  * The `h1:` hash of an already opened zip (any yauzl source, e.g. ranged
  * reads from a remote store), so stored artifacts need no local path.
+ * `release` gets every raw chunk of entry data once nothing reads it any
+ * more (hashed, or consumed by the inflater), so a source that lends
+ * pooled buffers gets them back instead of leaving them to the GC.
  */
-export async function h1FromOpenZip(zip: ZipFile): Promise<string> {
-  return h1FromDigests(await hashEntries(zip));
+export async function h1FromOpenZip(zip: ZipFile, release: (chunk: Buffer) => void = () => undefined): Promise<string> {
+  return h1FromDigests(await hashEntries(zip, release));
 }
 
 /**
@@ -105,7 +110,7 @@ function openZip(path: string): Promise<ZipFile> {
  * entries at a time and skipping directories. Results keep central directory
  * order so a duplicated name resolves to its last entry, as unpacking does.
  */
-function hashEntries(zip: ZipFile): Promise<EntryDigest[]> {
+function hashEntries(zip: ZipFile, release: (chunk: Buffer) => void): Promise<EntryDigest[]> {
   return new Promise((resolve, reject) => {
     const results: EntryDigest[] = [];
     const active = new Set<Readable>();
@@ -145,7 +150,7 @@ function hashEntries(zip: ZipFile): Promise<EntryDigest[]> {
       const item: EntryDigest = { name, digest: Buffer.alloc(0) };
       results.push(item);
       inFlight += 1;
-      hashEntry(zip, entry, active).then(
+      hashEntry(zip, entry, active, release).then(
         (digest) => {
           item.digest = digest;
           inFlight -= 1;
@@ -177,19 +182,59 @@ function isDirectory(entry: Entry): boolean {
   return false;
 }
 
-/** SHA-256 of one file entry's content, CRC-checked as Go's archive/zip does. */
-async function hashEntry(zip: ZipFile, entry: Entry, active: Set<Readable>): Promise<Buffer> {
+/**
+ * SHA-256 of one file entry's content, size- and CRC-checked as Go's
+ * archive/zip does. The entry's raw bytes are read undecoded and inflated
+ * here, one chunk at a time: a chunk is handed to `release` once the
+ * inflater's write callback says it was consumed (or, stored, once hashed).
+ */
+async function hashEntry(zip: ZipFile, entry: Entry, active: Set<Readable>, release: (chunk: Buffer) => void): Promise<Buffer> {
   if (entry.isEncrypted()) {
     throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'zip entry is encrypted');
   }
-  const stream = await zip.openReadStreamPromise(entry);
-  active.add(stream);
+  if (entry.compressionMethod !== STORED && entry.compressionMethod !== DEFLATED) {
+    throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', `unsupported zip compression method ${entry.compressionMethod}`);
+  }
+  const raw = await zip.openReadStreamPromise(entry, { decodeFileData: false });
+  active.add(raw);
+  const hash = createHash('sha256');
+  let crc = 0;
+  let size = 0;
+  const take = (chunk: Buffer): void => {
+    hash.update(chunk);
+    crc = crc32(chunk, crc);
+    size += chunk.length;
+  };
   try {
-    const hash = createHash('sha256');
-    let crc = 0;
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      crc = crc32(chunk, crc);
+    if (entry.compressionMethod === STORED) {
+      for await (const chunk of raw as AsyncIterable<Buffer>) {
+        take(chunk);
+        release(chunk);
+      }
+    } else {
+      const inflate = createInflateRaw();
+      active.add(inflate);
+      const inflated = (async (): Promise<void> => {
+        for await (const out of inflate as AsyncIterable<Buffer>) take(out);
+      })();
+      // Observed below; a failure here also fails the pending write.
+      inflated.catch(() => undefined);
+      try {
+        for await (const chunk of raw as AsyncIterable<Buffer>) {
+          await new Promise<void>((resolve, reject) => {
+            inflate.write(chunk, (err) => (err ? reject(err) : resolve()));
+          });
+          release(chunk);
+        }
+        inflate.end();
+        await inflated;
+      } finally {
+        active.delete(inflate);
+        inflate.destroy();
+      }
+    }
+    if (size !== entry.uncompressedSize) {
+      throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'zip entry size differs from its directory entry');
     }
     const crcExpected = entry.crc32 !== 0 || (entry.generalPurposeBitFlag & DATA_DESCRIPTOR_FLAG) !== 0;
     if (crcExpected && crc !== entry.crc32) {
@@ -197,7 +242,7 @@ async function hashEntry(zip: ZipFile, entry: Entry, active: Set<Readable>): Pro
     }
     return hash.digest();
   } finally {
-    active.delete(stream);
+    active.delete(raw);
   }
 }
 

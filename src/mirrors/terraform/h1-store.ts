@@ -7,11 +7,14 @@ import { PassThrough, Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import type { ZipFile } from 'yauzl';
 import { RegcacheError } from '../../core/errors.js';
-import type { Store } from '../../storage/store.js';
+import { lendsChunks, type ChunkLender, type Store } from '../../storage/store.js';
 import { h1FromOpenZip } from './h1-hash.js';
 
 /** yauzl reader over ranged store reads. */
 class StoreReader extends yauzl.RandomAccessReader {
+  /** Which body lent each chunk: the hash hands a chunk back once it consumed it. */
+  private readonly lenders = new WeakMap<Buffer, ChunkLender>();
+
   constructor(
     private readonly store: Store,
     private readonly key: string,
@@ -30,12 +33,20 @@ class StoreReader extends yauzl.RandomAccessReader {
           return;
         }
         opened.body.on('error', (e) => out.destroy(e));
+        const body = opened.body;
+        if (lendsChunks(body)) body.on('data', (chunk: Buffer) => this.lenders.set(chunk, body));
         out.once('close', () => opened.body.destroy());
         opened.body.pipe(out);
       },
       (err: unknown) => out.destroy(err as Error),
     );
     return out;
+  }
+
+  /** Hands a chunk back to the body that lent it. */
+  release(chunk: Buffer): void {
+    this.lenders.get(chunk)?.releaseChunk(chunk);
+    this.lenders.delete(chunk);
   }
 }
 
@@ -50,5 +61,5 @@ export async function h1FromStoredZip(store: Store, key: string): Promise<string
       else resolve(z);
     });
   });
-  return h1FromOpenZip(zip);
+  return h1FromOpenZip(zip, (chunk) => reader.release(chunk));
 }

@@ -4,7 +4,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { chunkPool, CHUNK_SIZE } from '../../../src/core/buffer-pool.js';
 import { RegcacheError } from '../../../src/core/errors.js';
+import { h1FromStoredZip } from '../../../src/mirrors/terraform/h1-store.js';
+import { createFsStore } from '../../../src/storage/fs/fs-store.js';
 import { h1FromZipFile, sha256Hex, zhFromSha256Hex } from '../../../src/mirrors/terraform/h1-hash.js';
 import {
   makeProviderZip,
@@ -181,5 +184,52 @@ void describe('zhFromSha256Hex and sha256Hex', () => {
     for (const bad of ['', 'abc', 'BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD', `${'0'.repeat(63)}g`]) {
       assert.throws(() => zhFromSha256Hex(bad), hasCode('ERR_UPSTREAM_BAD_RESPONSE'));
     }
+  });
+});
+
+void describe('h1FromStoredZip', () => {
+  let root = '';
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'regcache-h1-store-'));
+  });
+  after(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  void it('hashes a stored zip like the file on disk, and hands every chunk it read back to the pool', async () => {
+    const store = createFsStore({ root });
+    await store.init();
+    const opts = { type: 'pooled', version: '1.0.0', os: 'linux', arch: 'amd64', extraBytes: 4 * 1024 * 1024 };
+    const zip = await makeProviderZip(opts);
+    const p = await store.create('z/pooled.zip');
+    await p.append(zip);
+    await p.commit({ sha256: sha256Hex(zip), contentType: 'application/zip', storedAt: Date.now() });
+    await p.dispose();
+    const expected = expectedH1([{ name: providerExecutableName(opts.type, opts.version), content: providerExecutableContent(opts) }]);
+    // Count full-size buffers taken from and given back to the pool while hashing.
+    const take = chunkPool.take.bind(chunkPool);
+    const give = chunkPool.give.bind(chunkPool);
+    let taken = 0;
+    let given = 0;
+    chunkPool.take = () => {
+      taken++;
+      return take();
+    };
+    chunkPool.give = (buf: Buffer) => {
+      given++;
+      give(buf);
+    };
+    try {
+      assert.equal(await h1FromStoredZip(store, 'z/pooled.zip'), expected);
+    } finally {
+      chunkPool.take = take;
+      chunkPool.give = give;
+      await store.close();
+    }
+    assert.ok(taken >= zip.length / CHUNK_SIZE, `read the zip in pooled chunks (${taken})`);
+    // Every chunk of entry data comes back; only the few small reads yauzl keeps (central
+    // directory, local header) are left to the GC.
+    const dataChunks = Math.floor(zip.length / CHUNK_SIZE);
+    assert.ok(given >= dataChunks, `chunks handed back: ${given} of ${taken} (${dataChunks} of entry data)`);
   });
 });
