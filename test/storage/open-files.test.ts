@@ -134,7 +134,7 @@ void describe('fs store: open-file cache', () => {
     let t = 1_000_000;
     const files = new OpenFiles({ max: 8, validMs: 10_000, now: () => t });
     const baseline = await fds();
-    const lease = files.add('k', { fh: await open(path, 'r'), meta: { size: 1, sha256: '', contentType: 'x', storedAt: 0 } });
+    const lease = files.add('k', { fh: await open(path, 'r'), meta: { size: 1, sha256: '', contentType: 'x', storedAt: 0 } }, files.epoch);
     lease.release();
     files.sweep();
     assert.equal(files.size, 1, 'kept while valid');
@@ -142,6 +142,28 @@ void describe('fs store: open-file cache', () => {
     files.sweep();
     assert.equal(files.size, 0, 'dropped once expired');
     assert.equal(await settle(baseline), baseline, 'and its descriptor closed, without another request');
+  });
+
+  void it('a file opened while its key was evicted (a commit replacing it) is used once, not kept', async () => {
+    const root = await freshRoot();
+    const path = join(root, 'f');
+    await writeFile(path, 'x');
+    const files = new OpenFiles({ max: 8, validMs: 10_000 });
+    const baseline = await fds();
+    const meta = { size: 1, sha256: '', contentType: 'x', storedAt: 0 };
+    const before = files.epoch;
+    const fh = await open(path, 'r'); // the open races with...
+    files.evict('k'); // ...a commit of a new version of 'k'
+    const lease = files.add('k', { fh, meta }, before);
+    assert.equal(files.size, 0, 'not kept');
+    assert.equal(files.acquire('k'), undefined);
+    lease.release();
+    assert.equal(await settle(baseline), baseline, 'closed once its reader let go');
+    const kept = files.add('k', { fh: await open(path, 'r'), meta }, files.epoch);
+    kept.release();
+    assert.equal(files.size, 1, 'an open without an eviction in between is kept');
+    await files.clear();
+    assert.equal(await settle(baseline), baseline);
   });
 
   void it('keeps at most `openFiles` descriptors, least recently used out first; 0 keeps none', async () => {

@@ -152,6 +152,7 @@ export function createFsStore(opts: FsStoreOptions): Store {
     async open(key, range?: ByteRange): Promise<OpenedObject | undefined> {
       const kept = openFiles.acquire(key);
       if (kept) return bodyOf(kept.file.meta, kept, range);
+      const epoch = openFiles.epoch;
       const tail = chunkPool.take();
       let o;
       try {
@@ -164,7 +165,7 @@ export function createFsStore(opts: FsStoreOptions): Store {
         chunkPool.give(tail);
         return undefined;
       }
-      const lease = openFiles.add(key, { fh: o.fh, meta: o.meta });
+      const lease = openFiles.add(key, { fh: o.fh, meta: o.meta }, epoch);
       // A small object was read whole by the metadata read: its bytes go out from that chunk.
       if (o.head) return bodyOf(o.meta, lease, range, tail);
       chunkPool.give(tail);

@@ -52,11 +52,18 @@ export class OpenFiles {
   readonly #validMs: number;
   readonly #now: () => number;
   #sweeper: NodeJS.Timeout | undefined;
+  /** Bumped by every evict() and clear(): a file opened before one may be the version it evicted. */
+  #epoch = 0;
 
   constructor(opts: OpenFilesOptions) {
     this.#max = opts.max;
     this.#validMs = opts.validMs;
     this.#now = opts.now ?? Date.now;
+  }
+
+  /** The current eviction epoch; pass it to `add` from before the open. */
+  get epoch(): number {
+    return this.#epoch;
   }
 
   /** Descriptors currently cached (not counting evicted ones still being read). */
@@ -80,11 +87,14 @@ export class OpenFiles {
 
   /**
    * Takes ownership of a file just opened for `key` and returns a lease on
-   * it for the caller. It replaces any cached entry of the key; with the
-   * cache off it is closed once the lease is released.
+   * it for the caller. It replaces any cached entry of the key. It is not
+   * kept (only closed once the lease is released) with the cache off, or
+   * when anything was evicted since `openedInEpoch`: a commit that replaced
+   * the file while it was being opened must not leave the old version
+   * cached.
    */
-  add(key: string, file: OpenFile): FileLease {
-    const e: Entry = { file, refs: 0, openedAt: this.#now(), cached: this.#max > 0 };
+  add(key: string, file: OpenFile, openedInEpoch: number): FileLease {
+    const e: Entry = { file, refs: 0, openedAt: this.#now(), cached: this.#max > 0 && openedInEpoch === this.#epoch };
     const lease = this.#lease(e);
     if (!e.cached) return lease;
     const old = this.#entries.get(key);
@@ -112,6 +122,7 @@ export class OpenFiles {
 
   /** Forgets `key` (deleted or replaced by this process); its descriptor closes once unread. */
   evict(key: string): void {
+    this.#epoch++;
     const e = this.#entries.get(key);
     if (e) void this.#drop(key, e);
   }
@@ -122,6 +133,7 @@ export class OpenFiles {
    * readers finish.
    */
   async clear(): Promise<void> {
+    this.#epoch++;
     const closing: Array<Promise<void>> = [];
     for (const [key, e] of [...this.#entries]) {
       const c = this.#drop(key, e);
