@@ -95,6 +95,14 @@ export interface Cache {
  */
 const HEAD_META_MS = 60_000;
 
+/**
+ * After a failed background refresh, stale requests within this time do
+ * not start another: an unreachable upstream is tried about once a second
+ * per key, not once per request (each attempt costs a connection attempt
+ * and a log line).
+ */
+const REFRESH_RETRY_MS = 1000;
+
 /** Creates the cache engine over a store. */
 export function createCache(opts: CacheOptions): Cache {
   const { store } = opts;
@@ -103,6 +111,8 @@ export function createCache(opts: CacheOptions): Cache {
   const lifetime = new AbortController();
   const fills = new Map<string, Fill>();
   const loads = createSingleFlight<MetadataResult>();
+  /** When the last background refresh of a key failed: the next one waits REFRESH_RETRY_MS. */
+  const refreshFailedAt = new Map<string, number>();
   const mem = new ByteLru<MetadataResult>(opts.memoryBytes ?? 32 * 1024 * 1024);
   /** Bumped whenever this process changes what a cached key reads as; invalidates `derived` answers. */
   let generation = 0;
@@ -284,11 +294,17 @@ export function createCache(opts: CacheOptions): Cache {
       const f = decideFreshness(cached.storedAt, now(), route.ttlMs, route.staleIfErrorMs);
       if (f === 'fresh') return { ...cached, result: 'hit' };
       if (f === 'stale') {
-        if (!loads.has(route.key)) {
+        const failedAt = refreshFailedAt.get(route.key);
+        if (!loads.has(route.key) && (failedAt === undefined || now() - failedAt >= REFRESH_RETRY_MS)) {
           track(
-            loads.run(route.key, () => loadAndStore(route)).catch((err: unknown) => {
-              observer.onBackgroundError?.(route.key, toRegcacheError(err), 'refresh');
-            }),
+            loads.run(route.key, () => loadAndStore(route)).then(
+              () => refreshFailedAt.delete(route.key),
+              (err: unknown) => {
+                if (refreshFailedAt.size >= 10_000) refreshFailedAt.clear();
+                refreshFailedAt.set(route.key, now());
+                observer.onBackgroundError?.(route.key, toRegcacheError(err), 'refresh');
+              },
+            ),
           );
         }
         staleServes++;

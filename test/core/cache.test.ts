@@ -538,6 +538,37 @@ void describe('cache: metadata', () => {
     await assert.rejects(cache.metadata(route), (e: RegcacheError) => e.code === 'ERR_UPSTREAM_STATUS');
   });
 
+  void it('after a failed background refresh, the next one waits a second: stale answers meanwhile', async () => {
+    let t = 1_000_000;
+    const { cache } = await setup(() => t);
+    const loads: { n: number; fail?: RegcacheError } = { n: 0 };
+    const route = metaRoute('m/backoff', loads);
+    await cache.metadata(route);
+    loads.fail = new RegcacheError('ERR_UPSTREAM_UNREACHABLE', 'connection refused');
+    const settled = async (): Promise<void> => {
+      for (let i = 0; i < 200 && cache.inflight > 0; i++) await tick();
+    };
+    t += 5000;
+    assert.equal((await cache.metadata(route)).result, 'stale');
+    await settled();
+    assert.equal(loads.n, 2, 'one refresh tried');
+    t += 999;
+    for (let i = 0; i < 5; i++) assert.equal((await cache.metadata(route)).result, 'stale');
+    await settled();
+    assert.equal(loads.n, 2, 'no retry within a second of the failure');
+    t += 1;
+    assert.equal((await cache.metadata(route)).result, 'stale');
+    await settled();
+    assert.equal(loads.n, 3, 'retried once the second passed');
+    delete loads.fail;
+    t += 1000;
+    await cache.metadata(route);
+    await settled();
+    assert.equal(loads.n, 4);
+    const fresh = await cache.metadata(route);
+    assert.equal(fresh.result, 'hit', 'a successful refresh clears the wait');
+  });
+
   void it('survives a restart: metadata is read back from the store', async () => {
     const t = 1_000_000;
     const { store } = await setup(() => t);
@@ -629,8 +660,9 @@ void describe('cache: derived answers', () => {
 });
 
 void describe('cache: derived answers over stale metadata', () => {
-  void it('does not reuse an answer built from a stale input, so each request retries the failing refresh', async () => {
-    const { cache } = await setup();
+  void it('does not reuse an answer built from a stale input, so each request retries the failing refresh (once its second of waiting passed)', async () => {
+    let t = 1_000_000;
+    const { cache } = await setup(() => t);
     const loads = { n: 0 };
     const route: MetadataRoute = {
       kind: 'metadata',
@@ -653,6 +685,7 @@ void describe('cache: derived answers over stale metadata', () => {
     assert.equal(await compose(), 'v1');
     for (let i = 0; i < 4; i++) {
       const loadsBefore = loads.n;
+      t += 1000;
       assert.equal(await compose(), 'v1', 'the stale copy is served');
       for (let j = 0; j < 50 && (loads.n === loadsBefore || cache.inflight > 0); j++) await tick();
       assert.equal(loads.n, loadsBefore + 1, `request ${i + 2} retried the refresh`);
