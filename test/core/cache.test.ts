@@ -57,6 +57,16 @@ function manualRoute(key: string, expected: Buffer, announce = true) {
   return { route, state };
 }
 
+/** A manual route for `key` whose artifact was filled (cold GET read to the end) and is now cached. */
+async function cachedRoute(cache: Cache, key: string, bytes: Buffer): Promise<ReturnType<typeof manualRoute>> {
+  const m = manualRoute(key, bytes);
+  const p = cache.artifact(m.route, { head: false });
+  await m.state.fetched;
+  m.state.source?.end(bytes);
+  await readAll((await p).body);
+  return m;
+}
+
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 5));
 
 void describe('cache: artifacts', () => {
@@ -400,11 +410,7 @@ void describe('cache: artifacts', () => {
   void it('serves ranges and HEAD from the store', async () => {
     const { cache } = await setup();
     const bytes = Buffer.from('0123456789abcdef');
-    const { route, state } = manualRoute('a/range', bytes);
-    const p = cache.artifact(route, { head: false });
-    await state.fetched;
-    state.source?.end(bytes);
-    await readAll((await p).body);
+    const { route } = await cachedRoute(cache, 'a/range', bytes);
     const r = await cache.artifact(route, { head: false, pickRange: () => ({ start: 2, end: 5 }) });
     assert.equal((await readAll(r.body)).toString(), '2345');
     const h = await cache.artifact(route, { head: true });
@@ -417,11 +423,7 @@ void describe('cache: artifacts', () => {
     let t = 1_000_000;
     const { cache, store } = await setup(() => t);
     const bytes = Buffer.from('head-meta-bytes');
-    const { route, state } = manualRoute('a/headmeta', bytes);
-    const p = cache.artifact(route, { head: false });
-    await state.fetched;
-    state.source?.end(bytes);
-    await readAll((await p).body);
+    const { route, state } = await cachedRoute(cache, 'a/headmeta', bytes);
     await readAll((await cache.artifact(route, { head: false })).body);
     let stats = 0;
     const stat = store.stat.bind(store);

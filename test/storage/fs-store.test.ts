@@ -1,48 +1,20 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { chunkPool } from '../../src/core/buffer-pool.js';
 import { openBodyCount, READ_AHEAD_MAX_OPEN } from '../../src/storage/fs/file-body.js';
 import { createFsStore } from '../../src/storage/fs/fs-store.js';
-import { lendsChunks, type ChunkLender, type Store } from '../../src/storage/store.js';
+import { lendsChunks, type ChunkLender } from '../../src/storage/store.js';
+import { fsStoreFixtures, putObject } from '../support/store-objects.js';
 import { storeConformance } from './store-conformance.js';
 
-const roots: string[] = [];
-after(async () => {
-  for (const s of stores) await s.close();
-  for (const r of roots) await rm(r, { recursive: true, force: true });
-});
-
-/** Stores `bytes` under `key` as a committed object. */
-async function put(s: Store, key: string, bytes: Buffer): Promise<void> {
-  const p = await s.create(key);
-  await p.append(bytes);
-  await p.commit({ sha256: createHash('sha256').update(bytes).digest('hex'), contentType: 'application/zip', storedAt: Date.now() });
-  await p.dispose();
-}
-
-const stores: Store[] = [];
-
-/** An initialised fs store on a fresh root, closed after the suite (it keeps descriptors open). */
-async function freshStore(): Promise<Store> {
-  const s = createFsStore({ root: await freshRoot() });
-  await s.init();
-  stores.push(s);
-  return s;
-}
-
-async function freshRoot(): Promise<string> {
-  const r = await mkdtemp(join(tmpdir(), 'regcache-fs-'));
-  roots.push(r);
-  return r;
-}
+const { freshRoot, storeOn, freshStore } = fsStoreFixtures('regcache-fs-');
 
 storeConformance('fs', async () => {
   const s = createFsStore({ root: await freshRoot() });
@@ -66,7 +38,7 @@ void describe('fs store specifics', () => {
   void it('a body stream lets go of its descriptor once: read to the end, destroyed early, or ranged; the store keeps one and closes it at close()', async () => {
     const s = await freshStore();
     const bytes = randomBytes(3 * 1024 * 1024 + 17);
-    await put(s, 'fd/one', bytes);
+    await putObject(s, 'fd/one', bytes);
     const fds = async (): Promise<number> => (await readdir('/proc/self/fd')).length;
     const baseline = await fds();
     const closed = (r: Readable): Promise<void> => new Promise((resolve) => r.once('close', () => resolve()));
@@ -100,7 +72,7 @@ void describe('fs store specifics', () => {
   void it('a small object is read whole with its metadata (one read), whole or ranged, and leaves no descriptor behind', async () => {
     const s = await freshStore();
     const bytes = randomBytes(100_000);
-    await put(s, 'small/one', bytes);
+    await putObject(s, 'small/one', bytes);
     const fds = async (): Promise<number> => (await readdir('/proc/self/fd')).length;
     const baseline = await fds();
     const drain = async (body: Readable): Promise<Buffer> => {
@@ -132,10 +104,7 @@ void describe('fs store specifics', () => {
     const attrs = { big: 'x'.repeat(10_000) };
     for (const [key, size] of [['meta/small', 1000], ['meta/large', 600_000]] as const) {
       const bytes = randomBytes(size);
-      const p = await s.create(key);
-      await p.append(bytes);
-      await p.commit({ sha256: createHash('sha256').update(bytes).digest('hex'), contentType: 'application/zip', storedAt: Date.now(), attrs });
-      await p.dispose();
+      await putObject(s, key, bytes, { attrs });
       assert.equal((await s.stat(key))?.attrs?.big, attrs.big, `${key} stat`);
       const o = await s.open(key);
       assert.ok(o);
@@ -150,7 +119,7 @@ void describe('fs store specifics', () => {
     const a = randomBytes(2 * 1024 * 1024 + 5);
     const b = randomBytes(1024 * 1024 + 3);
     for (const [key, bytes] of [['lend/a', a], ['lend/b', b]] as const) {
-      await put(s, key, bytes);
+      await putObject(s, key, bytes);
     }
     const seen = new Set<ArrayBuffer>();
     let reused = 0;
@@ -196,7 +165,7 @@ void describe('fs store specifics', () => {
     const gc = runInNewContext('gc') as () => void;
     const s = await freshStore();
     const bytes = randomBytes(4 * 256 * 1024);
-    await put(s, 'nolend/one', bytes);
+    await putObject(s, 'nolend/one', bytes);
     const o = await s.open('nolend/one');
     assert.ok(o);
     const refs: Array<WeakRef<Buffer>> = [];
@@ -214,7 +183,7 @@ void describe('fs store specifics', () => {
   void it('idle read buffers are trimmed once no read took one for a whole period', async () => {
     const s = await freshStore();
     const bytes = randomBytes(8 * 256 * 1024);
-    await put(s, 'trim/one', bytes);
+    await putObject(s, 'trim/one', bytes);
     // Hold every chunk of three bodies, then hand them all back: the pool grows past 8.
     const held: Array<[Readable & ChunkLender, Buffer]> = [];
     for (let i = 0; i < 3; i++) {
@@ -234,7 +203,7 @@ void describe('fs store specifics', () => {
   void it('bodies opened while many are open do not read ahead, and still deliver every byte', async () => {
     const s = await freshStore();
     const bytes = randomBytes(3 * 256 * 1024 + 5);
-    await put(s, 'ahead/one', bytes);
+    await putObject(s, 'ahead/one', bytes);
     const before = openBodyCount();
     const early: Readable[] = [];
     while (openBodyCount() < READ_AHEAD_MAX_OPEN) {
@@ -265,10 +234,9 @@ void describe('fs store specifics', () => {
 
   void it('a body whose file shrinks under it fails instead of ending short', async () => {
     const root = await freshRoot();
-    const s = createFsStore({ root });
-    await s.init();
+    const s = await storeOn(root);
     const bytes = randomBytes(1024 * 1024);
-    await put(s, 'shrink/one', bytes);
+    await putObject(s, 'shrink/one', bytes);
     const opened = await s.open('shrink/one');
     assert.ok(opened);
     const files = (await readdir(root, { recursive: true })).filter((f) => f.endsWith('~obj'));
@@ -281,8 +249,7 @@ void describe('fs store specifics', () => {
 
   void it('treats a truncated object file as missing', async () => {
     const root = await freshRoot();
-    const s = createFsStore({ root });
-    await s.init();
+    const s = await storeOn(root);
     await mkdir(join(root, 'objects', 'k'), { recursive: true });
     await writeFile(join(root, 'objects', 'k', 'broken~obj'), 'not a framed object');
     assert.equal(await s.stat('k/broken'), undefined);
@@ -291,8 +258,7 @@ void describe('fs store specifics', () => {
 
   void it('reports an unwritable root as ERR_STORAGE_UNAVAILABLE', async () => {
     const root = await freshRoot();
-    const s = createFsStore({ root });
-    await s.init();
+    const s = await storeOn(root);
     await rm(join(root, 'tmp'), { recursive: true });
     await writeFile(join(root, 'tmp'), 'a file where the tmp dir should be');
     await assert.rejects(() => s.checkWritable(), (e: Error & { code?: string }) => e.code === 'ERR_STORAGE_UNAVAILABLE');

@@ -4,42 +4,16 @@
  * process deletes or replaces is seen (at once, or within the validity).
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, open, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { open, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { after, describe, it } from 'node:test';
-import { createFsStore, type FsStoreOptions } from '../../src/storage/fs/fs-store.js';
+import { describe, it } from 'node:test';
 import { OpenFiles } from '../../src/storage/fs/open-files.js';
 import type { Store } from '../../src/storage/store.js';
+import { fsStoreFixtures, putObject } from '../support/store-objects.js';
 
-const roots: string[] = [];
-const stores: Store[] = [];
-after(async () => {
-  for (const s of stores) await s.close();
-  for (const r of roots) await rm(r, { recursive: true, force: true });
-});
-
-async function storeOn(root: string, opts: Omit<FsStoreOptions, 'root'> = {}): Promise<Store> {
-  const s = createFsStore({ root, ...opts });
-  await s.init();
-  stores.push(s);
-  return s;
-}
-
-async function freshRoot(): Promise<string> {
-  const r = await mkdtemp(join(tmpdir(), 'regcache-openfiles-'));
-  roots.push(r);
-  return r;
-}
-
-async function put(s: Store, key: string, bytes: Buffer): Promise<void> {
-  const p = await s.create(key);
-  await p.append(bytes);
-  await p.commit({ sha256: createHash('sha256').update(bytes).digest('hex'), contentType: 'application/zip', storedAt: Date.now() });
-  await p.dispose();
-}
+const { freshRoot, storeOn, freshStore } = fsStoreFixtures('regcache-openfiles-');
 
 async function readAll(body: Readable): Promise<Buffer> {
   const out: Buffer[] = [];
@@ -62,11 +36,11 @@ async function settle(n: number): Promise<number> {
 
 void describe('fs store: open-file cache', () => {
   void it('warm opens reuse one kept descriptor per object, for whole and ranged bodies and stat', async () => {
-    const s = await storeOn(await freshRoot());
+    const s = await freshStore();
     const big = randomBytes(700_000);
     const small = randomBytes(1000);
-    await put(s, 'k/big', big);
-    await put(s, 'k/small', small);
+    await putObject(s, 'k/big', big);
+    await putObject(s, 'k/small', small);
     const baseline = await fds();
     for (let i = 0; i < 20; i++) {
       assert.ok((await get(s, 'k/big'))?.equals(big));
@@ -81,9 +55,9 @@ void describe('fs store: open-file cache', () => {
   });
 
   void it('a delete evicts at once; bodies already reading keep their descriptor until they end', async () => {
-    const s = await storeOn(await freshRoot());
+    const s = await freshStore();
     const bytes = randomBytes(3 * 256 * 1024 + 11);
-    await put(s, 'k/del', bytes);
+    await putObject(s, 'k/del', bytes);
     const baseline = await fds();
     const readers = await Promise.all(Array.from({ length: 4 }, () => s.open('k/del')));
     // Each reader took its first chunk; then the object is deleted under them.
@@ -97,12 +71,12 @@ void describe('fs store: open-file cache', () => {
   });
 
   void it('a commit in this process replaces the kept descriptor at once', async () => {
-    const s = await storeOn(await freshRoot());
+    const s = await freshStore();
     const v1 = randomBytes(300_000);
     const v2 = randomBytes(300_001);
-    await put(s, 'k/re', v1);
+    await putObject(s, 'k/re', v1);
     assert.ok((await get(s, 'k/re'))?.equals(v1));
-    await put(s, 'k/re', v2);
+    await putObject(s, 'k/re', v2);
     assert.ok((await get(s, 'k/re'))?.equals(v2), 'the new version, not the kept old descriptor');
   });
 
@@ -113,11 +87,11 @@ void describe('fs store: open-file cache', () => {
     const other = await storeOn(root, { openFiles: 0 });
     const v1 = randomBytes(300_000);
     const v2 = randomBytes(300_002);
-    await put(s, 'k/x', v1);
-    await put(s, 'k/gone', v1);
+    await putObject(s, 'k/x', v1);
+    await putObject(s, 'k/gone', v1);
     assert.ok((await get(s, 'k/x'))?.equals(v1));
     assert.ok((await get(s, 'k/gone'))?.equals(v1));
-    await put(other, 'k/x', v2);
+    await putObject(other, 'k/x', v2);
     assert.equal(await other.delete('k/gone'), true);
     t += 9_999;
     assert.ok((await get(s, 'k/x'))?.equals(v1), 'within the validity: the kept (whole, older) version');
@@ -168,14 +142,14 @@ void describe('fs store: open-file cache', () => {
 
   void it('keeps at most `openFiles` descriptors, least recently used out first; 0 keeps none', async () => {
     const bytes = randomBytes(300_000);
-    const kept = await storeOn(await freshRoot(), { openFiles: 2 });
-    for (let i = 0; i < 5; i++) await put(kept, `k/${i}`, bytes);
+    const kept = await freshStore({ openFiles: 2 });
+    for (let i = 0; i < 5; i++) await putObject(kept, `k/${i}`, bytes);
     let baseline = await fds();
     for (let i = 0; i < 5; i++) assert.ok((await get(kept, `k/${i}`))?.equals(bytes));
     assert.equal(await settle(baseline + 2), baseline + 2, 'two kept');
     await kept.close();
-    const none = await storeOn(await freshRoot(), { openFiles: 0 });
-    for (let i = 0; i < 5; i++) await put(none, `k/${i}`, bytes);
+    const none = await freshStore({ openFiles: 0 });
+    for (let i = 0; i < 5; i++) await putObject(none, `k/${i}`, bytes);
     baseline = await settle(baseline);
     for (let i = 0; i < 5; i++) assert.ok((await get(none, `k/${i}`))?.equals(bytes));
     assert.equal(await settle(baseline), baseline, 'none kept');

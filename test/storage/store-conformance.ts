@@ -6,14 +6,12 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import type { Store } from '../../src/storage/store.js';
+import { putObject } from '../support/store-objects.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-async function put(store: Store, key: string, body: Buffer, attrs?: Record<string, string>): Promise<void> {
-  const p = await store.create(key);
-  await p.append(body);
-  await p.commit({ sha256: sha(body), contentType: 'application/octet-stream', storedAt: Date.now(), ...(attrs ? { attrs } : {}) });
-  await p.dispose();
+function put(store: Store, key: string, body: Buffer, attrs?: Record<string, string>): Promise<void> {
+  return putObject(store, key, body, { contentType: 'application/octet-stream', ...(attrs ? { attrs } : {}) });
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {

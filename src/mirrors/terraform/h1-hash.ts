@@ -60,7 +60,7 @@ export function zhFromSha256Hex(hex: string): string {
  */
 export async function h1FromZipFile(path: string): Promise<string> {
   const zip = await openZip(path);
-  const entries = await hashEntries(zip, () => undefined);
+  const entries = await hashEntries(zip);
   return h1FromDigests(entries);
 }
 
@@ -71,7 +71,7 @@ export async function h1FromZipFile(path: string): Promise<string> {
  * more (hashed, or consumed by the inflater), so a source that lends
  * pooled buffers gets them back instead of leaving them to the GC.
  */
-export async function h1FromOpenZip(zip: ZipFile, release: (chunk: Buffer) => void = () => undefined): Promise<string> {
+export async function h1FromOpenZip(zip: ZipFile, release?: (chunk: Buffer) => void): Promise<string> {
   return h1FromDigests(await hashEntries(zip, release));
 }
 
@@ -110,7 +110,7 @@ function openZip(path: string): Promise<ZipFile> {
  * entries at a time and skipping directories. Results keep central directory
  * order so a duplicated name resolves to its last entry, as unpacking does.
  */
-function hashEntries(zip: ZipFile, release: (chunk: Buffer) => void): Promise<EntryDigest[]> {
+function hashEntries(zip: ZipFile, release: (chunk: Buffer) => void = () => undefined): Promise<EntryDigest[]> {
   return new Promise((resolve, reject) => {
     const results: EntryDigest[] = [];
     const active = new Set<Readable>();

@@ -31,7 +31,7 @@ import type { FileLease } from './open-files.js';
 export const READ_AHEAD_MAX_OPEN = 16;
 let openBodies = 0;
 
-/** Cached bodies currently open (for tests and metrics). */
+/** Cached bodies currently open (tests). */
 export function openBodyCount(): number {
   return openBodies;
 }

@@ -7,7 +7,6 @@ import { after, before, describe, it } from 'node:test';
 import { chunkPool, CHUNK_SIZE } from '../../../src/core/buffer-pool.js';
 import { RegcacheError } from '../../../src/core/errors.js';
 import { h1FromStoredZip } from '../../../src/mirrors/terraform/h1-store.js';
-import { createFsStore } from '../../../src/storage/fs/fs-store.js';
 import { h1FromZipFile, sha256Hex, zhFromSha256Hex } from '../../../src/mirrors/terraform/h1-hash.js';
 import {
   makeProviderZip,
@@ -15,6 +14,7 @@ import {
   providerExecutableContent,
   providerExecutableName,
 } from '../../support/provider-fixtures.js';
+import { fsStoreFixtures, putObject } from '../../support/store-objects.js';
 
 /** Hash1 written out directly from known contents, independent of any zip reader. */
 function expectedH1(files: Array<{ name: string; content: Buffer }>): string {
@@ -168,6 +168,30 @@ void describe('h1FromZipFile', () => {
     await assert.rejects(h1FromZipFile(await writeZip(damaged)), hasCode('ERR_UPSTREAM_BAD_RESPONSE'));
   });
 
+  /** A copy of a one-entry zip with a field of both its local and central headers changed. */
+  const patchHeaders = (zip: Buffer, localOffset: number, centralOffset: number, write: (b: Buffer, at: number) => void): Buffer => {
+    const out = Buffer.from(zip);
+    const local = out.indexOf(Buffer.from([0x50, 0x4b, 0x03, 0x04]));
+    const central = out.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+    assert.ok(local >= 0 && central > local);
+    write(out, local + localOffset);
+    write(out, central + centralOffset);
+    return out;
+  };
+
+  void it('rejects an entry compressed with a method other than stored or deflate', async () => {
+    const zip = await makeZip([{ name: 'file', content: Buffer.from('some content, some content, some content') }]);
+    const bzip2 = patchHeaders(zip, 8, 10, (b, at) => b.writeUInt16LE(12, at));
+    await assert.rejects(h1FromZipFile(await writeZip(bzip2)), (e: unknown) => hasCode('ERR_UPSTREAM_BAD_RESPONSE')(e) && /compression method 12/.test((e as Error).message));
+  });
+
+  void it('rejects a deflated entry whose inflated size differs from its directory entry', async () => {
+    const content = Buffer.from('deflated content '.repeat(100));
+    const zip = await makeZip([{ name: 'file', content }]);
+    const bigger = patchHeaders(zip, 22, 24, (b, at) => b.writeUInt32LE(content.length + 1, at));
+    await assert.rejects(h1FromZipFile(await writeZip(bigger)), (e: unknown) => hasCode('ERR_UPSTREAM_BAD_RESPONSE')(e) && /size differs/.test((e as Error).message));
+  });
+
   void it('reports a missing file as a storage error', async () => {
     await assert.rejects(h1FromZipFile(join(dir, 'missing.zip')), hasCode('ERR_STORAGE_UNAVAILABLE'));
   });
@@ -188,23 +212,13 @@ void describe('zhFromSha256Hex and sha256Hex', () => {
 });
 
 void describe('h1FromStoredZip', () => {
-  let root = '';
-  before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'regcache-h1-store-'));
-  });
-  after(async () => {
-    await rm(root, { recursive: true, force: true });
-  });
+  const { freshStore } = fsStoreFixtures('regcache-h1-store-');
 
   void it('hashes a stored zip like the file on disk, and hands every chunk it read back to the pool', async () => {
-    const store = createFsStore({ root });
-    await store.init();
+    const store = await freshStore();
     const opts = { type: 'pooled', version: '1.0.0', os: 'linux', arch: 'amd64', extraBytes: 4 * 1024 * 1024 };
     const zip = await makeProviderZip(opts);
-    const p = await store.create('z/pooled.zip');
-    await p.append(zip);
-    await p.commit({ sha256: sha256Hex(zip), contentType: 'application/zip', storedAt: Date.now() });
-    await p.dispose();
+    await putObject(store, 'z/pooled.zip', zip);
     const expected = expectedH1([{ name: providerExecutableName(opts.type, opts.version), content: providerExecutableContent(opts) }]);
     // Count full-size buffers taken from and given back to the pool while hashing.
     const take = chunkPool.take.bind(chunkPool);
@@ -224,7 +238,6 @@ void describe('h1FromStoredZip', () => {
     } finally {
       chunkPool.take = take;
       chunkPool.give = give;
-      await store.close();
     }
     assert.ok(taken >= zip.length / CHUNK_SIZE, `read the zip in pooled chunks (${taken})`);
     // Every chunk of entry data comes back; only the few small reads yauzl keeps (central
