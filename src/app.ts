@@ -91,6 +91,9 @@ async function createStore(config: Config): Promise<{ store: Store; redirect: ((
   return { store, redirect: s3.redirect ? (key) => presignGet(store, key, 300) : undefined };
 }
 
+/** Memory for prepared answers to repeated metadata requests (src/http/prepared.ts). */
+const PREPARED_ANSWER_BYTES = 8 * 1024 * 1024;
+
 const urlOf = (listener: Listener, tls: boolean): string => {
   const a = listener.address();
   return `${tls ? 'https' : 'http'}://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
@@ -98,7 +101,10 @@ const urlOf = (listener: Listener, tls: boolean): string => {
 
 /** Builds and starts regcache. */
 export async function startApp(config: Config, opts: AppOptions = {}): Promise<App> {
-  const log = opts.log ?? pino({ level: config.log.level, base: { svc: 'regcache' } });
+  // Asynchronous stdout: lines written while a write is in flight go out
+  // together (one syscall for many request lines under load, none delayed
+  // when idle); pino flushes what is left when the process exits.
+  const log = opts.log ?? pino({ level: config.log.level, base: { svc: 'regcache' } }, pino.destination({ dest: 1, sync: false }));
   const listen = parseListenAddress(config.server.listen);
   if (!listen) throw new Error(`invalid listen address ${config.server.listen}`);
 
@@ -175,6 +181,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     tls: tls !== undefined,
     onRequest,
     onInternalError: (err: unknown, path: string) => log.error({ err, path }, 'internal error'),
+    preparedBytes: PREPARED_ANSWER_BYTES,
   };
   const listener = await startListener(listen.host, listen.port, tls, createHandler({ ...handlerDeps, endpoints, mirrors: terraform.mirrors }));
   let metricsListener: Listener | undefined;

@@ -59,6 +59,12 @@ export interface ArtifactReply {
   body: Readable | undefined;
 }
 
+/** When a memoized derived answer stops being valid. */
+export interface MemoStamp {
+  readonly generation: number;
+  readonly expiresAt: number;
+}
+
 /** The engine's public face. */
 export interface Cache {
   artifact(route: ArtifactRoute, req: ArtifactRequest): Promise<ArtifactReply>;
@@ -79,6 +85,10 @@ export interface Cache {
    * for an answer that must not be reused. Failures are never memoized.
    */
   derived<T>(key: string, maxAgeMs: number, build: () => Promise<{ value: T; cost: number; cacheable?: boolean }>): Promise<T>;
+  /** The validity of `key`'s memoized derived answer (undefined when there is none in force), to reuse what was built from it. */
+  derivedStamp(key: string, maxAgeMs: number): MemoStamp | undefined;
+  /** Whether a stamp from `derivedStamp` still holds: nothing cached changed in this process since, and it has not expired. */
+  isCurrent(stamp: MemoStamp): boolean;
   /** Whether a fill or a response is using `key` right now (retention must not remove it). */
   busy(key: string): boolean;
   /** Fills and metadata loads currently running. */
@@ -341,6 +351,13 @@ export function createCache(opts: CacheOptions): Cache {
       if (built.cacheable !== false && staleServes === stale) composed.set(key, { value: built.value, generation: gen, at: t }, built.cost + key.length + 100);
       return built.value;
     },
+    derivedStamp(key, maxAgeMs) {
+      const hit = composed.peek(key);
+      if (!hit || hit.generation !== generation) return undefined;
+      const stamp = { generation, expiresAt: hit.at + maxAgeMs };
+      return now() < stamp.expiresAt ? stamp : undefined;
+    },
+    isCurrent: (stamp) => stamp.generation === generation && now() < stamp.expiresAt,
     busy: (key) => fills.has(key) || readers.has(key),
     get inflight() {
       return fills.size + loads.size;

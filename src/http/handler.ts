@@ -10,8 +10,9 @@ import { RegcacheError, toRegcacheError } from '../core/errors.js';
 import type { CacheResult } from '../core/route.js';
 import { canonicalPath, type Mirror } from '../mirrors/mirror.js';
 import type { Endpoint, RequestEvent } from './endpoint.js';
+import { PreparedAnswers } from './prepared.js';
 import { parseRequestPath } from './request-path.js';
-import { pickRange, sendArtifact, sendBody, sendError } from './respond.js';
+import { pickRange, sendArtifact, sendError, writeBody } from './respond.js';
 
 /** What the handler needs. */
 export interface HandlerDeps {
@@ -28,6 +29,8 @@ export interface HandlerDeps {
   redirect: ((key: string) => Promise<string>) | undefined;
   /** Called for unexpected (500) errors. */
   onInternalError: (err: unknown, path: string) => void;
+  /** Memory for prepared answers (see prepared.ts); 0 turns the hot path off. */
+  preparedBytes?: number;
 }
 
 /** Mutable per-request outcome, filled while the request is served. */
@@ -38,6 +41,8 @@ interface Outcome {
   bytes: number;
   code?: string;
   extra?: Record<string, unknown>;
+  /** Where a reusable body answer to this request is kept. */
+  preparedKey?: string;
 }
 
 /** The externally visible base URL of this server for a request. */
@@ -51,6 +56,8 @@ export function baseUrlOf(req: IncomingMessage, deps: Pick<HandlerDeps, 'publicU
 
 /** Creates the node:http request listener. */
 export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const prepared = deps.preparedBytes ? new PreparedAnswers(deps.preparedBytes, (stamp) => deps.cache.isCurrent(stamp)) : undefined;
+
   async function route(req: IncomingMessage, res: ServerResponse, out: Outcome): Promise<void> {
     const method = req.method ?? 'GET';
     const segments = parseRequestPath(req.url);
@@ -81,7 +88,11 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
     });
     if (answer.kind === 'body') {
       out.cache = answer.result;
-      out.bytes = sendBody(req, res, answer.status, answer.contentType, answer.body, { 'cache-control': 'no-cache', ...answer.headers });
+      const headers = { 'content-type': answer.contentType, 'content-length': String(answer.body.length), 'cache-control': 'no-cache', ...answer.headers };
+      if (answer.reuse && out.preparedKey !== undefined) {
+        prepared?.set(out.preparedKey, { route: mirror.name, status: answer.status, headers, body: answer.body, stamp: answer.reuse });
+      }
+      out.bytes = writeBody(req, res, answer.status, headers, answer.body);
       return;
     }
     out.kind = 'artifact';
@@ -106,7 +117,18 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
   return (req, res) => {
     const started = process.hrtime.bigint();
     const out: Outcome = { route: 'none', kind: 'none', cache: undefined, bytes: 0 };
-    const path = (req.url ?? '').split('?', 1)[0]?.slice(0, 512) ?? '';
+    const target = req.url ?? '';
+    const path = target.split('?', 1)[0]?.slice(0, 512) ?? '';
+    if (prepared && (req.method === 'GET' || req.method === 'HEAD')) {
+      const key = PreparedAnswers.key(req.method, baseUrlOf(req, deps), target);
+      const p = prepared.get(key);
+      if (p) {
+        const bytes = writeBody(req, res, p.status, p.headers, p.body);
+        deps.onRequest({ method: req.method, path, route: p.route, kind: 'metadata', status: p.status, cache: 'hit', bytes, ms: elapsedMs(started) });
+        return;
+      }
+      out.preparedKey = key;
+    }
     route(req, res, out)
       .catch((err: unknown) => {
         const e = toRegcacheError(err);
@@ -118,7 +140,6 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
         else res.destroy();
       })
       .finally(() => {
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
         deps.onRequest({
           method: req.method ?? '',
           path,
@@ -127,10 +148,15 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
           status: res.headersSent ? res.statusCode : 0,
           cache: out.cache ?? 'bypass',
           bytes: out.bytes,
-          ms: Math.round(ms * 10) / 10,
+          ms: elapsedMs(started),
           ...(out.code ? { code: out.code } : {}),
           ...(out.extra ? { extra: out.extra } : {}),
         });
       });
   };
+}
+
+/** Milliseconds since `started` (hrtime), to 0.1 ms. */
+function elapsedMs(started: bigint): number {
+  return Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10;
 }

@@ -13,7 +13,12 @@ import { statusFor } from './error-status.js';
 
 /** Sends a body answer (JSON etc.); HEAD gets headers only. */
 export function sendBody(req: IncomingMessage, res: ServerResponse, status: number, contentType: string, body: Buffer, headers: Record<string, string> = {}): number {
-  res.writeHead(status, { 'content-type': contentType, 'content-length': String(body.length), ...headers });
+  return writeBody(req, res, status, { 'content-type': contentType, 'content-length': String(body.length), ...headers }, body);
+}
+
+/** Sends a body with complete headers (content-length included); HEAD gets headers only. Returns body bytes sent. */
+export function writeBody(req: IncomingMessage, res: ServerResponse, status: number, headers: Readonly<Record<string, string>>, body: Buffer): number {
+  res.writeHead(status, headers);
   if (req.method === 'HEAD') {
     res.end();
     return 0;

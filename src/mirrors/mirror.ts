@@ -5,6 +5,7 @@
  * or an artifact route the server hands to the cache engine.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { MemoStamp } from '../core/cache.js';
 import type { ArtifactRoute, CacheResult } from '../core/route.js';
 
 /** A request as an adapter sees it: path already split below its prefix. */
@@ -28,6 +29,13 @@ export interface BodyAnswer {
   body: Buffer;
   result: CacheResult;
   headers?: Record<string, string>;
+  /**
+   * Set when this exact answer may be sent again to the same request
+   * (method, target, base URL) without asking the adapter, for as long as
+   * `cache.isCurrent(reuse)`: public answers composed from the cache only,
+   * never anything that depends on the client's credential.
+   */
+  reuse?: MemoStamp;
 }
 
 /** An artifact for the cache engine to serve (hit, or single-flight fill). */

@@ -25,21 +25,53 @@ export interface Metrics {
 
 const statusClass = (s: number | undefined): string => (s === undefined || s === 0 ? 'error' : `${Math.floor(s / 100)}xx`);
 
+/**
+ * Counts per label set kept in a plain Map and added to a prom-client
+ * counter when it is collected (a scrape): per request that is one string
+ * key and one Map update instead of prom-client's label hashing.
+ */
+class Tally<L extends Record<string, string>> {
+  private readonly pending = new Map<string, { labels: L; n: number }>();
+
+  add(key: string, labels: () => L, n: number): void {
+    const e = this.pending.get(key);
+    if (e) e.n += n;
+    else this.pending.set(key, { labels: labels(), n });
+  }
+
+  /** Moves the counts into `counter` (label sets stay, at 0, for the next round). */
+  drainInto(counter: Counter<keyof L & string>): void {
+    for (const e of this.pending.values()) {
+      if (e.n === 0) continue;
+      counter.inc(e.labels, e.n);
+      e.n = 0;
+    }
+  }
+}
+
 /** Creates the registry and its instruments. */
 export function createMetrics(sources: { inflight: () => number; usage: UsageTracker }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'regcache_' });
-  const requests = new Counter({
+  const requestTally = new Tally<{ route: string; kind: string; result: string; status_class: string }>();
+  new Counter({
     name: 'regcache_requests_total',
     help: 'Requests by route, kind (artifact, metadata, or endpoint), cache result and status class',
     labelNames: ['route', 'kind', 'result', 'status_class'],
     registers: [registry],
+    collect() {
+      requestTally.drainInto(this);
+    },
   });
-  const served = new Counter({
+  const servedTally = new Tally<{ source: string }>();
+  new Counter({
     name: 'regcache_bytes_served_total',
     help: 'Body bytes sent to clients, by source: cache (hit/stale) or upstream (served while filling)',
     labelNames: ['source'],
     registers: [registry],
+    collect() {
+      servedTally.drainInto(this);
+    },
   });
   const fetched = new Counter({ name: 'regcache_bytes_fetched_total', help: 'Artifact bytes downloaded from upstream by committed fills', registers: [registry] });
   const upstreamRequests = new Counter({
@@ -90,9 +122,11 @@ export function createMetrics(sources: { inflight: () => number; usage: UsageTra
   return {
     registry,
     onRequest(e) {
-      requests.inc({ route: e.route, kind: e.kind, result: e.cache, status_class: statusClass(e.status) });
+      const status = statusClass(e.status);
+      requestTally.add(`${e.route} ${e.kind} ${e.cache} ${status}`, () => ({ route: e.route, kind: e.kind, result: e.cache, status_class: status }), 1);
       if (e.bytes > 0 && (e.kind === 'artifact' || e.kind === 'metadata')) {
-        served.inc({ source: e.cache === 'miss' ? 'upstream' : 'cache' }, e.bytes);
+        const source = e.cache === 'miss' ? 'upstream' : 'cache';
+        servedTally.add(source, () => ({ source }), e.bytes);
       }
     },
     onUpstream(e) {

@@ -43,6 +43,30 @@ void describe('ByteLru', () => {
     assert.equal(lru.get('c'), 'C');
     assert.equal(lru.bytes, 8);
   });
+  void it('gives a read entry a second chance over one that was not read, and never drops the entry being added', () => {
+    const lru = new ByteLru<string>(12);
+    lru.set('a', 'A', 4);
+    lru.set('b', 'B', 4);
+    lru.set('c', 'C', 4);
+    assert.equal(lru.get('a'), 'A');
+    assert.equal(lru.get('b'), 'B');
+    lru.set('d', 'D', 4);
+    assert.equal(lru.peek('c'), undefined, 'c, never read, went first');
+    assert.deepEqual(['a', 'b', 'd'].map((k) => lru.peek(k)), ['A', 'B', 'D']);
+    for (const k of ['a', 'b', 'd']) lru.get(k);
+    lru.set('big', 'X', 12);
+    assert.deepEqual(['a', 'b', 'd', 'big'].map((k) => lru.peek(k)), [undefined, undefined, undefined, 'X'], 'the new entry stays, even behind read ones');
+    assert.equal(lru.bytes, 12);
+  });
+  void it('peek does not mark an entry as used', () => {
+    const lru = new ByteLru<string>(8);
+    lru.set('a', 'A', 4);
+    lru.set('b', 'B', 4);
+    assert.equal(lru.peek('a'), 'A');
+    lru.set('c', 'C', 4);
+    assert.equal(lru.peek('a'), undefined);
+    assert.equal(lru.peek('b'), 'B');
+  });
   void it('refuses entries larger than the bound', () => {
     const lru = new ByteLru<string>(10);
     lru.set('big', 'x', 11);

@@ -27,7 +27,7 @@ export interface ProviderAdapterDeps {
   policy: Policy;
   parallelism: number;
   /** Reuses composed public answers (see `publicAnswer`). */
-  cache: Pick<Cache, 'derived'>;
+  cache: Pick<Cache, 'derived' | 'derivedStamp'>;
 }
 
 /** How long a composed public answer may be reused at most (bounds what other replicas changed). */
@@ -39,7 +39,8 @@ const ANSWER_MEMO_MS = 1000;
  * Private providers are always composed per request: their answers depend
  * on the client's credential and carry expiring signed URLs. `key` must
  * name everything the answer depends on besides the cache (host, path,
- * base URL).
+ * base URL). A reused answer carries the memo's stamp, so the server may
+ * replay it to the same request for as long as the memo holds.
  */
 export async function publicAnswer(deps: Pick<ProviderAdapterDeps, 'access' | 'cache'>, scope: string, key: string, build: () => Promise<BodyAnswer>): Promise<BodyAnswer> {
   if (await deps.access.isPrivate(scope)) return build();
@@ -50,7 +51,9 @@ export async function publicAnswer(deps: Pick<ProviderAdapterDeps, 'access' | 'c
     // The build may have found the scope private (upstream refused anonymous access).
     return { value, cost: value.body.length, cacheable: !(await deps.access.isPrivate(scope)) };
   });
-  return built ? answer : { ...answer, result: 'hit' };
+  const reuse = deps.cache.derivedStamp(key, ANSWER_MEMO_MS);
+  const out = built ? answer : { ...answer, result: 'hit' as const };
+  return reuse ? { ...out, reuse } : out;
 }
 
 /** Identifies one provider package. */
