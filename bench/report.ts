@@ -4,7 +4,7 @@
  * "what bounds it" note for every missed target.
  */
 import { boundNotes } from './report-notes.js';
-import { median } from './support/stats.js';
+import { median, ratio } from './support/stats.js';
 import { summarizeArtifacts, summarizeCold, summarizeInit, summarizeMetadata, summarizeResources, type BenchResults, type CompareRow, type Status } from './summary.js';
 
 /** Formats a number with `digits` decimals; '—' for NaN. */
@@ -105,6 +105,28 @@ export function renderReport(res: BenchResults, history?: string): string {
     out.push('## 2. Warm metadata', '');
     out.push(`regcache composes \`index.json\` / \`<version>.json\` per request from cached registry answers; nginx serves the files \`terraform providers mirror\` wrote. ${s.metadataDurationSec} s per run.`, '');
     out.push(compareTable(meta, false), '');
+    const bare = meta.filter((r) => r.node1 !== undefined && r.node2 !== undefined);
+    if (bare.length > 0) {
+      out.push(
+        "**What Node itself reaches, same rounds.** A bare Node server (node:http / node:https, no routing, logging or metrics) sending regcache's exact bodies and headers, as one process and as two under node:cluster, loaded like the others (`bench/support/bare-node.ts`). The first ratio column is the part of the gap that is Node's; the last is the part that is regcache's.",
+        '',
+      );
+      out.push(
+        table(
+          ['', 'Proto', 'nginx req/s', 'bare Node, 1 process', 'bare Node, 2 processes', 'regcache (1 process)', 'regcache / bare Node 1 process'],
+          bare.map((r) => [
+            r.label,
+            r.proto.toUpperCase(),
+            f(r.nginx.reqPerSec),
+            `${f(r.node1?.reqPerSec ?? Number.NaN)} (${x(ratio(r.node1?.reqPerSec ?? Number.NaN, r.nginx.reqPerSec))}), CPU ${f(r.node1?.cpu ?? Number.NaN)}%`,
+            `${f(r.node2?.reqPerSec ?? Number.NaN)} (${x(ratio(r.node2?.reqPerSec ?? Number.NaN, r.nginx.reqPerSec))}), CPU ${f(r.node2?.cpu ?? Number.NaN)}%`,
+            `${f(r.regcache.reqPerSec)} (${x(r.ratio)}), CPU ${f(r.regcache.cpu)}%`,
+            x(ratio(r.regcache.reqPerSec, r.node1?.reqPerSec ?? Number.NaN)),
+          ]),
+        ),
+        '',
+      );
+    }
   }
   if (res.cold && cold) out.push(...coldSection(res, cold));
   if (init) {

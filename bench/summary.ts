@@ -53,6 +53,9 @@ export interface CompareRow {
   nginx: WrkMedian;
   ratio: number;
   status: Status;
+  /** Scenario 2 only: bare Node, one process and two (see bench/support/bare-node.ts). */
+  node1?: WrkMedian;
+  node2?: WrkMedian;
 }
 
 export function summarizeArtifacts(a: ArtifactResults, largeLabel: string): CompareRow[] {
@@ -70,7 +73,17 @@ export function summarizeMetadata(rows: readonly MetadataRow[]): CompareRow[] {
     const ng = wrkMedian(row.nginx);
     const r = ratio(rc.reqPerSec, ng.reqPerSec);
     const ok = Number.isFinite(r) ? r >= 0.5 && rc.p99Ms < 10 : undefined;
-    return { label: row.file, proto: row.proto, connections: row.connections, regcache: rc, nginx: ng, ratio: r, status: row.connections === 16 ? status(ok) : 'n/a' };
+    return {
+      label: row.file,
+      proto: row.proto,
+      connections: row.connections,
+      regcache: rc,
+      nginx: ng,
+      ratio: r,
+      status: row.connections === 16 ? status(ok) : 'n/a',
+      ...(row.node1 && row.node1.length > 0 ? { node1: wrkMedian(row.node1) } : {}),
+      ...(row.node2 && row.node2.length > 0 ? { node2: wrkMedian(row.node2) } : {}),
+    };
   });
 }
 

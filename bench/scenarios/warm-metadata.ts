@@ -2,9 +2,13 @@
  * Scenario 2: warm metadata. regcache composes `index.json` and
  * `<version>.json` from its cached registry answers on every request; nginx
  * serves the files `terraform providers mirror` wrote. Same concurrency for
- * both, HTTP and TLS, alternating within each round.
+ * both, HTTP and TLS, alternating within each round. Each round also loads
+ * a bare Node server (one process, and two under node:cluster) sending
+ * regcache's exact bodies and headers: what Node itself reaches here, so the
+ * gap to nginx splits into Node's part and regcache's.
  */
 import { metadataPaths, sizeType } from '../fixtures.js';
+import { startBareNode, type BareNode } from '../support/bare-node.js';
 import { mustGet } from '../support/http-get.js';
 import { runWrk, type WrkResult } from '../support/wrk.js';
 import { roundsOf, sidesFor, type BenchContext } from './context.js';
@@ -16,7 +20,12 @@ export interface MetadataRow {
   connections: number;
   regcache: WrkResult[];
   nginx: WrkResult[];
+  /** Bare Node, one process and two (cluster); absent in results from before round 5. */
+  node1?: WrkResult[];
+  node2?: WrkResult[];
 }
+
+type BareSide = 'node1' | 'node2';
 
 /** Runs scenario 2 (on the 1 MB provider, whose zip and h1 hash are already cached). */
 export async function warmMetadata(ctx: BenchContext): Promise<MetadataRow[]> {
@@ -30,31 +39,49 @@ export async function warmMetadata(ctx: BenchContext): Promise<MetadataRow[]> {
     }
     await mustGet(`${ctx.nginx.staticHttp}${p.nginx}`);
   }
-  const rows: MetadataRow[] = [];
-  for (const p of paths) {
+  // regcache's exact answers, for the bare Node servers.
+  const bodies = new Map<string, Buffer>();
+  for (const p of paths) bodies.set(p.regcache, Buffer.from((await mustGet(`${ctx.rcHttp.url}${p.regcache}`)).bodyText));
+  const bare = new Map<string, BareNode>();
+  try {
     for (const proto of ['http', 'https'] as const) {
-      const connections = s.metadataConcurrency;
-      const row: MetadataRow = { file: p.file, proto, connections, regcache: [], nginx: [] };
-      for (const round of roundsOf(s.rounds)) {
-        for (const side of sidesFor(round)) {
-          const rc = proto === 'http' ? ctx.rcHttp : ctx.rcTls;
-          const url = side === 'regcache' ? `${rc.url}${p.regcache}` : `${proto === 'http' ? ctx.nginx.staticHttp : ctx.nginx.staticHttps}${p.nginx}`;
-          const r = await runWrk({
-            url,
-            connections,
-            durationSec: s.metadataDurationSec,
-            timeoutSec: s.wrkTimeoutSec,
-            serverPids: () => (side === 'regcache' ? [rc.pid] : ctx.nginxPids()),
-          });
-          row[side].push(r);
-          ctx.log(
-            `  ${p.file} ${proto} c=${connections} r${round} ${side.padEnd(8)} ${r.reqPerSec.toFixed(0).padStart(7)} req/s p99 ${r.p99Ms.toFixed(2)} ms cpu ${r.serverCpu.toFixed(0)}%` +
-              (r.errors + r.statusErrors > 0 ? ` ERRORS ${r.errors}/${r.statusErrors}` : ''),
-          );
-        }
+      for (const workers of [1, 2] as const) {
+        const tls = proto === 'https' ? { cert: ctx.fx.nginxCertFile, key: ctx.fx.nginxKeyFile } : undefined;
+        const b = await startBareNode({ dir: ctx.work, name: `bare-${proto}-${workers}`, workers, bodies, ...(tls ? { tls } : {}) });
+        bare.set(`${proto}${workers}`, b);
+        for (const p of paths) await mustGet(`${b.url}${p.regcache}`, proto === 'https' ? ctx.nginxCaPem : undefined);
       }
-      rows.push(row);
     }
+    const rows: MetadataRow[] = [];
+    for (const p of paths) {
+      for (const proto of ['http', 'https'] as const) {
+        const connections = s.metadataConcurrency;
+        const row: MetadataRow = { file: p.file, proto, connections, regcache: [], nginx: [], node1: [], node2: [] };
+        for (const round of roundsOf(s.rounds)) {
+          const sides: Array<'regcache' | 'nginx' | BareSide> = [...sidesFor(round), 'node1', 'node2'];
+          for (const side of sides) {
+            const rc = proto === 'http' ? ctx.rcHttp : ctx.rcTls;
+            const b = side === 'node1' || side === 'node2' ? bare.get(`${proto}${side === 'node1' ? 1 : 2}`) : undefined;
+            const url = b ? `${b.url}${p.regcache}` : side === 'regcache' ? `${rc.url}${p.regcache}` : `${proto === 'http' ? ctx.nginx.staticHttp : ctx.nginx.staticHttps}${p.nginx}`;
+            const r = await runWrk({
+              url,
+              connections,
+              durationSec: s.metadataDurationSec,
+              timeoutSec: s.wrkTimeoutSec,
+              serverPids: () => (b ? b.pids() : side === 'regcache' ? [rc.pid] : ctx.nginxPids()),
+            });
+            (row[side] ??= []).push(r);
+            ctx.log(
+              `  ${p.file} ${proto} c=${connections} r${round} ${side.padEnd(8)} ${r.reqPerSec.toFixed(0).padStart(7)} req/s p99 ${r.p99Ms.toFixed(2)} ms cpu ${r.serverCpu.toFixed(0)}%` +
+                (r.errors + r.statusErrors > 0 ? ` ERRORS ${r.errors}/${r.statusErrors}` : ''),
+            );
+          }
+        }
+        rows.push(row);
+      }
+    }
+    return rows;
+  } finally {
+    for (const b of bare.values()) await b.stop();
   }
-  return rows;
 }

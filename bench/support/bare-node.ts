@@ -1,0 +1,91 @@
+/**
+ * A bare Node.js server for scenario 2's bound: node:http or node:https, no
+ * routing, logging or metrics, answering each path with fixed bytes (the
+ * same bodies and headers regcache sends). With `workers: 2` it runs under
+ * node:cluster (the primary accepts and hands connections round-robin, the
+ * Linux default), which is what a multi-process Node server would get. It
+ * measures what Node itself reaches on this machine next to nginx, in the
+ * same run.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BENCH_NICENESS, exited, stopChild, track } from './children.js';
+
+const SERVER = `
+const cluster = require('node:cluster');
+const fs = require('node:fs');
+const os = require('node:os');
+const spec = JSON.parse(fs.readFileSync(process.argv[1], 'utf8'));
+try { os.setPriority(spec.niceness); } catch {}
+if (cluster.isPrimary && spec.workers > 1) {
+  // Workers must share one fixed port (port 0 in a worker would give each its own): take a free one.
+  const probe = require('node:net').createServer().listen(0, '127.0.0.1', () => {
+    const port = probe.address().port;
+    probe.close(() => {
+      let ready = 0;
+      for (let i = 0; i < spec.workers; i++) {
+        cluster.fork({ BARE_PORT: String(port) }).on('listening', () => { if (++ready === spec.workers) process.stdout.write(port + '\\n'); });
+      }
+    });
+  });
+} else {
+  const bodies = new Map(Object.entries(spec.bodies).map(([p, b64]) => [p, Buffer.from(b64, 'base64')]));
+  const handler = (req, res) => {
+    const body = bodies.get(req.url);
+    if (body === undefined) { res.writeHead(404, { 'content-length': '0' }); res.end(); return; }
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length), 'cache-control': 'no-cache' });
+    res.end(body);
+  };
+  const opts = { keepAliveTimeout: 65000 };
+  const server = spec.tls ? require('node:https').createServer({ ...opts, cert: fs.readFileSync(spec.tls.cert), key: fs.readFileSync(spec.tls.key) }, handler) : require('node:http').createServer(opts, handler);
+  server.listen(Number(process.env.BARE_PORT ?? 0), '127.0.0.1', () => { if (!cluster.isWorker) process.stdout.write(server.address().port + '\\n'); });
+}
+`;
+
+/** What to start. */
+export interface BareNodeSpec {
+  /** Scratch directory for the spec file. */
+  dir: string;
+  name: string;
+  workers: 1 | 2;
+  tls?: { cert: string; key: string };
+  /** Request path → body. */
+  bodies: Map<string, Buffer>;
+}
+
+/** A running bare server. */
+export interface BareNode {
+  url: string;
+  /** The primary first, then its workers. */
+  pids(): number[];
+  stop(): Promise<void>;
+}
+
+/** Starts the server and resolves once it listens. */
+export async function startBareNode(spec: BareNodeSpec): Promise<BareNode> {
+  const specFile = join(spec.dir, `${spec.name}.json`);
+  const bodies = Object.fromEntries([...spec.bodies].map(([p, b]) => [p, b.toString('base64')]));
+  await writeFile(specFile, JSON.stringify({ workers: spec.workers, tls: spec.tls, bodies, niceness: BENCH_NICENESS }));
+  const child = track(spawn(process.execPath, ['-e', SERVER, specFile], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const [line] = (await Promise.race([once(child.stdout!, 'data'), exited(child).then((code) => Promise.reject(new Error(`bare node server exited with ${code}`)))])) as [Buffer];
+  const url = `${spec.tls ? 'https' : 'http'}://127.0.0.1:${Number(line.toString().trim())}`;
+  const pid = child.pid ?? 0;
+  return {
+    url,
+    pids: () => [pid, ...childPids(pid)],
+    stop: () => stopChild(child, 'SIGKILL'),
+  };
+}
+
+/** Direct children of `pid` (the cluster's workers), from /proc. */
+function childPids(pid: number): number[] {
+  try {
+    const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8');
+    return text.trim() === '' ? [] : text.trim().split(/\s+/).map(Number);
+  } catch {
+    return [];
+  }
+}
