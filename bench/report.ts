@@ -37,6 +37,24 @@ function compareTable(rows: CompareRow[], bytes: boolean): string {
   );
 }
 
+/** The same-run bare Node comparison for rows that have it (scenarios 1 and 2). */
+function bareSection(rows: CompareRow[], bytes: boolean): string[] {
+  const bare = rows.filter((r) => r.node1 !== undefined && r.node2 !== undefined);
+  if (bare.length === 0) return [];
+  const v = (w: CompareRow['regcache'] | undefined): number => (w === undefined ? Number.NaN : bytes ? w.mbPerSec : w.reqPerSec);
+  const cell = (w: CompareRow['regcache'] | undefined, nginx: number): string => `${f(v(w))} (${x(ratio(v(w), nginx))}), CPU ${f(w?.cpu ?? Number.NaN)}%`;
+  const what = bytes ? "streaming the same file with `fs.createReadStream` (256 KiB reads) piped to the response" : "sending regcache's exact bodies and headers";
+  return [
+    `**What Node itself reaches, same rounds.** A bare Node server (node:http / node:https, no routing, logging or metrics) ${what}, as one process and as two under node:cluster, loaded like the others (\`bench/support/bare-node.ts\`). The bare Node ratios are the part of the gap that is Node's; the last column is the part that is regcache's.`,
+    '',
+    table(
+      ['', 'Proto', 'Conc', `nginx ${bytes ? 'MB/s' : 'req/s'}`, 'bare Node, 1 process', 'bare Node, 2 processes', 'regcache (1 process)', 'regcache / bare Node 1 process'],
+      bare.map((r) => [r.label, r.proto.toUpperCase(), String(r.connections), f(v(r.nginx)), cell(r.node1, v(r.nginx)), cell(r.node2, v(r.nginx)), cell(r.regcache, v(r.nginx)), x(ratio(v(r.regcache), v(r.node1)))]),
+    ),
+    '',
+  ];
+}
+
 /** The whole Markdown document. */
 /** Renders BENCHMARKS.md; `history` (bench/HISTORY.md: earlier runs, other measurements) is appended as written. */
 export function renderReport(res: BenchResults, history?: string): string {
@@ -100,33 +118,13 @@ export function renderReport(res: BenchResults, history?: string): string {
     out.push('## 1. Warm artifact download', '');
     out.push(`The same zip from regcache (\`/v1/mirror/registry.terraform.io/<ns>/<type>/<ver>/linux_amd64/<file>\`, warmed with one GET) and from nginx's static mirror file; bytes checked identical. wrk duration per run: ${s.artifactSizes.map((a) => `${a.label} ${a.durationSec} s`).join(', ')}. Target applies to the ${largeLabel} rows.`, '');
     out.push(compareTable(art, true), '');
+    out.push(...bareSection(art, true));
   }
   if (res.metadata) {
     out.push('## 2. Warm metadata', '');
     out.push(`regcache composes \`index.json\` / \`<version>.json\` per request from cached registry answers; nginx serves the files \`terraform providers mirror\` wrote. ${s.metadataDurationSec} s per run.`, '');
     out.push(compareTable(meta, false), '');
-    const bare = meta.filter((r) => r.node1 !== undefined && r.node2 !== undefined);
-    if (bare.length > 0) {
-      out.push(
-        "**What Node itself reaches, same rounds.** A bare Node server (node:http / node:https, no routing, logging or metrics) sending regcache's exact bodies and headers, as one process and as two under node:cluster, loaded like the others (`bench/support/bare-node.ts`). The first ratio column is the part of the gap that is Node's; the last is the part that is regcache's.",
-        '',
-      );
-      out.push(
-        table(
-          ['', 'Proto', 'nginx req/s', 'bare Node, 1 process', 'bare Node, 2 processes', 'regcache (1 process)', 'regcache / bare Node 1 process'],
-          bare.map((r) => [
-            r.label,
-            r.proto.toUpperCase(),
-            f(r.nginx.reqPerSec),
-            `${f(r.node1?.reqPerSec ?? Number.NaN)} (${x(ratio(r.node1?.reqPerSec ?? Number.NaN, r.nginx.reqPerSec))}), CPU ${f(r.node1?.cpu ?? Number.NaN)}%`,
-            `${f(r.node2?.reqPerSec ?? Number.NaN)} (${x(ratio(r.node2?.reqPerSec ?? Number.NaN, r.nginx.reqPerSec))}), CPU ${f(r.node2?.cpu ?? Number.NaN)}%`,
-            `${f(r.regcache.reqPerSec)} (${x(r.ratio)}), CPU ${f(r.regcache.cpu)}%`,
-            x(ratio(r.regcache.reqPerSec, r.node1?.reqPerSec ?? Number.NaN)),
-          ]),
-        ),
-        '',
-      );
-    }
+    out.push(...bareSection(meta, false));
   }
   if (res.cold && cold) out.push(...coldSection(res, cold));
   if (init) {

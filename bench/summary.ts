@@ -58,12 +58,29 @@ export interface CompareRow {
   node2?: WrkMedian;
 }
 
+/** Medians of the bare Node sides, when the row has them. */
+function bareMedians(row: { node1?: WrkResult[]; node2?: WrkResult[] }): Pick<CompareRow, 'node1' | 'node2'> {
+  return {
+    ...(row.node1 && row.node1.length > 0 ? { node1: wrkMedian(row.node1) } : {}),
+    ...(row.node2 && row.node2.length > 0 ? { node2: wrkMedian(row.node2) } : {}),
+  };
+}
+
 export function summarizeArtifacts(a: ArtifactResults, largeLabel: string): CompareRow[] {
   return a.rows.map((row) => {
     const rc = wrkMedian(row.regcache);
     const ng = wrkMedian(row.nginx);
     const r = ratio(rc.mbPerSec, ng.mbPerSec);
-    return { label: row.size, proto: row.proto, connections: row.connections, regcache: rc, nginx: ng, ratio: r, status: row.size === largeLabel ? status(Number.isFinite(r) ? r >= 0.9 : undefined) : 'n/a' };
+    return {
+      label: row.size,
+      proto: row.proto,
+      connections: row.connections,
+      regcache: rc,
+      nginx: ng,
+      ratio: r,
+      status: row.size === largeLabel ? status(Number.isFinite(r) ? r >= 0.9 : undefined) : 'n/a',
+      ...bareMedians(row),
+    };
   });
 }
 
@@ -81,8 +98,7 @@ export function summarizeMetadata(rows: readonly MetadataRow[]): CompareRow[] {
       nginx: ng,
       ratio: r,
       status: row.connections === 16 ? status(ok) : 'n/a',
-      ...(row.node1 && row.node1.length > 0 ? { node1: wrkMedian(row.node1) } : {}),
-      ...(row.node2 && row.node2.length > 0 ? { node2: wrkMedian(row.node2) } : {}),
+      ...bareMedians(row),
     };
   });
 }

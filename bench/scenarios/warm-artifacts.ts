@@ -2,9 +2,14 @@
  * Scenario 1: warm artifact downloads. The same zip (byte-identical, checked)
  * from regcache's network-mirror URL and from nginx's static mirror file,
  * at several concurrencies, over HTTP and TLS, regcache and nginx
- * alternating within each round. Also records regcache's peak RSS.
+ * alternating within each round. The largest size is also loaded from a
+ * bare Node server (one process, and two under node:cluster) streaming the
+ * same file, for what Node itself reaches here. Also records regcache's peak
+ * RSS.
  */
+import { join } from 'node:path';
 import { regcacheZipPath, sizeType, staticZipPath } from '../fixtures.js';
+import { startBareNode, type BareNode } from '../support/bare-node.js';
 import { mustGet } from '../support/http-get.js';
 import { memoryOf, resetPeak, sampleRss } from '../support/proc.js';
 import { runWrk, type WrkResult } from '../support/wrk.js';
@@ -17,6 +22,9 @@ export interface ArtifactRow {
   connections: number;
   regcache: WrkResult[];
   nginx: WrkResult[];
+  /** Bare Node, one process and two (largest size only; absent in results from before round 5). */
+  node1?: WrkResult[];
+  node2?: WrkResult[];
 }
 
 /** Scenario 1's raw results. */
@@ -45,37 +53,54 @@ export async function warmArtifacts(ctx: BenchContext): Promise<ArtifactResults>
   const peaks = { http: resetPeak(ctx.rcHttp.pid), https: resetPeak(ctx.rcTls.pid) };
   const samplers = { http: sampleRss(ctx.rcHttp.pid), https: sampleRss(ctx.rcTls.pid) };
   const rows: ArtifactRow[] = [];
-  for (let i = 0; i < s.artifactSizes.length; i++) {
-    const size = s.artifactSizes[i];
-    if (size === undefined) continue;
-    const type = sizeType(i);
+  const largest = s.artifactSizes.length - 1;
+  const bare = new Map<string, BareNode>();
+  const largeType = sizeType(largest);
+  const files = new Map([[regcacheZipPath(largeType), join(ctx.fx.mirrorDir, staticZipPath(largeType))]]);
+  try {
     for (const proto of ['http', 'https'] as const) {
-      for (const connections of s.concurrencies) {
-        const row: ArtifactRow = { size: size.label, proto, connections, regcache: [], nginx: [] };
-        for (const round of roundsOf(s.rounds)) {
-          for (const side of sidesFor(round)) {
-            const rc = proto === 'http' ? ctx.rcHttp : ctx.rcTls;
-            const url =
-              side === 'regcache'
-                ? `${rc.url}${regcacheZipPath(type)}`
-                : `${proto === 'http' ? ctx.nginx.staticHttp : ctx.nginx.staticHttps}${staticZipPath(type)}`;
-            const r = await runWrk({
-              url,
-              connections,
-              durationSec: size.durationSec,
-              timeoutSec: s.wrkTimeoutSec,
-              serverPids: () => (side === 'regcache' ? [rc.pid] : ctx.nginxPids()),
-            });
-            row[side].push(r);
-            ctx.log(
-              `  ${size.label} ${proto} c=${connections} r${round} ${side.padEnd(8)} ${r.mbPerSec.toFixed(0).padStart(6)} MB/s ${r.reqPerSec.toFixed(1).padStart(8)} req/s p99 ${r.p99Ms.toFixed(1)} ms cpu ${r.serverCpu.toFixed(0)}%` +
-                (r.errors + r.statusErrors > 0 ? ` ERRORS ${r.errors}/${r.statusErrors}` : ''),
-            );
-          }
-        }
-        rows.push(row);
+      for (const workers of [1, 2] as const) {
+        const tls = proto === 'https' ? { cert: ctx.fx.nginxCertFile, key: ctx.fx.nginxKeyFile } : undefined;
+        bare.set(`${proto}${workers}`, await startBareNode({ dir: ctx.work, name: `bare-files-${proto}-${workers}`, workers, files, ...(tls ? { tls } : {}) }));
       }
     }
+    for (let i = 0; i < s.artifactSizes.length; i++) {
+      const size = s.artifactSizes[i];
+      if (size === undefined) continue;
+      const type = sizeType(i);
+      for (const proto of ['http', 'https'] as const) {
+        for (const connections of s.concurrencies) {
+          const row: ArtifactRow = { size: size.label, proto, connections, regcache: [], nginx: [], ...(i === largest ? { node1: [], node2: [] } : {}) };
+          for (const round of roundsOf(s.rounds)) {
+            const sides: Array<'regcache' | 'nginx' | 'node1' | 'node2'> = [...sidesFor(round), ...(i === largest ? (['node1', 'node2'] as const) : [])];
+            for (const side of sides) {
+              const rc = proto === 'http' ? ctx.rcHttp : ctx.rcTls;
+              const b = side === 'node1' || side === 'node2' ? bare.get(`${proto}${side === 'node1' ? 1 : 2}`) : undefined;
+              const url = b
+                ? `${b.url}${regcacheZipPath(type)}`
+                : side === 'regcache'
+                  ? `${rc.url}${regcacheZipPath(type)}`
+                  : `${proto === 'http' ? ctx.nginx.staticHttp : ctx.nginx.staticHttps}${staticZipPath(type)}`;
+              const r = await runWrk({
+                url,
+                connections,
+                durationSec: size.durationSec,
+                timeoutSec: s.wrkTimeoutSec,
+                serverPids: () => (b ? b.pids() : side === 'regcache' ? [rc.pid] : ctx.nginxPids()),
+              });
+              (row[side] ??= []).push(r);
+              ctx.log(
+                `  ${size.label} ${proto} c=${connections} r${round} ${side.padEnd(8)} ${r.mbPerSec.toFixed(0).padStart(6)} MB/s ${r.reqPerSec.toFixed(1).padStart(8)} req/s p99 ${r.p99Ms.toFixed(1)} ms cpu ${r.serverCpu.toFixed(0)}%` +
+                  (r.errors + r.statusErrors > 0 ? ` ERRORS ${r.errors}/${r.statusErrors}` : ''),
+              );
+            }
+          }
+          rows.push(row);
+        }
+      }
+    }
+  } finally {
+    for (const b of bare.values()) await b.stop();
   }
   const sampled = { http: samplers.http.stop(), https: samplers.https.stop() };
   const peakRssMb = {

@@ -1,11 +1,12 @@
 /**
  * A bare Node.js server for scenario 2's bound: node:http or node:https, no
  * routing, logging or metrics, answering each path with fixed bytes (the
- * same bodies and headers regcache sends). With `workers: 2` it runs under
+ * same bodies and headers regcache sends) or streaming a file the plain
+ * Node way (fs.createReadStream piped to the response). With `workers: 2` it runs under
  * node:cluster (the primary accepts and hands connections round-robin, the
  * Linux default), which is what a multi-process Node server would get. It
  * measures what Node itself reaches on this machine next to nginx, in the
- * same run.
+ * same run (scenarios 1 and 2).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -33,7 +34,14 @@ if (cluster.isPrimary && spec.workers > 1) {
   });
 } else {
   const bodies = new Map(Object.entries(spec.bodies).map(([p, b64]) => [p, Buffer.from(b64, 'base64')]));
+  const files = new Map(Object.entries(spec.files).map(([p, f]) => [p, { file: f, size: fs.statSync(f).size }]));
   const handler = (req, res) => {
+    const f = files.get(req.url);
+    if (f !== undefined) {
+      res.writeHead(200, { 'content-type': 'application/zip', 'content-length': String(f.size), 'cache-control': 'public, max-age=31536000, immutable' });
+      fs.createReadStream(f.file, { highWaterMark: 256 * 1024 }).pipe(res);
+      return;
+    }
     const body = bodies.get(req.url);
     if (body === undefined) { res.writeHead(404, { 'content-length': '0' }); res.end(); return; }
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length), 'cache-control': 'no-cache' });
@@ -53,7 +61,9 @@ export interface BareNodeSpec {
   workers: 1 | 2;
   tls?: { cert: string; key: string };
   /** Request path → body. */
-  bodies: Map<string, Buffer>;
+  bodies?: Map<string, Buffer>;
+  /** Request path → file streamed with fs.createReadStream in 256 KiB reads (regcache's read size). */
+  files?: Map<string, string>;
 }
 
 /** A running bare server. */
@@ -67,8 +77,9 @@ export interface BareNode {
 /** Starts the server and resolves once it listens. */
 export async function startBareNode(spec: BareNodeSpec): Promise<BareNode> {
   const specFile = join(spec.dir, `${spec.name}.json`);
-  const bodies = Object.fromEntries([...spec.bodies].map(([p, b]) => [p, b.toString('base64')]));
-  await writeFile(specFile, JSON.stringify({ workers: spec.workers, tls: spec.tls, bodies, niceness: BENCH_NICENESS }));
+  const bodies = Object.fromEntries([...(spec.bodies ?? [])].map(([p, b]) => [p, b.toString('base64')]));
+  const files = Object.fromEntries(spec.files ?? []);
+  await writeFile(specFile, JSON.stringify({ workers: spec.workers, tls: spec.tls, bodies, files, niceness: BENCH_NICENESS }));
   const child = track(spawn(process.execPath, ['-e', SERVER, specFile], { stdio: ['ignore', 'pipe', 'inherit'] }));
   const [line] = (await Promise.race([once(child.stdout!, 'data'), exited(child).then((code) => Promise.reject(new Error(`bare node server exited with ${code}`)))])) as [Buffer];
   const url = `${spec.tls ? 'https' : 'http'}://127.0.0.1:${Number(line.toString().trim())}`;
