@@ -119,7 +119,9 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
     const out: Outcome = { route: 'none', kind: 'none', cache: undefined, bytes: 0 };
     const target = req.url ?? '';
     const path = target.split('?', 1)[0]?.slice(0, 512) ?? '';
-    if (prepared && (req.method === 'GET' || req.method === 'HEAD')) {
+    // Targets with a query string are never prepared: no metadata answer depends on one,
+    // and varying it must not let a client push the useful answers out of memory.
+    if (prepared && (req.method === 'GET' || req.method === 'HEAD') && !target.includes('?')) {
       const key = PreparedAnswers.key(req.method, baseUrlOf(req, deps), target);
       const p = prepared.get(key);
       if (p) {

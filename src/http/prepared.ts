@@ -6,7 +6,8 @@
  * target) and sends it again without parsing, routing or composing, for as
  * long as the cache says the memo it came from holds. A request that differs
  * in any byte of its target takes the full path, so only targets that the
- * full path already accepted are ever replayed.
+ * full path already accepted are ever replayed. Targets with a query string
+ * are never prepared.
  */
 import type { MemoStamp } from '../core/cache.js';
 import { ByteLru } from '../core/lru.js';

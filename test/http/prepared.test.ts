@@ -90,6 +90,12 @@ void describe('prepared answers in the handler', () => {
     assert.deepEqual(calls.sort(), ['GET reusable/a http://other.example', `GET reusable/b ${base}`, `HEAD reusable/a ${base}`]);
   });
 
+  void it('a target with a query string always goes to the adapter', async () => {
+    calls.length = 0;
+    for (let i = 0; i < 3; i++) await get('/t/reusable/q?x=1');
+    assert.equal(calls.length, 3);
+  });
+
   void it('answers not marked reusable always go to the adapter', async () => {
     calls.length = 0;
     for (let i = 0; i < 3; i++) await get('/t/plain/a');
