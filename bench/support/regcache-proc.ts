@@ -18,20 +18,26 @@ const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 let starts = 0;
 
 /**
- * The node flags of `npm start` (package.json), so the benchmark runs the
- * server exactly as the README starts it.
+ * The environment assignments and node flags of `npm start` (package.json),
+ * so the benchmark runs the server exactly as the README starts it.
  */
-let startFlags: Promise<string[]> | undefined;
-function startNodeFlags(): Promise<string[]> {
-  startFlags ??= readStartFlags();
-  return startFlags;
+interface StartCommand {
+  env: Record<string, string>;
+  flags: string[];
+}
+let startCommand: Promise<StartCommand> | undefined;
+function startNodeCommand(): Promise<StartCommand> {
+  startCommand ??= readStartCommand();
+  return startCommand;
 }
 
-async function readStartFlags(): Promise<string[]> {
+async function readStartCommand(): Promise<StartCommand> {
   const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
-  const m = /^node((?: --[\w-]+(?:=\S+)?)*) dist\/src\/cli\/main\.js serve$/.exec(pkg.scripts.start);
+  const m = /^((?:[A-Z_]+=\S+ )*)node((?: --[\w-]+(?:=\S+)?)*) dist\/src\/cli\/main\.js serve$/.exec(pkg.scripts.start);
   if (!m) throw new Error(`unexpected start script: ${pkg.scripts.start}`);
-  return (m[1] ?? '').split(' ').filter((a) => a !== '');
+  const words = (s: string | undefined): string[] => (s ?? '').split(' ').filter((a) => a !== '');
+  const env = Object.fromEntries(words(m[1]).map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]));
+  return { env, flags: words(m[2]) };
 }
 
 /** How to start one instance. */
@@ -102,12 +108,13 @@ export async function startRegcacheInstance(spec: RegcacheSpec): Promise<Regcach
   const logFile = join(spec.dir, `${spec.name}-${++starts}.log`);
   await writeFile(configFile, stringify(config));
   const fd = openSync(logFile, 'a');
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_EXTRA_CA_CERTS: spec.caFile };
+  const start = await startNodeCommand();
+  const env: NodeJS.ProcessEnv = { ...process.env, ...start.env, NODE_EXTRA_CA_CERTS: spec.caFile };
   delete env.NODE_OPTIONS;
   const spawnedAt = Date.now();
   // BENCH_NODE_ARGS: extra node flags for every instance while investigating (e.g. `--require ./memlog.cjs`).
   const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = track(spawn(process.execPath, [...(await startNodeFlags()), ...extra, ...(spec.nodeArgs ?? []), CLI, 'serve', '--config', configFile], { env, stdio: ['ignore', fd, fd] }));
+  const child = track(spawn(process.execPath, [...start.flags, ...extra, ...(spec.nodeArgs ?? []), CLI, 'serve', '--config', configFile], { env, stdio: ['ignore', fd, fd] }));
   closeSync(fd);
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not spawn regcache ${spec.name}`);

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=131072 node --max-semi-space-size=4
 /**
  * The `regcache` command. Exit codes: 0 ok, 1 invalid configuration,
  * failed start or failed operation, 2 usage error. Commands are imported
