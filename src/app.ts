@@ -181,9 +181,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     tls: tls !== undefined,
     onRequest,
     onInternalError: (err: unknown, path: string) => log.error({ err, path }, 'internal error'),
-    preparedBytes: PREPARED_ANSWER_BYTES,
   };
-  const listener = await startListener(listen.host, listen.port, tls, createHandler({ ...handlerDeps, endpoints, mirrors: terraform.mirrors }));
+  const listener = await startListener(listen.host, listen.port, tls, createHandler({ ...handlerDeps, endpoints, mirrors: terraform.mirrors, preparedBytes: PREPARED_ANSWER_BYTES }));
   let metricsListener: Listener | undefined;
   const metricsAddr = config.metrics.listen ? parseListenAddress(config.metrics.listen) : undefined;
   if (metricsAddr) {

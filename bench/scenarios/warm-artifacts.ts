@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import { regcacheZipPath, sizeType, staticZipPath } from '../fixtures.js';
-import { startBareNode, type BareNode } from '../support/bare-node.js';
+import { isBareSide, startBareSet, type BareSide } from '../support/bare-node.js';
 import { mustGet } from '../support/http-get.js';
 import { memoryOf, resetPeak, sampleRss } from '../support/proc.js';
 import { runWrk, type WrkResult } from '../support/wrk.js';
@@ -54,16 +54,10 @@ export async function warmArtifacts(ctx: BenchContext): Promise<ArtifactResults>
   const samplers = { http: sampleRss(ctx.rcHttp.pid), https: sampleRss(ctx.rcTls.pid) };
   const rows: ArtifactRow[] = [];
   const largest = s.artifactSizes.length - 1;
-  const bare = new Map<string, BareNode>();
   const largeType = sizeType(largest);
   const files = new Map([[regcacheZipPath(largeType), join(ctx.fx.mirrorDir, staticZipPath(largeType))]]);
+  const bare = await startBareSet({ dir: ctx.work, name: 'bare-files', files, tls: { cert: ctx.fx.nginxCertFile, key: ctx.fx.nginxKeyFile } });
   try {
-    for (const proto of ['http', 'https'] as const) {
-      for (const workers of [1, 2] as const) {
-        const tls = proto === 'https' ? { cert: ctx.fx.nginxCertFile, key: ctx.fx.nginxKeyFile } : undefined;
-        bare.set(`${proto}${workers}`, await startBareNode({ dir: ctx.work, name: `bare-files-${proto}-${workers}`, workers, files, ...(tls ? { tls } : {}) }));
-      }
-    }
     for (let i = 0; i < s.artifactSizes.length; i++) {
       const size = s.artifactSizes[i];
       if (size === undefined) continue;
@@ -72,10 +66,10 @@ export async function warmArtifacts(ctx: BenchContext): Promise<ArtifactResults>
         for (const connections of s.concurrencies) {
           const row: ArtifactRow = { size: size.label, proto, connections, regcache: [], nginx: [], ...(i === largest ? { node1: [], node2: [] } : {}) };
           for (const round of roundsOf(s.rounds)) {
-            const sides: Array<'regcache' | 'nginx' | 'node1' | 'node2'> = [...sidesFor(round), ...(i === largest ? (['node1', 'node2'] as const) : [])];
+            const sides: Array<'regcache' | 'nginx' | BareSide> = [...sidesFor(round), ...(i === largest ? (['node1', 'node2'] as const) : [])];
             for (const side of sides) {
               const rc = proto === 'http' ? ctx.rcHttp : ctx.rcTls;
-              const b = side === 'node1' || side === 'node2' ? bare.get(`${proto}${side === 'node1' ? 1 : 2}`) : undefined;
+              const b = isBareSide(side) ? bare.get(proto, side) : undefined;
               const url = b
                 ? `${b.url}${regcacheZipPath(type)}`
                 : side === 'regcache'
@@ -100,7 +94,7 @@ export async function warmArtifacts(ctx: BenchContext): Promise<ArtifactResults>
       }
     }
   } finally {
-    for (const b of bare.values()) await b.stop();
+    await bare.stop();
   }
   const sampled = { http: samplers.http.stop(), https: samplers.https.stop() };
   const peakRssMb = {

@@ -8,7 +8,7 @@
  * gap to nginx splits into Node's part and regcache's.
  */
 import { metadataPaths, sizeType } from '../fixtures.js';
-import { startBareNode, type BareNode } from '../support/bare-node.js';
+import { isBareSide, startBareSet, type BareSide } from '../support/bare-node.js';
 import { mustGet } from '../support/http-get.js';
 import { runWrk, type WrkResult } from '../support/wrk.js';
 import { roundsOf, sidesFor, type BenchContext } from './context.js';
@@ -25,8 +25,6 @@ export interface MetadataRow {
   node2?: WrkResult[];
 }
 
-type BareSide = 'node1' | 'node2';
-
 /** Runs scenario 2 (on the 1 MB provider, whose zip and h1 hash are already cached). */
 export async function warmMetadata(ctx: BenchContext): Promise<MetadataRow[]> {
   const { s } = ctx;
@@ -42,14 +40,11 @@ export async function warmMetadata(ctx: BenchContext): Promise<MetadataRow[]> {
   // regcache's exact answers, for the bare Node servers.
   const bodies = new Map<string, Buffer>();
   for (const p of paths) bodies.set(p.regcache, Buffer.from((await mustGet(`${ctx.rcHttp.url}${p.regcache}`)).bodyText));
-  const bare = new Map<string, BareNode>();
+  const bare = await startBareSet({ dir: ctx.work, name: 'bare-json', bodies, tls: { cert: ctx.fx.nginxCertFile, key: ctx.fx.nginxKeyFile } });
   try {
     for (const proto of ['http', 'https'] as const) {
-      for (const workers of [1, 2] as const) {
-        const tls = proto === 'https' ? { cert: ctx.fx.nginxCertFile, key: ctx.fx.nginxKeyFile } : undefined;
-        const b = await startBareNode({ dir: ctx.work, name: `bare-${proto}-${workers}`, workers, bodies, ...(tls ? { tls } : {}) });
-        bare.set(`${proto}${workers}`, b);
-        for (const p of paths) await mustGet(`${b.url}${p.regcache}`, proto === 'https' ? ctx.nginxCaPem : undefined);
+      for (const side of ['node1', 'node2'] as const) {
+        for (const p of paths) await mustGet(`${bare.get(proto, side).url}${p.regcache}`, proto === 'https' ? ctx.nginxCaPem : undefined);
       }
     }
     const rows: MetadataRow[] = [];
@@ -61,7 +56,7 @@ export async function warmMetadata(ctx: BenchContext): Promise<MetadataRow[]> {
           const sides: Array<'regcache' | 'nginx' | BareSide> = [...sidesFor(round), 'node1', 'node2'];
           for (const side of sides) {
             const rc = proto === 'http' ? ctx.rcHttp : ctx.rcTls;
-            const b = side === 'node1' || side === 'node2' ? bare.get(`${proto}${side === 'node1' ? 1 : 2}`) : undefined;
+            const b = isBareSide(side) ? bare.get(proto, side) : undefined;
             const url = b ? `${b.url}${p.regcache}` : side === 'regcache' ? `${rc.url}${p.regcache}` : `${proto === 'http' ? ctx.nginx.staticHttp : ctx.nginx.staticHttps}${p.nginx}`;
             const r = await runWrk({
               url,
@@ -82,6 +77,6 @@ export async function warmMetadata(ctx: BenchContext): Promise<MetadataRow[]> {
     }
     return rows;
   } finally {
-    for (const b of bare.values()) await b.stop();
+    await bare.stop();
   }
 }

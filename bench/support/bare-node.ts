@@ -100,3 +100,45 @@ function childPids(pid: number): number[] {
     return [];
   }
 }
+
+/** The bare Node sides of a scenario round: one process and two. */
+export type BareSide = 'node1' | 'node2';
+
+/** Whether a side of a round is one of the bare Node servers. */
+export const isBareSide = (side: string): side is BareSide => side === 'node1' || side === 'node2';
+
+/** The four bare servers a scenario loads: HTTP and HTTPS, one process and two. */
+export interface BareSet {
+  get(proto: 'http' | 'https', side: BareSide): BareNode;
+  stop(): Promise<void>;
+}
+
+/** Starts the four bare servers with the same content; HTTPS uses `tls` (nginx's certificate). */
+export async function startBareSet(spec: Omit<BareNodeSpec, 'workers' | 'tls'> & { tls: { cert: string; key: string } }): Promise<BareSet> {
+  const started = new Map<string, BareNode>();
+  const keyOf = (proto: 'http' | 'https', side: BareSide): string => `${proto} ${side}`;
+  const stop = async (): Promise<void> => {
+    for (const b of started.values()) await b.stop();
+  };
+  try {
+    for (const proto of ['http', 'https'] as const) {
+      for (const side of ['node1', 'node2'] as const) {
+        const workers = side === 'node1' ? 1 : 2;
+        const { tls, ...content } = spec;
+        const b = await startBareNode({ ...content, name: `${spec.name}-${proto}-${workers}`, workers, ...(proto === 'https' ? { tls } : {}) });
+        started.set(keyOf(proto, side), b);
+      }
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    get(proto, side) {
+      const b = started.get(keyOf(proto, side));
+      if (!b) throw new Error(`no bare Node server for ${proto} ${side}`);
+      return b;
+    },
+    stop,
+  };
+}

@@ -129,6 +129,8 @@ export function createCache(opts: CacheOptions): Cache {
   /** Counts stale metadata answers: an answer composed from a stale input is not reused (its refresh must run). */
   let staleServes = 0;
   const composed = new ByteLru<{ value: unknown; generation: number; at: number }>(Math.max(1024 * 1024, (opts.memoryBytes ?? 32 * 1024 * 1024) / 4));
+  const stampOf = (memo: { generation: number; at: number }, maxAgeMs: number): MemoStamp => ({ generation: memo.generation, expiresAt: memo.at + maxAgeMs });
+  const isCurrent = (stamp: MemoStamp): boolean => stamp.generation === generation && now() < stamp.expiresAt;
   const remember = (key: string, r: MetadataResult): void => {
     generation++;
     mem.set(key, r, r.body.length + key.length + 200);
@@ -344,7 +346,7 @@ export function createCache(opts: CacheOptions): Cache {
     async derived<T>(key: string, maxAgeMs: number, build: () => Promise<{ value: T; cost: number; cacheable?: boolean }>): Promise<T> {
       const hit = composed.get(key);
       const t = now();
-      if (hit && hit.generation === generation && t - hit.at < maxAgeMs) return hit.value as T;
+      if (hit && isCurrent(stampOf(hit, maxAgeMs))) return hit.value as T;
       const gen = generation;
       const stale = staleServes;
       const built = await build();
@@ -353,11 +355,10 @@ export function createCache(opts: CacheOptions): Cache {
     },
     derivedStamp(key, maxAgeMs) {
       const hit = composed.peek(key);
-      if (!hit || hit.generation !== generation) return undefined;
-      const stamp = { generation, expiresAt: hit.at + maxAgeMs };
-      return now() < stamp.expiresAt ? stamp : undefined;
+      const stamp = hit && stampOf(hit, maxAgeMs);
+      return stamp && isCurrent(stamp) ? stamp : undefined;
     },
-    isCurrent: (stamp) => stamp.generation === generation && now() < stamp.expiresAt,
+    isCurrent,
     busy: (key) => fills.has(key) || readers.has(key),
     get inflight() {
       return fills.size + loads.size;

@@ -58,11 +58,10 @@ export function baseUrlOf(req: IncomingMessage, deps: Pick<HandlerDeps, 'publicU
 export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const prepared = deps.preparedBytes ? new PreparedAnswers(deps.preparedBytes, (stamp) => deps.cache.isCurrent(stamp)) : undefined;
 
-  async function route(req: IncomingMessage, res: ServerResponse, out: Outcome): Promise<void> {
+  async function route(req: IncomingMessage, res: ServerResponse, out: Outcome, baseUrl: string): Promise<void> {
     const method = req.method ?? 'GET';
     const segments = parseRequestPath(req.url);
     const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
-    const baseUrl = baseUrlOf(req, deps);
     const endpoint = deps.endpoints.find((e) => e.match(method, segments));
     if (endpoint) {
       out.route = endpoint.name;
@@ -119,10 +118,11 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
     const out: Outcome = { route: 'none', kind: 'none', cache: undefined, bytes: 0 };
     const target = req.url ?? '';
     const path = target.split('?', 1)[0]?.slice(0, 512) ?? '';
+    const baseUrl = baseUrlOf(req, deps);
     // Targets with a query string are never prepared: no metadata answer depends on one,
     // and varying it must not let a client push the useful answers out of memory.
     if (prepared && (req.method === 'GET' || req.method === 'HEAD') && !target.includes('?')) {
-      const key = PreparedAnswers.key(req.method, baseUrlOf(req, deps), target);
+      const key = PreparedAnswers.key(req.method, baseUrl, target);
       const p = prepared.get(key);
       if (p) {
         const bytes = writeBody(req, res, p.status, p.headers, p.body);
@@ -131,7 +131,7 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
       }
       out.preparedKey = key;
     }
-    route(req, res, out)
+    route(req, res, out, baseUrl)
       .catch((err: unknown) => {
         const e = toRegcacheError(err);
         const clientGone = req.destroyed || res.destroyed || (err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE';
