@@ -21,12 +21,12 @@ let starts = 0;
  * The environment assignments and node flags of `npm start` (package.json),
  * so the benchmark runs the server exactly as the README starts it.
  */
-interface StartCommand {
+export interface StartCommand {
   env: Record<string, string>;
   flags: string[];
 }
 let startCommand: Promise<StartCommand> | undefined;
-function startNodeCommand(): Promise<StartCommand> {
+export function startNodeCommand(): Promise<StartCommand> {
   startCommand ??= readStartCommand();
   return startCommand;
 }

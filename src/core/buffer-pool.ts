@@ -6,12 +6,16 @@
  * RSS. Buffers come back only through owners that know the bytes are no
  * longer referenced (a completed socket write, a block nobody holds).
  *
- * While busy the pool keeps up to `max` idle buffers; once no buffer was
- * taken for a whole `trimEveryMs`, it drops down to `keepIdle`.
+ * The pool keeps up to `max` idle buffers. Every `trimEveryMs` (while it
+ * holds more than `keepIdle`) it drops the buffers that stayed idle through
+ * the whole step, down to `keepIdle`: after a burst (a fill's read-back
+ * blocks coming home, say) it shrinks to what is still being used within a
+ * step or two, while buffers in steady use stay.
  */
 export class BufferPool {
   private readonly idleBuffers: Buffer[] = [];
-  private takenSinceTrim = 0;
+  /** The fewest idle buffers seen since the last trim step: that many were not needed during it. */
+  private lowWater = 0;
   private trimmer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -23,8 +27,9 @@ export class BufferPool {
 
   /** A buffer of `size` bytes, reused or new; its content is arbitrary. */
   take(): Buffer {
-    this.takenSinceTrim += 1;
-    return this.idleBuffers.pop() ?? Buffer.allocUnsafeSlow(this.size);
+    const buf = this.idleBuffers.pop();
+    if (this.idleBuffers.length < this.lowWater) this.lowWater = this.idleBuffers.length;
+    return buf ?? Buffer.allocUnsafeSlow(this.size);
   }
 
   /** Returns a buffer nobody references any more; other sizes and overflow are left to the GC. */
@@ -32,15 +37,17 @@ export class BufferPool {
     if (buf.length !== this.size || buf.byteOffset !== 0 || buf.buffer.byteLength !== this.size || this.idleBuffers.length >= this.max) return;
     this.idleBuffers.push(buf);
     if (this.idleBuffers.length > this.keepIdle && this.trimmer === undefined) {
+      this.lowWater = this.idleBuffers.length;
       this.trimmer = setInterval(() => this.trim(), this.trimEveryMs);
       this.trimmer.unref();
     }
   }
 
-  /** One trim step: drops idle buffers down to `keepIdle` when none was taken since the previous step. */
+  /** One trim step: drops the buffers that stayed idle since the previous step, down to `keepIdle`. */
   trim(): void {
-    if (this.takenSinceTrim === 0) this.idleBuffers.length = Math.min(this.idleBuffers.length, this.keepIdle);
-    this.takenSinceTrim = 0;
+    const surplus = Math.min(this.lowWater, this.idleBuffers.length) - this.keepIdle;
+    if (surplus > 0) this.idleBuffers.length -= surplus;
+    this.lowWater = this.idleBuffers.length;
     if (this.idleBuffers.length <= this.keepIdle && this.trimmer !== undefined) {
       clearInterval(this.trimmer);
       this.trimmer = undefined;
@@ -56,8 +63,8 @@ export class BufferPool {
 /** Bytes per read of a cached body and per fill block: fewer, larger reads and socket writes. */
 export const CHUNK_SIZE = 256 * 1024;
 
-/** The process-wide pool of CHUNK_SIZE buffers: up to 128 (32 MiB) while busy, 8 when idle. */
-export const chunkPool = new BufferPool(CHUNK_SIZE, 128, 8, 10_000);
+/** The process-wide pool of CHUNK_SIZE buffers: up to 128 idle (32 MiB), trimmed every second to what was used, 8 when idle. */
+export const chunkPool = new BufferPool(CHUNK_SIZE, 128, 8, 1_000);
 
 /**
  * A pooled buffer shared by several readers. The holder that created it owns
