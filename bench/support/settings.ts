@@ -75,7 +75,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
       tls: env.BENCH_COLD_TLS === '1',
     },
     initProviders: 10,
-    initRuns: intEnv('BENCH_INIT_RUNS', quick ? 1 : 3),
+    initRuns: intEnv('BENCH_INIT_RUNS', quick ? 1 : 9),
     manyProviders: intEnv('BENCH_MANY_PROVIDERS', quick ? 100 : 1000),
     startupRuns: quick ? 1 : 3,
     nginxWorkers: env.BENCH_NGINX_WORKERS ?? 'auto',
