@@ -21,6 +21,11 @@ function jsonString(s: string): string {
   return PLAIN.test(s) ? `"${s}"` : JSON.stringify(s);
 }
 
+/** A number as JSON writes it (`null` for NaN and infinities). */
+function jsonNumber(n: number): string {
+  return Number.isFinite(n) ? String(n) : 'null';
+}
+
 /** The fields of a request line, in order. */
 function fieldsOf(e: RequestEvent): Record<string, unknown> {
   return {
@@ -47,7 +52,7 @@ const PROBES: RequestEvent[] = [
 
 /** The request line for `e` at `time` (ms since the epoch), as pino would write it. */
 function composeLine(e: RequestEvent, time: number, bindings: string): string {
-  let line = `{"level":30,"time":${time}${bindings},"method":${jsonString(e.method)},"path":${jsonString(e.path)},"status":${e.status},"cache":${jsonString(e.cache)},"bytes":${e.bytes},"ms":${e.ms}`;
+  let line = `{"level":30,"time":${time}${bindings},"method":${jsonString(e.method)},"path":${jsonString(e.path)},"status":${jsonNumber(e.status)},"cache":${jsonString(e.cache)},"bytes":${jsonNumber(e.bytes)},"ms":${jsonNumber(e.ms)}`;
   if (e.code) line += `,"code":${jsonString(e.code)}`;
   return `${line},"msg":"request"}\n`;
 }

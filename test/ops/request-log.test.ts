@@ -21,6 +21,7 @@ const EVENTS: RequestEvent[] = [
   event({ path: '/caf\u00e9/\u00ff\u00fe/\u4e2d/\u{1f600}' }),
   event({ path: '/%2e%2e/%00/<script>', method: 'PROPFIND', status: 405, code: 'ERR_METHOD_NOT_ALLOWED', cache: 'error' }),
   event({ path: '', bytes: 0, ms: 0, status: 0 }),
+  event({ ms: Number.NaN, bytes: Number.POSITIVE_INFINITY }),
 ];
 
 /** The fields the request log writes, built independently of the code under test. */
