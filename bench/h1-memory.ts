@@ -5,7 +5,7 @@
  * Run: npm run build && node --expose-gc dist/bench/h1-memory.js [MB] [runs]
  * Each run is a fresh process (VmHWM is per process), started like
  * `npm start` (same glibc settings and V8 flags). Not a test; prints one line
- * per run and the medians.
+ * per run and the medians (MB = 10^6 bytes, as in the report).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,14 +17,11 @@ import { h1FromStoredZip } from '../src/mirrors/terraform/h1-store.js';
 import { createFsStore } from '../src/storage/fs/fs-store.js';
 import { makeProviderZip } from '../test/support/provider-fixtures.js';
 import { putObject } from '../test/support/store-objects.js';
+import { memoryOf, resetPeak } from './support/proc.js';
 import { startNodeCommand } from './support/regcache-proc.js';
+import { median } from './support/stats.js';
 
 const MB = 1_000_000;
-
-function hwmMb(): number {
-  const m = /VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
-}
 
 /** The child: hash the zip once, print `ms rssGrowthMb`. */
 async function child(zipFile: string): Promise<void> {
@@ -35,13 +32,13 @@ async function child(zipFile: string): Promise<void> {
     await putObject(store, 'p/z.zip', readFileSync(zipFile));
     (globalThis as { gc?: () => void }).gc?.();
     await new Promise((resolve) => setTimeout(resolve, 300));
-    writeFileSync('/proc/self/clear_refs', '5'); // VmHWM := current RSS
-    const before = process.memoryUsage.rss() / 1024 / 1024;
+    if (!resetPeak(process.pid)) throw new Error('cannot reset VmHWM (/proc/self/clear_refs)');
+    const before = memoryOf(process.pid).rssMb;
     const t0 = process.hrtime.bigint();
     const h1 = await h1FromStoredZip(store, 'p/z.zip');
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     if (!h1.startsWith('h1:')) throw new Error(`not an h1 hash: ${h1}`);
-    console.log(`${ms.toFixed(0)} ${(hwmMb() - before).toFixed(1)}`);
+    console.log(`${ms.toFixed(0)} ${(memoryOf(process.pid).hwmMb - before).toFixed(1)}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -62,7 +59,6 @@ async function main(): Promise<void> {
     rows.push([ms ?? Number.NaN, growth ?? Number.NaN]);
     console.log(`run ${i + 1}: ${ms} ms, peak RSS +${growth} MB`);
   }
-  const median = (a: number[]): number => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)] ?? Number.NaN;
   console.log(`h1 of a ${mb} MB provider zip, ${runs} runs: median ${median(rows.map((r) => r[0])).toFixed(0)} ms, peak RSS +${median(rows.map((r) => r[1])).toFixed(1)} MB`);
 }
 

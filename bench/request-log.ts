@@ -9,6 +9,7 @@
 import pino from 'pino';
 import type { RequestEvent } from '../src/http/endpoint.js';
 import { createRequestLog } from '../src/ops/request-log.js';
+import { median } from './support/stats.js';
 
 const lines = Number(process.argv[2] ?? 500_000);
 const rounds = Number(process.argv[3] ?? 7);
@@ -30,6 +31,5 @@ for (let r = 0; r < rounds; r++) {
     (perLine[name] ??= []).push(Number(process.hrtime.bigint() - t0) / lines);
   }
 }
-const median = (a: number[]): number => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)] ?? Number.NaN;
 for (const [name, ns] of Object.entries(perLine)) console.log(`${name.padEnd(14)} ${median(ns).toFixed(0)} ns/line (median of ${rounds} x ${lines} lines; min ${Math.min(...ns).toFixed(0)}, max ${Math.max(...ns).toFixed(0)})`);
 if (sink === 0) throw new Error('nothing was written');

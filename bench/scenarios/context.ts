@@ -4,6 +4,7 @@
  * (thermal, page cache, background work) hits both sides equally.
  */
 import type { Fixtures } from '../fixtures.js';
+import { isBareSide, type BareSet, type BareSide } from '../support/bare-node.js';
 import type { NginxInstance } from '../support/nginx.js';
 import type { RegcacheInstance } from '../support/regcache-proc.js';
 import type { BenchSettings } from '../support/settings.js';
@@ -36,4 +37,23 @@ export function sidesFor(round: number): Side[] {
 /** Rounds 1..n. */
 export function roundsOf(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i + 1);
+}
+
+/** Where one side of a round is loaded, and the processes whose CPU counts. */
+export interface LoadTarget {
+  url: string;
+  pids: () => number[];
+}
+
+/** The URL (regcache's or nginx's path of the same content) and server processes of `side`. */
+export function targetOf(ctx: BenchContext, bare: BareSet, proto: 'http' | 'https', side: Side | BareSide, paths: { regcache: string; nginx: string }): LoadTarget {
+  if (isBareSide(side)) {
+    const b = bare.get(proto, side);
+    return { url: `${b.url}${paths.regcache}`, pids: () => b.pids() };
+  }
+  if (side === 'regcache') {
+    const rc = proto === 'http' ? ctx.rcHttp : ctx.rcTls;
+    return { url: `${rc.url}${paths.regcache}`, pids: () => [rc.pid] };
+  }
+  return { url: `${proto === 'http' ? ctx.nginx.staticHttp : ctx.nginx.staticHttps}${paths.nginx}`, pids: ctx.nginxPids };
 }

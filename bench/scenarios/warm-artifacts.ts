@@ -9,11 +9,11 @@
  */
 import { join } from 'node:path';
 import { regcacheZipPath, sizeType, staticZipPath } from '../fixtures.js';
-import { isBareSide, startBareSet, type BareSide } from '../support/bare-node.js';
+import { startBareSet, type BareSide } from '../support/bare-node.js';
 import { mustGet } from '../support/http-get.js';
 import { memoryOf, resetPeak, sampleRss } from '../support/proc.js';
 import { runWrk, type WrkResult } from '../support/wrk.js';
-import { roundsOf, sidesFor, type BenchContext } from './context.js';
+import { roundsOf, sidesFor, targetOf, type BenchContext } from './context.js';
 
 /** One table row: every round of both sides. */
 export interface ArtifactRow {
@@ -68,20 +68,8 @@ export async function warmArtifacts(ctx: BenchContext): Promise<ArtifactResults>
           for (const round of roundsOf(s.rounds)) {
             const sides: Array<'regcache' | 'nginx' | BareSide> = [...sidesFor(round), ...(i === largest ? (['node1', 'node2'] as const) : [])];
             for (const side of sides) {
-              const rc = proto === 'http' ? ctx.rcHttp : ctx.rcTls;
-              const b = isBareSide(side) ? bare.get(proto, side) : undefined;
-              const url = b
-                ? `${b.url}${regcacheZipPath(type)}`
-                : side === 'regcache'
-                  ? `${rc.url}${regcacheZipPath(type)}`
-                  : `${proto === 'http' ? ctx.nginx.staticHttp : ctx.nginx.staticHttps}${staticZipPath(type)}`;
-              const r = await runWrk({
-                url,
-                connections,
-                durationSec: size.durationSec,
-                timeoutSec: s.wrkTimeoutSec,
-                serverPids: () => (b ? b.pids() : side === 'regcache' ? [rc.pid] : ctx.nginxPids()),
-              });
+              const target = targetOf(ctx, bare, proto, side, { regcache: regcacheZipPath(type), nginx: staticZipPath(type) });
+              const r = await runWrk({ url: target.url, connections, durationSec: size.durationSec, timeoutSec: s.wrkTimeoutSec, serverPids: target.pids });
               (row[side] ??= []).push(r);
               ctx.log(
                 `  ${size.label} ${proto} c=${connections} r${round} ${side.padEnd(8)} ${r.mbPerSec.toFixed(0).padStart(6)} MB/s ${r.reqPerSec.toFixed(1).padStart(8)} req/s p99 ${r.p99Ms.toFixed(1)} ms cpu ${r.serverCpu.toFixed(0)}%` +

@@ -8,10 +8,10 @@
  * gap to nginx splits into Node's part and regcache's.
  */
 import { metadataPaths, sizeType } from '../fixtures.js';
-import { isBareSide, startBareSet, type BareSide } from '../support/bare-node.js';
+import { startBareSet, type BareSide } from '../support/bare-node.js';
 import { mustGet } from '../support/http-get.js';
 import { runWrk, type WrkResult } from '../support/wrk.js';
-import { roundsOf, sidesFor, type BenchContext } from './context.js';
+import { roundsOf, sidesFor, targetOf, type BenchContext } from './context.js';
 
 /** One table row. */
 export interface MetadataRow {
@@ -55,16 +55,8 @@ export async function warmMetadata(ctx: BenchContext): Promise<MetadataRow[]> {
         for (const round of roundsOf(s.rounds)) {
           const sides: Array<'regcache' | 'nginx' | BareSide> = [...sidesFor(round), 'node1', 'node2'];
           for (const side of sides) {
-            const rc = proto === 'http' ? ctx.rcHttp : ctx.rcTls;
-            const b = isBareSide(side) ? bare.get(proto, side) : undefined;
-            const url = b ? `${b.url}${p.regcache}` : side === 'regcache' ? `${rc.url}${p.regcache}` : `${proto === 'http' ? ctx.nginx.staticHttp : ctx.nginx.staticHttps}${p.nginx}`;
-            const r = await runWrk({
-              url,
-              connections,
-              durationSec: s.metadataDurationSec,
-              timeoutSec: s.wrkTimeoutSec,
-              serverPids: () => (b ? b.pids() : side === 'regcache' ? [rc.pid] : ctx.nginxPids()),
-            });
+            const target = targetOf(ctx, bare, proto, side, p);
+            const r = await runWrk({ url: target.url, connections, durationSec: s.metadataDurationSec, timeoutSec: s.wrkTimeoutSec, serverPids: target.pids });
             (row[side] ??= []).push(r);
             ctx.log(
               `  ${p.file} ${proto} c=${connections} r${round} ${side.padEnd(8)} ${r.reqPerSec.toFixed(0).padStart(7)} req/s p99 ${r.p99Ms.toFixed(2)} ms cpu ${r.serverCpu.toFixed(0)}%` +
