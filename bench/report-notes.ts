@@ -48,7 +48,10 @@ function bareNode(r: CompareRow, bytes: boolean): string {
   const unit = bytes ? 'MB/s' : 'req/s';
   const ng = v(r.nginx);
   const what = bytes ? 'streaming the same file' : 'sending the same bytes with the same headers (no routing, logging or metrics)';
-  return ` In the same rounds a bare Node server ${what} reached ${n0(v(r.node1))} ${unit} in one process (${n2(v(r.node1) / ng)}× nginx) and ${n0(v(r.node2))} ${unit} in two under node:cluster (${n2(v(r.node2) / ng)}×); regcache reached ${n2(v(r.regcache) / v(r.node1))}× the one-process figure.`;
+  const workers = r.regcache2
+    ? ` With \`server.workers: 2\` regcache reached ${n0(v(r.regcache2))} ${unit} (${n2(v(r.regcache2) / ng)}× nginx, ${n2(v(r.regcache2) / v(r.node2))}× the two-process bare figure, target ${r.status2 ?? 'n/a'}).`
+    : '';
+  return ` In the same rounds a bare Node server ${what} reached ${n0(v(r.node1))} ${unit} in one process (${n2(v(r.node1) / ng)}× nginx) and ${n0(v(r.node2))} ${unit} in two under node:cluster (${n2(v(r.node2) / ng)}×); regcache reached ${n2(v(r.regcache) / v(r.node1))}× the one-process figure.${workers}`;
 }
 
 /** One note per missed target (grouped where rows share a cause). */
@@ -62,7 +65,7 @@ export function boundNotes(res: BenchResults, i: NoteInputs): string[] {
   for (const r of i.meta.filter((row) => row.status === 'MISS')) {
     const why = r.regcache.p99Ms >= 10 ? `p99 ${n2(r.regcache.p99Ms)} ms ≥ 10 ms` : `req/s ratio ${n2(r.ratio)}× < 0.5×`;
     notes.push(
-      `Warm metadata ${r.label} ${r.proto.toUpperCase()} c=${r.connections}: ${why} (${n0(r.regcache.reqPerSec)} vs ${n0(r.nginx.reqPerSec)} req/s). ${cpuBound(r)}${bareNode(r, false)}${topFrames(profileFor(res, 'meta'))} One Node process against nginx's two workers: a repeated public answer is already sent as a prepared response (no parsing, routing or composing), so what regcache adds to the bare server is its request log line, metrics and the lookup of the prepared answer. More than one process is the only way past the one-process figure; regcache does not run several yet (cold fills would have to stream across processes; History, round 5).`,
+      `Warm metadata ${r.label} ${r.proto.toUpperCase()} c=${r.connections}: ${why} (${n0(r.regcache.reqPerSec)} vs ${n0(r.nginx.reqPerSec)} req/s). ${cpuBound(r)}${bareNode(r, false)}${topFrames(profileFor(res, 'meta'))} One Node process against nginx's two workers: a repeated public answer is already sent as a prepared response (no parsing, routing or composing), so what regcache adds to the bare server is its request log line, metrics and the lookup of the prepared answer. More than one process is the only way past the one-process figure: \`server.workers\` (History, round 7).`,
     );
   }
   const c = i.cold;

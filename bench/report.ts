@@ -41,15 +41,26 @@ function compareTable(rows: CompareRow[], bytes: boolean): string {
 function bareSection(rows: CompareRow[], bytes: boolean): string[] {
   const bare = rows.filter((r) => r.node1 !== undefined && r.node2 !== undefined);
   if (bare.length === 0) return [];
+  const workers = bare.some((r) => r.regcache2 !== undefined);
   const v = (w: CompareRow['regcache'] | undefined): number => (w === undefined ? Number.NaN : bytes ? w.mbPerSec : w.reqPerSec);
   const cell = (w: CompareRow['regcache'] | undefined, nginx: number): string => `${f(v(w))} (${x(ratio(v(w), nginx))}), CPU ${f(w?.cpu ?? Number.NaN)}%`;
   const what = bytes ? "streaming the same file with `fs.createReadStream` (256 KiB reads) piped to the response" : "sending regcache's exact bodies and headers";
   return [
-    `**What Node itself reaches, same rounds.** A bare Node server (node:http / node:https, no routing, logging or metrics) ${what}, as one process and as two under node:cluster, loaded like the others (\`bench/support/bare-node.ts\`). The bare Node ratios are the part of the gap that is Node's; the last column is the part that is regcache's.`,
+    `**What Node itself reaches, same rounds.** A bare Node server (node:http / node:https, no routing, logging or metrics) ${what}, as one process and as two under node:cluster, loaded like the others (\`bench/support/bare-node.ts\`). The bare Node ratios are the part of the gap that is Node's; the regcache / bare Node columns are the part that is regcache's.${workers ? ' "regcache, 2 workers" is regcache with `server.workers: 2` (a primary and two worker processes behind one port; CPU counts all three).' : ''}`,
     '',
     table(
-      ['', 'Proto', 'Conc', `nginx ${bytes ? 'MB/s' : 'req/s'}`, 'bare Node, 1 process', 'bare Node, 2 processes', 'regcache (1 process)', 'regcache / bare Node 1 process'],
-      bare.map((r) => [r.label, r.proto.toUpperCase(), String(r.connections), f(v(r.nginx)), cell(r.node1, v(r.nginx)), cell(r.node2, v(r.nginx)), cell(r.regcache, v(r.nginx)), x(ratio(v(r.regcache), v(r.node1)))]),
+      ['', 'Proto', 'Conc', `nginx ${bytes ? 'MB/s' : 'req/s'}`, 'bare Node, 1 process', 'bare Node, 2 processes', 'regcache (1 process)', 'regcache / bare Node 1 process', ...(workers ? ['regcache, 2 workers', 'regcache 2 workers / bare Node 2 processes'] : [])],
+      bare.map((r) => [
+        r.label,
+        r.proto.toUpperCase(),
+        String(r.connections),
+        f(v(r.nginx)),
+        cell(r.node1, v(r.nginx)),
+        cell(r.node2, v(r.nginx)),
+        cell(r.regcache, v(r.nginx)),
+        x(ratio(v(r.regcache), v(r.node1))),
+        ...(workers ? [r.regcache2 ? `${cell(r.regcache2, v(r.nginx))} ${badge(r.status2 ?? 'n/a')}` : '—', x(ratio(v(r.regcache2), v(r.node2)))] : []),
+      ]),
     ),
     '',
   ];
@@ -100,6 +111,22 @@ export function renderReport(res: BenchResults, history?: string): string {
   const ngSide = cold?.sides.find((c) => c.side === 'nginx');
   const ngCold = cold?.checks.find((c) => c.side === 'nginx');
   const direct = cold?.sides.find((c) => c.side === 'direct');
+  const large2 = largeRows.filter((r) => r.status2 !== undefined);
+  const meta2 = meta16.filter((r) => r.status2 !== undefined);
+  const worst2 = (rows: CompareRow[]): Status => (rows.length === 0 ? 'n/a' : rows.some((r) => r.status2 === 'MISS') ? 'MISS' : 'PASS');
+  const cold2 = cold?.checks.find((c) => c.side === 'regcache2');
+  const cold2Side = cold?.sides.find((c) => c.side === 'regcache2');
+  const workersRows: string[][] = [];
+  if (large2.length > 0) workersRows.push([`… with \`server.workers: 2\`: warm ${largeLabel} ≥ 0.9×`, large2.map((r) => `${r.proto} c${r.connections}: ${x(r.ratio2 ?? Number.NaN)}`).join(', '), badge(worst2(large2)), '']);
+  if (meta2.length > 0) workersRows.push(['… with `server.workers: 2`: warm metadata ≥ 0.5× and p99 < 10 ms', meta2.map((r) => `${r.label} ${r.proto}: ${x(r.ratio2 ?? Number.NaN)}, p99 ${ms(r.regcache2?.p99Ms ?? Number.NaN)} ms`).join('; '), badge(worst2(meta2)), '']);
+  if (cold2 && cold2Side) {
+    workersRows.push([
+      '… with `server.workers: 2`: cold fill (one download / first byte / last byte)',
+      `zip GETs ${cold2Side.zipGetsPerRound.join(', ')}; first byte max ${ms(cold2Side.ttfbMaxMs)} ms; last byte max ${ms(cold2Side.ttlbMaxMs)} ms`,
+      `${badge(cold2.upstreamOnce)} / ${badge(cold2.firstByte)} / ${badge(cold2.lastByte)}`,
+      '',
+    ]);
+  }
   out.push(
     table(['Target', 'Measured (regcache)', 'Status', 'Same measure, nginx (context)'], [
       [`Warm ${largeLabel} artifacts ≥ 0.9× nginx throughput`, largeRows.map((r) => `${r.proto} c${r.connections}: ${x(r.ratio)}`).join(', '), badge(worst(largeRows)), largeRows.map((r) => `${f(r.nginx.mbPerSec)} MB/s`).join(', ')],
@@ -111,6 +138,7 @@ export function renderReport(res: BenchResults, history?: string): string {
       ['Peak RSS < 150 MB during scenario 1', `${f(rsrc.peakRssWarmMb)} MB`, badge(rsrc.rssWarmStatus), ''],
       ['Peak RSS < 150 MB during scenario 3', `${f(rsrc.peakRssColdMb)} MB`, badge(rsrc.rssColdStatus), ''],
       [`Startup < 1 s with ${f(res.startup?.providers ?? Number.NaN)} cached providers`, `${ms(rsrc.startupPopulatedMs)} ms`, badge(rsrc.startupStatus), ''],
+      ...workersRows,
     ]),
     '',
   );
@@ -139,6 +167,10 @@ export function renderReport(res: BenchResults, history?: string): string {
     table(['Measure', 'Value', 'Target'], [
       ['Peak RSS, scenario 1 (HTTP / TLS instance)', res.artifacts ? `${f(res.artifacts.peakRssMb.http)} / ${f(res.artifacts.peakRssMb.https)} MB` : '—', `< 150 MB ${badge(rsrc.rssWarmStatus)}`],
       ['Peak RSS, scenario 3', `${f(rsrc.peakRssColdMb)} MB`, `< 150 MB ${badge(rsrc.rssColdStatus)}`],
+      ...(res.artifacts?.workersPeakRssMb
+        ? [['Peak RSS with `server.workers: 2`, scenario 1 (HTTP / TLS instance; primary + 2 workers, each process\'s peak summed)', `${f(res.artifacts.workersPeakRssMb.http)} / ${f(res.artifacts.workersPeakRssMb.https)} MB`, 'none set (the target is for one process)']]
+        : []),
+      ...(res.cold?.workersPeakRssMb !== undefined ? [['Peak RSS with `server.workers: 2`, scenario 3 (summed as above)', `${f(res.cold.workersPeakRssMb)} MB`, 'none set']] : []),
       ['Cached providers (pulled through regcache once)', st ? `${st.providers} (${st.objectFiles} object files, ${f(st.storeMb, 1)} MB); publishing took ${f(st.publishSec, 1)} s, pulling ${f(st.populateSec, 1)} s` : '—', ''],
       ['Startup, empty store (spawn → "regcache listening")', `${ms(rsrc.startupEmptyMs)} ms`, ''],
       ['Startup, populated store', `${ms(rsrc.startupPopulatedMs)} ms`, `< 1000 ms ${badge(rsrc.startupStatus)}`],
@@ -184,7 +216,7 @@ function coldSection(res: BenchResults, cold: NonNullable<ReturnType<typeof summ
     table(
       ['', 'Upstream zip GETs (per round)', 'Upstream MB', 'Origin requests', 'First byte p50 / max ms', 'Last byte p50 / max ms', 'Delivered MB/s (all clients)', 'Failed clients', 'Server CPU'],
       cold.sides.map((sd) => [
-        sd.side === 'direct' ? 'direct from origin (1 client, baseline)' : sd.side,
+        sd.side === 'direct' ? 'direct from origin (1 client, baseline)' : sd.side === 'regcache2' ? 'regcache, 2 workers' : sd.side,
         sd.zipGetsPerRound.join(', '),
         f(sd.upstreamMb),
         f(sd.upstreamRequests),
@@ -199,7 +231,7 @@ function coldSection(res: BenchResults, cold: NonNullable<ReturnType<typeof summ
   );
   out.push(
     table(
-      ['Check', ...cold.checks.map((k) => k.side)],
+      ['Check', ...cold.checks.map((k) => (k.side === 'regcache2' ? 'regcache, 2 workers' : k.side))],
       [
         ['Exactly one upstream download', ...cold.checks.map((k) => badge(k.upstreamOnce))],
         [`Every first byte ≤ ${ms(cold.firstByteLimitMs)} ms`, ...cold.checks.map((k) => badge(k.firstByte))],

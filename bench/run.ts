@@ -104,6 +104,11 @@ async function main(): Promise<void> {
     const common = { dir: work, upstreamUrl: fx.fast.url, caFile: fx.originsCaFile };
     const rcHttp = await startRegcacheInstance({ ...common, name: 'regcache-http', dataDir: join(work, 'data-http'), tls: false });
     const rcTls = await startRegcacheInstance({ ...common, name: 'regcache-tls', dataDir: join(work, 'data-tls'), tls: true });
+    const want = (n: number): boolean => s.only.length === 0 || s.only.includes(n);
+    // server.workers: 2, loaded next to the bare Node sides in scenarios 1 and 2.
+    const withWorkers = s.workers > 1 && (want(1) || want(2));
+    const rcHttp2 = withWorkers ? await startRegcacheInstance({ ...common, name: 'regcache-http-workers', dataDir: join(work, 'data-http-workers'), tls: false, workers: s.workers }) : undefined;
+    const rcTls2 = withWorkers ? await startRegcacheInstance({ ...common, name: 'regcache-tls-workers', dataDir: join(work, 'data-tls-workers'), tls: true, workers: s.workers }) : undefined;
     const nginx = await startNginx({
       dir: join(work, 'nginx'),
       workers: s.nginxWorkers,
@@ -123,12 +128,16 @@ async function main(): Promise<void> {
       rcHttp,
       rcTls,
       rcTlsCaPem: await readFile(rcTls.caPath ?? '', 'utf8'),
+      rcHttp2,
+      rcTls2,
+      rcTls2CaPem: rcTls2 ? await readFile(rcTls2.caPath ?? '', 'utf8') : undefined,
       nginxCaPem: await readFile(fx.nginxCaFile, 'utf8'),
       log,
     };
-    const want = (n: number): boolean => s.only.length === 0 || s.only.includes(n);
     if (want(1)) results.artifacts = await step('scenario 1: warm artifact download', results, () => warmArtifacts(ctx));
     if (want(2)) results.metadata = await step('scenario 2: warm metadata', results, () => warmMetadata(ctx));
+    await rcHttp2?.stop();
+    await rcTls2?.stop();
     if (want(4)) results.init = await step('scenario 4: terraform init', results, () => terraformInit(ctx));
     await rcHttp.stop();
     if (want(3)) results.cold = await step('scenario 3: cold fill', results, () => coldFill(ctx));

@@ -56,13 +56,19 @@ export interface CompareRow {
   /** Scenario 2 only: bare Node, one process and two (see bench/support/bare-node.ts). */
   node1?: WrkMedian;
   node2?: WrkMedian;
+  /** regcache with server.workers: 2 (rows that have bare Node sides, from round 7 on). */
+  regcache2?: WrkMedian;
+  /** regcache2 against the same target as `status`. */
+  ratio2?: number;
+  status2?: Status;
 }
 
-/** Medians of the bare Node sides, when the row has them. */
-function bareMedians(row: { node1?: WrkResult[]; node2?: WrkResult[] }): Pick<CompareRow, 'node1' | 'node2'> {
+/** Medians of the bare Node sides and of regcache with workers, when the row has them. */
+function bareMedians(row: { node1?: WrkResult[]; node2?: WrkResult[]; regcache2?: WrkResult[] }): Pick<CompareRow, 'node1' | 'node2' | 'regcache2'> {
   return {
     ...(row.node1 && row.node1.length > 0 ? { node1: wrkMedian(row.node1) } : {}),
     ...(row.node2 && row.node2.length > 0 ? { node2: wrkMedian(row.node2) } : {}),
+    ...(row.regcache2 && row.regcache2.length > 0 ? { regcache2: wrkMedian(row.regcache2) } : {}),
   };
 }
 
@@ -71,6 +77,8 @@ export function summarizeArtifacts(a: ArtifactResults, largeLabel: string): Comp
     const rc = wrkMedian(row.regcache);
     const ng = wrkMedian(row.nginx);
     const r = ratio(rc.mbPerSec, ng.mbPerSec);
+    const bare = bareMedians(row);
+    const r2 = bare.regcache2 ? ratio(bare.regcache2.mbPerSec, ng.mbPerSec) : undefined;
     return {
       label: row.size,
       proto: row.proto,
@@ -79,7 +87,8 @@ export function summarizeArtifacts(a: ArtifactResults, largeLabel: string): Comp
       nginx: ng,
       ratio: r,
       status: row.size === largeLabel ? status(Number.isFinite(r) ? r >= 0.9 : undefined) : 'n/a',
-      ...bareMedians(row),
+      ...bare,
+      ...(r2 !== undefined ? { ratio2: r2, status2: status(Number.isFinite(r2) ? r2 >= 0.9 : undefined) } : {}),
     };
   });
 }
@@ -90,6 +99,10 @@ export function summarizeMetadata(rows: readonly MetadataRow[]): CompareRow[] {
     const ng = wrkMedian(row.nginx);
     const r = ratio(rc.reqPerSec, ng.reqPerSec);
     const ok = Number.isFinite(r) ? r >= 0.5 && rc.p99Ms < 10 : undefined;
+    const bare = bareMedians(row);
+    const rc2 = bare.regcache2;
+    const r2 = rc2 ? ratio(rc2.reqPerSec, ng.reqPerSec) : undefined;
+    const ok2 = rc2 && r2 !== undefined && Number.isFinite(r2) ? r2 >= 0.5 && rc2.p99Ms < 10 : undefined;
     return {
       label: row.file,
       proto: row.proto,
@@ -98,7 +111,8 @@ export function summarizeMetadata(rows: readonly MetadataRow[]): CompareRow[] {
       nginx: ng,
       ratio: r,
       status: row.connections === 16 ? status(ok) : 'n/a',
-      ...bareMedians(row),
+      ...bare,
+      ...(r2 !== undefined ? { ratio2: r2, status2: row.connections === 16 ? status(ok2) : 'n/a' } : {}),
     };
   });
 }
@@ -147,7 +161,7 @@ function coldSide(runs: readonly ColdRun[], side: ColdRun['side']): ColdSide {
 }
 
 export function summarizeCold(c: ColdResults): ColdSummary {
-  const sides = (['direct', 'regcache', 'nginx'] as const).map((s) => coldSide(c.runs, s));
+  const sides = (['direct', 'regcache', 'nginx', 'regcache2'] as const).filter((s) => s !== 'regcache2' || c.runs.some((r) => r.side === s)).map((s) => coldSide(c.runs, s));
   const direct = sides[0];
   const firstByteLimitMs = c.latencyMs + 100;
   const lastByteLimitMs = 1.2 * (direct?.ttlbMaxMs ?? Number.NaN);

@@ -7,14 +7,18 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
+import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Config } from './config/schema.js';
 import { parseListenAddress } from './config/schema.js';
+import { createAdminForward, startInternalListener, type InternalListener } from './cluster/internal.js';
+import type { WorkerLink } from './cluster/worker.js';
 import { createCache, type Cache } from './core/cache.js';
+import { layered, type Coordinator } from './core/coordinator.js';
 import { createAdminEndpoints } from './http/admin.js';
 import type { Endpoint, RequestEvent } from './http/endpoint.js';
 import { createHandler } from './http/handler.js';
 import { createHealthEndpoints } from './http/health.js';
-import { createMetricsEndpoint } from './http/metrics-endpoint.js';
+import { createMetricsEndpoint, type MetricsSource } from './http/metrics-endpoint.js';
 import { startListener, type Listener, type ListenerTls } from './http/server.js';
 import { createStatusPage } from './http/status-page.js';
 import { createTerraformMirrors } from './mirrors/terraform/index.js';
@@ -46,9 +50,12 @@ export interface App {
 /** Options beyond the config (tests inject a log destination). */
 export interface AppOptions {
   log?: Logger;
+  /** Set in a worker process of `server.workers` > 1 (src/cluster). */
+  worker?: WorkerLink;
 }
 
-async function resolveTls(config: Config, log: Logger, host: string): Promise<{ tls: ListenerTls; caPath: string | undefined }> {
+/** The listener's TLS material; for self-signed TLS, made on first start (the primary makes it once before forking workers). */
+export async function resolveTls(config: Config, log: Logger, host: string): Promise<{ tls: ListenerTls; caPath: string | undefined }> {
   const t = config.server.tls;
   if (t === false) return { tls: undefined, caPath: undefined };
   if (t) return { tls: { cert: await readFile(t.cert, 'utf8'), key: await readFile(t.key, 'utf8') }, caPath: undefined };
@@ -99,23 +106,38 @@ const urlOf = (listener: Listener, tls: boolean): string => {
   return `${tls ? 'https' : 'http'}://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
 };
 
+/** /metrics of every worker process, summed (prom-client's cluster aggregation). */
+function clusterMetrics(worker: WorkerLink, registry: Registry): MetricsSource {
+  worker.onCollect('metrics', () => registry.getMetricsAsJSON());
+  return {
+    contentType: registry.contentType,
+    async metrics() {
+      const all = (await worker.gather('metrics')).filter((v): v is Parameters<typeof AggregatorRegistry.aggregate>[0][number] => Array.isArray(v));
+      return AggregatorRegistry.aggregate(all).metrics();
+    },
+  };
+}
+
 /** Builds and starts regcache. */
 export async function startApp(config: Config, opts: AppOptions = {}): Promise<App> {
   // Asynchronous stdout: lines written while a write is in flight go out
   // together (one syscall for many request lines under load, none delayed
   // when idle); pino flushes what is left when the process exits.
-  const log = opts.log ?? pino({ level: config.log.level, base: { svc: 'regcache' } }, pino.destination({ dest: 1, sync: false }));
+  const { worker } = opts;
+  const log = opts.log ?? pino({ level: config.log.level, base: worker ? { svc: 'regcache', worker: worker.slot } : { svc: 'regcache' } }, pino.destination({ dest: 1, sync: false }));
+  /** Housekeeping, the admin API and the stats flush run in one process: the only one, or the lead worker. */
+  const lead = worker?.lead ?? true;
   const listen = parseListenAddress(config.server.listen);
   if (!listen) throw new Error(`invalid listen address ${config.server.listen}`);
 
   const { store, redirect } = await createStore(config);
   await store.init();
   const usage = createUsageTracker(store);
-  const stats = await createStats(store);
+  const stats = await createStats(store, worker ? { peers: worker } : {});
   const metrics = createMetrics({ inflight: () => cache.inflight, usage });
   const redis = config.coordination.redis;
   let lastCoordinationWarning = 0;
-  const coordinator = redis
+  const fleet = redis
     ? (await import('./coordination/redis-coordinator.js')).createRedisCoordinator({
         url: redis.url,
         leaseMs: redis.lease,
@@ -126,6 +148,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         },
       })
     : undefined;
+  const coordinator: Coordinator | undefined = worker ? (fleet ? layered(worker.coordinator, fleet) : worker.coordinator) : fleet;
   const cache = createCache({
     store,
     ...(coordinator ? { coordinator } : {}),
@@ -153,17 +176,19 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     onResponse: (e) => metrics.onUpstream(e),
   });
   const terraform = await createTerraformMirrors({ config, cache, store, client, signingKeyFile: join(config.storage.path, 'url-signing.key') });
-  const housekeeping = startHousekeeping(cache, usage, { maxSize: config.storage.maxSize, expireAfterMs: config.storage.expireAfter, intervalMs: config.storage.cleanupInterval }, log);
+  const housekeeping = startHousekeeping(cache, usage, { maxSize: config.storage.maxSize, expireAfterMs: config.storage.expireAfter, intervalMs: config.storage.cleanupInterval, retention: lead }, log);
+  worker?.onForget((key) => cache.forget(key));
   const jobs = createJobs();
 
   const { tls, caPath } = await resolveTls(config, log, listen.host);
   const endpoints: Endpoint[] = [...createHealthEndpoints(store)];
-  const metricsEndpoint = config.metrics.path === false ? undefined : createMetricsEndpoint(metrics.registry, config.metrics.path, config.metrics.token);
+  const metricsSource = worker ? clusterMetrics(worker, metrics.registry) : metrics.registry;
+  const metricsEndpoint = config.metrics.path === false ? undefined : createMetricsEndpoint(metricsSource, config.metrics.path, config.metrics.token);
   if (metricsEndpoint) endpoints.push(metricsEndpoint);
   if (config.admin.token) {
-    endpoints.push(
-      ...createAdminEndpoints({ token: config.admin.token, cache, store, stats, usage, jobs, warm: (items, progress) => terraform.warm(items, progress), gc: (dryRun) => housekeeping.gc(dryRun) }),
-    );
+    const admin = createAdminEndpoints({ token: config.admin.token, cache, store, stats, usage, jobs, warm: (items, progress) => terraform.warm(items, progress), gc: (dryRun) => housekeeping.gc(dryRun) });
+    // Warm jobs, gc and stats have one home: the other workers hand admin requests to the lead.
+    endpoints.push(...(worker && !lead ? [createAdminForward(worker.leadSocket, admin)] : admin));
   }
   endpoints.push(...createStatusPage({ version: VERSION, caPath, storeKind: store.kind, upstreamHosts: terraform.upstreamHosts, stats, usage }));
 
@@ -182,16 +207,24 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     onRequest,
     onInternalError: (err: unknown, path: string) => log.error({ err, path }, 'internal error'),
   };
-  const listener = await startListener(listen.host, listen.port, tls, createHandler({ ...handlerDeps, endpoints, mirrors: terraform.mirrors, preparedBytes: PREPARED_ANSWER_BYTES }));
+  const handler = createHandler({ ...handlerDeps, endpoints, mirrors: terraform.mirrors, preparedBytes: PREPARED_ANSWER_BYTES });
+  const listener = await startListener(listen.host, listen.port, tls, handler);
+  // Other workers follow this one's fills here, and the lead answers their forwarded admin requests.
+  const internal: InternalListener | undefined = worker
+    ? await startInternalListener(worker.socket, cache, lead ? handler : (_req, res) => res.writeHead(404, { 'content-length': '0' }).end())
+    : undefined;
   let metricsListener: Listener | undefined;
   const metricsAddr = config.metrics.listen ? parseListenAddress(config.metrics.listen) : undefined;
   if (metricsAddr) {
-    const only = createMetricsEndpoint(metrics.registry, config.metrics.path === false ? '/metrics' : config.metrics.path, config.metrics.token);
+    const only = createMetricsEndpoint(metricsSource, config.metrics.path === false ? '/metrics' : config.metrics.path, config.metrics.token);
     metricsListener = await startListener(metricsAddr.host, metricsAddr.port, undefined, createHandler({ ...handlerDeps, tls: false, endpoints: [only], mirrors: [] }));
   }
   const url = urlOf(listener, tls !== undefined);
   const metricsUrl = metricsListener ? urlOf(metricsListener, false) : undefined;
-  log.info({ url, metricsUrl, store: store.kind, storagePath: config.storage.path, upstreams: terraform.upstreamHosts, admin: config.admin.token !== undefined, version: VERSION }, 'regcache listening');
+  const started = { url, metricsUrl, ...(worker ? { pid: process.pid } : {}), store: store.kind, storagePath: config.storage.path, upstreams: terraform.upstreamHosts, admin: config.admin.token !== undefined, version: VERSION };
+  // With workers, the primary says 'regcache listening' once every worker is.
+  log.info(started, worker ? 'worker listening' : 'regcache listening');
+  worker?.ready({ url, caPath, metricsUrl });
 
   let stopping: Promise<void> | undefined;
   return {
@@ -206,6 +239,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         housekeeping.stop();
         await Promise.all([listener.stop(config.server.shutdownTimeout), metricsListener?.stop(1000)]);
         await cache.close();
+        await internal?.close();
         await coordinator?.close();
         await jobs.idle();
         await stats.stop();

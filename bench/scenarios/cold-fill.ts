@@ -15,14 +15,14 @@ import { runCommand } from '../support/children.js';
 import { getUrl, mustGet } from '../support/http-get.js';
 import { cpuPercent, memoryOf, readCpu, resetPeak, sampleRss } from '../support/proc.js';
 import { startRegcacheInstance, type RegcacheInstance } from '../support/regcache-proc.js';
-import { roundsOf, sidesFor, type BenchContext, type Side } from './context.js';
+import { roundsOf, sidesFor, type BenchContext, type Side, type WorkersSide } from './context.js';
 
 const SCRIPT = fileURLToPath(new URL('../cold-clients.js', import.meta.url));
 
 /** One side's run in one round. */
 export interface ColdRun {
   round: number;
-  side: Side | 'direct';
+  side: Side | WorkersSide | 'direct';
   /** GETs of the zip the origin received during the run. */
   upstreamZipGets: number;
   /** All origin requests during the run (metadata included). */
@@ -42,6 +42,8 @@ export interface ColdResults {
   tls: boolean;
   runs: ColdRun[];
   peakRssMb: number;
+  /** With server.workers: 2, the sum of every process's peak (primary and workers), MB. */
+  workersPeakRssMb?: number;
 }
 
 async function runClients(url: string, clients: number, caFile: string | undefined): Promise<ColdClientsOutput> {
@@ -67,6 +69,11 @@ export async function coldFill(ctx: BenchContext): Promise<ColdResults> {
   });
   const rcCaFile = rc.caPath;
   const rcCa = tls && rcCaFile !== undefined ? await readFile(rcCaFile, 'utf8') : undefined;
+  // The same with server.workers: 2, its clients dealt to both workers: still one download, streamed to all.
+  const rc2: RegcacheInstance | undefined =
+    s.workers > 1 ? await startRegcacheInstance({ name: 'regcache-cold-workers', dir: ctx.work, dataDir: join(ctx.work, 'data-cold-workers'), tls, upstreamUrl: fx.slow.url, caFile: fx.originsCaFile, workers: s.workers }) : undefined;
+  const rc2Ca = tls && rc2?.caPath !== undefined ? await readFile(rc2.caPath, 'utf8') : undefined;
+  let workersPeakRssMb: number | undefined;
   const runs: ColdRun[] = [];
   let peakRssMb = Number.NaN;
   const peakReset = resetPeak(rc.pid);
@@ -79,6 +86,9 @@ export async function coldFill(ctx: BenchContext): Promise<ColdResults> {
       // What terraform asks first: this loads download answers and the signed SHA256SUMS, not the zip.
       const versionJson = `${rc.url}/v1/mirror/registry.terraform.io/${NS}/${COLD_TYPE}/${version}.json`;
       await mustGet(versionJson, rcCa);
+      const versionJson2 = rc2 ? `${rc2.url}/v1/mirror/registry.terraform.io/${NS}/${COLD_TYPE}/${version}.json` : undefined;
+      // Every worker loads the download answers (connections are dealt round-robin).
+      if (rc2 && versionJson2) for (let w = 0; w < 2 * rc2.workers; w++) await mustGet(versionJson2, rc2Ca);
       const zipBytes = fx.slow.zipBytes(NS, COLD_TYPE, version, 'linux', 'amd64').length;
       const measure = async (side: ColdRun['side'], url: string, clients: number, caFile: string | undefined, pids: number[]): Promise<void> => {
         const zipBefore = fx.slow.count(originPath, 'GET');
@@ -107,11 +117,19 @@ export async function coldFill(ctx: BenchContext): Promise<ColdResults> {
           await untilH1(versionJson, rcCa);
         } else await measure('nginx', `${tls ? ctx.nginx.proxyHttps : ctx.nginx.proxyHttp}${originPath}`, s.cold.clients, tls ? fx.nginxCaFile : undefined, ctx.nginxPids());
       }
+      if (rc2 && versionJson2) {
+        const pids = rc2.pids();
+        const peaksReset = pids.every((pid) => resetPeak(pid));
+        await measure('regcache2', `${rc2.url}/v1/mirror/registry.terraform.io/${NS}/${COLD_TYPE}/${version}/linux_amd64/${file}`, s.cold.clients, rc2.caPath, pids);
+        await untilH1(versionJson2, rc2Ca);
+        if (peaksReset) workersPeakRssMb = Math.max(workersPeakRssMb ?? 0, pids.reduce((n, pid) => n + memoryOf(pid).hwmMb, 0));
+      }
     }
   } finally {
     const sampled = sampler.stop();
     peakRssMb = peakReset ? Math.max(memoryOf(rc.pid).hwmMb, sampled) : sampled;
     await rc.stop();
+    await rc2?.stop();
   }
   return {
     clients: s.cold.clients,
@@ -121,6 +139,7 @@ export async function coldFill(ctx: BenchContext): Promise<ColdResults> {
     tls,
     runs,
     peakRssMb,
+    ...(workersPeakRssMb !== undefined ? { workersPeakRssMb } : {}),
   };
 }
 

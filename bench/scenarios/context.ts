@@ -12,6 +12,9 @@ import type { BenchSettings } from '../support/settings.js';
 /** The two sides of every comparison. */
 export type Side = 'regcache' | 'nginx';
 
+/** regcache with `server.workers: 2` (scenarios 1–3, next to the bare Node sides). */
+export type WorkersSide = 'regcache2';
+
 /** Shared state handed to every scenario. */
 export interface BenchContext {
   s: BenchSettings;
@@ -25,6 +28,10 @@ export interface BenchContext {
   /** TLS regcache with its self-signed CA (TLS rows, terraform init). */
   rcTls: RegcacheInstance;
   rcTlsCaPem: string;
+  /** The same two with `server.workers: 2` (started for scenarios 1 and 2). */
+  rcHttp2: RegcacheInstance | undefined;
+  rcTls2: RegcacheInstance | undefined;
+  rcTls2CaPem: string | undefined;
   nginxCaPem: string;
   log(message: string): void;
 }
@@ -46,7 +53,12 @@ export interface LoadTarget {
 }
 
 /** The URL (regcache's or nginx's path of the same content) and server processes of `side`. */
-export function targetOf(ctx: BenchContext, bare: BareSet, proto: 'http' | 'https', side: Side | BareSide, paths: { regcache: string; nginx: string }): LoadTarget {
+export function targetOf(ctx: BenchContext, bare: BareSet, proto: 'http' | 'https', side: Side | BareSide | WorkersSide, paths: { regcache: string; nginx: string }): LoadTarget {
+  if (side === 'regcache2') {
+    const rc = proto === 'http' ? ctx.rcHttp2 : ctx.rcTls2;
+    if (!rc) throw new Error('regcache with workers is not running');
+    return { url: `${rc.url}${paths.regcache}`, pids: () => rc.pids() };
+  }
   if (isBareSide(side)) {
     const b = bare.get(proto, side);
     return { url: `${b.url}${paths.regcache}`, pids: () => b.pids() };

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { exited, stopChild, track } from './children.js';
+import { childPids } from './proc.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 let starts = 0;
@@ -53,13 +54,19 @@ export interface RegcacheSpec {
   caFile: string;
   /** Extra node flags before the script, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
   nodeArgs?: string[];
+  /** `server.workers` (default 1: one process, no primary). */
+  workers?: number;
 }
 
 /** A running instance. */
 export interface RegcacheInstance {
   name: string;
   url: string;
+  /** The process started (with workers: the primary). */
   pid: number;
+  /** Every process serving: the one, or the primary and its workers. */
+  pids(): number[];
+  workers: number;
   caPath: string | undefined;
   dataDir: string;
   logFile: string;
@@ -94,7 +101,7 @@ function parseLines(text: string): LogLine[] {
 /** Spawns regcache and waits (up to 30 s) for its "regcache listening" line. */
 export async function startRegcacheInstance(spec: RegcacheSpec): Promise<RegcacheInstance> {
   const config = {
-    server: { listen: '127.0.0.1:0', ...(spec.tls ? {} : { tls: false }), shutdownTimeout: '2s' },
+    server: { listen: '127.0.0.1:0', ...(spec.tls ? {} : { tls: false }), shutdownTimeout: '2s', workers: spec.workers ?? 1 },
     storage: { type: 'fs', path: spec.dataDir },
     terraform: {
       upstreams: [{ host: 'registry.terraform.io', url: spec.upstreamUrl }],
@@ -131,6 +138,8 @@ export async function startRegcacheInstance(spec: RegcacheSpec): Promise<Regcach
         name: spec.name,
         url: listening.url,
         pid,
+        pids: () => [pid, ...childPids(pid)],
+        workers: spec.workers ?? 1,
         caPath: typeof tlsLine?.caPath === 'string' ? tlsLine.caPath : undefined,
         dataDir: spec.dataDir,
         logFile,

@@ -17,6 +17,8 @@ export interface ArtifactSize {
 export interface BenchSettings {
   quick: boolean;
   rounds: number;
+  /** server.workers of the extra regcache side in scenarios 1–3 (BENCH_WORKERS; 1 = none). */
+  workers: number;
   artifactSizes: ArtifactSize[];
   concurrencies: number[];
   metadataConcurrency: number;
@@ -59,6 +61,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
   return {
     quick,
     rounds: intEnv('BENCH_ROUNDS', quick ? 1 : 3),
+    workers: intEnv('BENCH_WORKERS', 2),
     artifactSizes: [
       { label: '1 MB', extraBytes: 1 * MB, durationSec: dur },
       { label: '50 MB', extraBytes: 50 * MB, durationSec: quick ? dur : dur + 2 },

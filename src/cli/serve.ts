@@ -1,23 +1,41 @@
 /**
  * `regcache serve`: load and validate the configuration once, start, and
- * stop gracefully on SIGTERM/SIGINT (a second signal exits at once).
+ * stop gracefully on SIGTERM/SIGINT (a second signal exits at once). With
+ * `server.workers` > 1 this process becomes the primary and forks the
+ * workers, which run this same command (src/cluster).
  */
-import { startApp } from '../app.js';
+import cluster from 'node:cluster';
+import { startApp, type App } from '../app.js';
 import { loadConfig, type ConfigFlags } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 
 /** Runs the server until a signal; resolves with the exit code. */
 export async function runServe(configFile: string | undefined, env: NodeJS.ProcessEnv, flags: ConfigFlags): Promise<number> {
   const config = await loadConfig({ file: configFile, env, flags });
-  const app = await startApp(config);
+  if (config.server.workers > 1 && cluster.isPrimary) return (await import('../cluster/primary.js')).runPrimary(config);
+  if (!cluster.isWorker) return serve(config);
+  try {
+    return await serve(config);
+  } finally {
+    // The IPC channel would keep a stopped (or failed) worker alive.
+    if (process.connected) process.disconnect();
+  }
+}
+
+async function serve(config: Config): Promise<number> {
+  let app: App;
+  let stopRequested: (() => void) | undefined;
+  if (config.server.workers > 1) {
+    const { connectWorker } = await import('../cluster/worker.js');
+    const worker = await connectWorker();
+    worker.onStop(() => stopRequested?.());
+    app = await startApp(config, { worker });
+  } else app = await startApp(config);
   return new Promise((resolve) => {
     let signalled = false;
-    const onSignal = (sig: NodeJS.Signals): void => {
-      if (signalled) {
-        app.log.warn({ signal: sig }, 'second signal: exiting now');
-        process.exit(1);
-      }
+    const stop = (): void => {
+      if (signalled) return;
       signalled = true;
-      app.log.info({ signal: sig }, 'shutting down');
       app.stop().then(
         () => resolve(0),
         (err: unknown) => {
@@ -25,6 +43,19 @@ export async function runServe(configFile: string | undefined, env: NodeJS.Proce
           resolve(1);
         },
       );
+    };
+    stopRequested = stop;
+    const onSignal = (sig: NodeJS.Signals): void => {
+      if (signalled) {
+        // A worker also gets the terminal's Ctrl-C; its primary decides about exiting at once.
+        if (!cluster.isWorker) {
+          app.log.warn({ signal: sig }, 'second signal: exiting now');
+          process.exit(1);
+        }
+        return;
+      }
+      app.log.info({ signal: sig }, 'shutting down');
+      stop();
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);

@@ -3,6 +3,7 @@
  * defaults and normalisation. Files, environment and flags are all merged
  * into a raw object that is validated here exactly once.
  */
+import { availableParallelism } from 'node:os';
 import { isIPv6 } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
@@ -124,6 +125,9 @@ const tls = z.union(
   { error: 'expected {cert, key} file paths, or false for plain HTTP' },
 );
 
+/** Upper bound of server.workers. */
+const MAX_WORKERS = 64;
+
 const serverSchema = z.strictObject({
   listen: listen.prefault(DEFAULT_LISTEN),
   publicUrl: baseUrl('URL').optional(),
@@ -131,6 +135,15 @@ const serverSchema = z.strictObject({
   shutdownTimeout: duration.prefault('30s'),
   trustProxy: z.boolean().prefault(false),
   urlSigningKey: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
+  /** Worker processes sharing the listener ("auto" = one per core); 1 = no primary process. */
+  workers: z
+    .union([
+      z.literal('auto'),
+      z.number().int().min(1).max(MAX_WORKERS),
+      z.string().regex(/^\d+$/, { error: 'expected a number of processes or "auto"' }).transform(Number).pipe(z.number().int().min(1).max(MAX_WORKERS)),
+    ])
+    .prefault(1)
+    .transform((w) => (w === 'auto' ? Math.min(availableParallelism(), MAX_WORKERS) : w)),
 });
 
 const s3Schema = z.strictObject({

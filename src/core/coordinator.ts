@@ -9,15 +9,38 @@
  * its own (the store's atomic commit keeps the object whole). A waiting
  * replica gives up waiting when the leader's lease lapses without a commit
  * and tries to lead itself.
+ *
+ * Between the worker processes of one host (`server.workers`), a claim can
+ * also answer 'remote': another worker is downloading the key right now and
+ * its bytes can be followed as they land, so clients of every worker stream
+ * from the one download.
  */
+import type { Readable } from 'node:stream';
 
 /** A held lease; keep it alive for as long as the fill runs. */
 export interface Lease {
   release(): Promise<void>;
 }
 
+/** What a follower in another process receives of a fill that runs elsewhere. */
+export interface RemoteBody {
+  /** Full object size, when the leader knows it. */
+  size: number | undefined;
+  /** The bytes [start, end] as the leader releases them; undefined for HEAD. */
+  body: Readable | undefined;
+}
+
+/**
+ * A fill running in another process of this host, followed over a local
+ * socket. `open` resolves undefined when that fill is over (committed or
+ * failed): the caller then looks in the store.
+ */
+export interface RemoteFill {
+  open(head: boolean, range: { start: number; end: number } | undefined, signal: AbortSignal): Promise<RemoteBody | undefined>;
+}
+
 /** Outcome of asking to fill `key`. */
-export type Claim = { kind: 'leader'; lease: Lease } | { kind: 'committed' } | { kind: 'uncoordinated' };
+export type Claim = { kind: 'leader'; lease: Lease } | { kind: 'committed' } | { kind: 'uncoordinated' } | { kind: 'remote'; remote: RemoteFill };
 
 /** The contract for fleet-wide single-flight. */
 export interface Coordinator {
@@ -27,5 +50,38 @@ export interface Coordinator {
    * coordinator is unavailable.
    */
   claim(key: string, isCommitted: () => Promise<boolean>, signal: AbortSignal): Promise<Claim>;
+  /** Tells the other processes of this host that `key` was dropped; resolves once they forgot what they remember of it. */
+  forgotten?(key: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * The worker processes of one host (`local`) in front of a fleet-wide
+ * coordinator (`fleet`, Redis): a worker that leads on its host then claims
+ * fleet-wide; the other workers of the host follow it.
+ */
+export function layered(local: Coordinator, fleet: Coordinator): Coordinator {
+  return {
+    async claim(key, isCommitted, signal) {
+      const here = await local.claim(key, isCommitted, signal);
+      if (here.kind === 'remote' || here.kind === 'committed') return here;
+      const there = await fleet.claim(key, isCommitted, signal);
+      if (here.kind === 'uncoordinated') return there;
+      const fleetLease = there.kind === 'leader' ? there.lease : undefined;
+      // Still the host's leader: the fill adopts another replica's commit, or downloads.
+      return {
+        kind: 'leader',
+        lease: {
+          async release() {
+            await fleetLease?.release();
+            await here.lease.release();
+          },
+        },
+      };
+    },
+    forgotten: async (key) => local.forgotten?.(key),
+    async close() {
+      await Promise.all([local.close(), fleet.close()]);
+    },
+  };
 }

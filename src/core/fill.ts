@@ -24,7 +24,7 @@ import { Readable } from 'node:stream';
 import type { ChunkLender, ObjectMeta, PendingObject, Store } from '../storage/store.js';
 import { chunkPool, SharedBlock } from './buffer-pool.js';
 import { RegcacheError, toRegcacheError } from './errors.js';
-import type { Coordinator, Lease } from './coordinator.js';
+import type { Coordinator, Lease, RemoteFill } from './coordinator.js';
 import { FillWindow, WINDOW_BLOCK } from './fill-window.js';
 import type { ArtifactRoute } from './route.js';
 
@@ -51,7 +51,9 @@ export interface FillObserver {
 
 /** A running or finished fill. */
 export class Fill {
-  state: 'fetching' | 'streaming' | 'committed' | 'failed' = 'fetching';
+  state: 'fetching' | 'streaming' | 'committed' | 'failed' | 'remote' = 'fetching';
+  /** Set (with state 'remote') when another worker process runs this download: followers read it from there. */
+  remote: RemoteFill | undefined;
   /** Announced size, once upstream headers arrived (may stay undefined). */
   size: number | undefined;
   released = 0;
@@ -97,7 +99,7 @@ export class Fill {
   async ready(): Promise<void> {
     for (;;) {
       if (this.state === 'failed') throw this.error ?? new RegcacheError('ERR_INTERNAL');
-      if (this.state === 'committed' || this.released > 0) return;
+      if (this.state === 'committed' || this.state === 'remote' || this.released > 0) return;
       if (this.state === 'streaming' && this.size !== undefined && this.size >= STREAM_EARLY) return;
       await this.changed();
     }
@@ -282,6 +284,12 @@ export class Fill {
       if (this.coordinator) {
         const claim = await this.coordinator.claim(route.key, async () => (await this.store.stat(route.key)) !== undefined, this.signal);
         if (claim.kind === 'leader') lease = claim.lease;
+        if (claim.kind === 'remote') {
+          this.remote = claim.remote;
+          this.state = 'remote';
+          this.notify();
+          return;
+        }
         if (claim.kind !== 'uncoordinated' && (await this.adoptCommitted())) return;
       }
       const source = await route.fetch(this.signal);

@@ -99,7 +99,7 @@ export function createAdminEndpoints(deps: AdminDeps): Endpoint[] {
     purge,
     guarded('admin-stats', (m, s) => get(m) && s.length === 2 && s[0] === 'admin' && s[1] === 'stats', async (ctx) => {
       const usage = deps.usage.current().scannedAt === 0 ? (await deps.usage.scan(), deps.usage.current()) : deps.usage.current();
-      return json(ctx, 200, { ...deps.stats.snapshot(), store: { kind: deps.store.kind, ...usage, scannedAt: new Date(usage.scannedAt).toISOString() } }, { action: 'stats' });
+      return json(ctx, 200, { ...(await deps.stats.snapshot()), store: { kind: deps.store.kind, ...usage, scannedAt: new Date(usage.scannedAt).toISOString() } }, { action: 'stats' });
     }),
     guarded('admin-cache', (m, s) => get(m) && s.length === 2 && s[0] === 'admin' && s[1] === 'cache', async (ctx) => {
       return json(ctx, 200, describeCache(await deps.usage.scan()), { action: 'list' });

@@ -3,13 +3,18 @@
  * (and on the separate `metrics.listen` port when configured), optionally
  * behind `metrics.token`.
  */
-import type { Registry } from 'prom-client';
 import { bearerCheck } from './admin-auth.js';
 import type { Endpoint } from './endpoint.js';
 import { sendBody } from './respond.js';
 
+/** Where the exposition text comes from: a prom-client registry, or the sum over worker processes. */
+export interface MetricsSource {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
+
 /** Creates the metrics endpoint for `path` ("/metrics"). */
-export function createMetricsEndpoint(registry: Registry, path: string, token: string | undefined): Endpoint {
+export function createMetricsEndpoint(registry: MetricsSource, path: string, token: string | undefined): Endpoint {
   const segments = path.split('/').filter((s) => s !== '');
   const check = token ? bearerCheck(token) : undefined;
   return {

@@ -63,7 +63,7 @@ export function createStatusPage(deps: StatusPageDeps): Endpoint[] {
         const page = renderStatusPage({
           version: deps.version,
           now: Date.now(),
-          stats: deps.stats.snapshot(),
+          stats: await deps.stats.snapshot(),
           storeKind: deps.storeKind,
           recent: listed,
           usage: deps.usage.current(),

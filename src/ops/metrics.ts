@@ -104,6 +104,8 @@ export function createMetrics(sources: { inflight: () => number; usage: UsageTra
   });
   new Gauge({
     name: 'regcache_store_objects',
+    // Every worker scans the store (server.workers): the same figure, not a sum.
+    aggregator: 'max',
     help: 'Objects in the store (as of the last usage scan)',
     registers: [registry],
     collect() {
@@ -112,6 +114,8 @@ export function createMetrics(sources: { inflight: () => number; usage: UsageTra
   });
   new Gauge({
     name: 'regcache_store_bytes',
+    // Every worker scans the store (server.workers): the same figure, not a sum.
+    aggregator: 'max',
     help: 'Bytes in the store (as of the last usage scan)',
     registers: [registry],
     collect() {

@@ -13,6 +13,8 @@ export interface Limits {
   maxSize: number | undefined;
   expireAfterMs: number | undefined;
   intervalMs: number;
+  /** Whether this process runs periodic retention (one worker of several does; the others only scan). Default true. */
+  retention?: boolean;
 }
 
 /** The housekeeping handle. */
@@ -41,7 +43,7 @@ export function startHousekeeping(cache: Cache, usage: UsageTracker, limits: Lim
     running = p;
     return p;
   };
-  const retention = limits.maxSize !== undefined || limits.expireAfterMs !== undefined;
+  const retention = limits.retention !== false && (limits.maxSize !== undefined || limits.expireAfterMs !== undefined);
   const timer = setInterval(() => {
     const work = retention ? gc(false).then((r) => r.removed.length > 0 && log.info({ removed: r.removed.length, bytesAfter: r.bytesAfter }, 'retention removed objects')) : usage.scan();
     void work.catch((err: unknown) => log.warn({ err: (err as Error).message }, 'housekeeping failed'));

@@ -109,6 +109,8 @@ export interface Store {
   list(prefix: string): AsyncIterable<ListedObject>;
   /** Records a use of `key` for retention (best effort, may be coarse). */
   touch?(key: string): void;
+  /** Drops what this process keeps open or remembers of `key` (another process deleted or replaced it). */
+  forget?(key: string): void;
   /** Throws when the store cannot currently accept writes. */
   checkWritable(): Promise<void>;
   close(): Promise<void>;

@@ -125,6 +125,17 @@ log:
     assert.equal((await load('server:\n  tls: false\n')).server.tls, false);
   });
 
+  void it('reads server.workers as a number, "auto" or a numeric string (env), and rejects the rest', async () => {
+    assert.equal((await load(undefined)).server.workers, 1);
+    assert.equal((await load('server:\n  workers: 3\n')).server.workers, 3);
+    assert.equal((await load(undefined, { REGCACHE_SERVER_WORKERS: '2' })).server.workers, 2);
+    assert.equal((await load('server:\n  workers: auto\n')).server.workers, Math.min(os.availableParallelism(), 64));
+    for (const bad of ['0', '65', '1.5', 'many', '-1']) {
+      const issues = await issuesOf(`server:\n  workers: ${bad}\n`);
+      assert.ok(issues.some((i) => i.includes('server.workers')), `${bad}: ${issues.join('; ')}`);
+    }
+  });
+
   void it('returns a deeply frozen object', async () => {
     const config = await load('terraform:\n  upstreams:\n    - host: registry.opentofu.org\n');
     const mutable = config as unknown as { log: { level: string }; terraform: { upstreams: { host: string }[] } };

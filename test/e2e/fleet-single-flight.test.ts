@@ -25,9 +25,10 @@ let origin: OriginRegistry;
 let redis: RedisServer;
 const procs: RegcacheProcess[] = [];
 
-async function pair(redisUrl: string): Promise<[RegcacheProcess, RegcacheProcess]> {
+async function pair(redisUrl: string, workers = 1): Promise<[RegcacheProcess, RegcacheProcess]> {
   const dir = await mkdtemp(join(tmpdir(), 'regcache-fleet-'));
   const config = {
+    server: { workers },
     storage: { path: join(dir, 'data') },
     terraform: { upstreams: [{ host: 'registry.terraform.io', url: origin.url }] },
     coordination: { redis: { url: redisUrl } },
@@ -56,7 +57,7 @@ void describe('e2e: fleet-wide single-flight with Redis', () => {
   before(async () => {
     origin = await startOriginRegistry({ bytesPerSecond: 10_000_000 });
     redis = await startRedisServer();
-    for (const type of ['coord', 'nocoord']) {
+    for (const type of ['coord', 'nocoord', 'workers']) {
       await origin.addProvider({ namespace: 'hashicorp', type, versions: [{ version: '1.0.0', platforms: PLATFORMS, extraBytes: 2_000_000 }] });
     }
   });
@@ -72,6 +73,17 @@ void describe('e2e: fleet-wide single-flight with Redis', () => {
     for (const p of PLATFORMS) {
       assert.equal(origin.count((x) => x.endsWith(`coord_1.0.0_${p.os}_${p.arch}.zip`) && !x.includes('nocoord'), 'GET'), 1, `${p.os}_${p.arch}`);
     }
+  });
+
+  void it('two replicas of two worker processes each still download each cold artifact exactly once', async () => {
+    const [a, b] = await pair(redis.url, 2);
+    await hammer(a, b, 'workers');
+    for (const p of PLATFORMS) {
+      assert.equal(origin.count((x) => x.endsWith(`workers_1.0.0_${p.os}_${p.arch}.zip`), 'GET'), 1, `${p.os}_${p.arch}`);
+    }
+    // All four workers took requests.
+    const served = new Set([a, b].flatMap((r, i) => r.logs.filter((l) => l.msg === 'request' && String(l.path).includes('workers_1.0.0')).map((l) => `${i}:${String(l.worker)}`)));
+    assert.equal(served.size, 4, [...served].join(' '));
   });
 
   void it('with Redis unreachable, both replicas still serve intact artifacts', async (t) => {

@@ -205,6 +205,10 @@ export function createFsStore(opts: FsStoreOptions): Store {
       return createPending(fh, tmpPath, finalPath, storageError, () => openFiles.evict(key));
     },
 
+    forget(key) {
+      openFiles.evict(key);
+    },
+
     async delete(key) {
       const path = pathOf(key);
       openFiles.evict(key);

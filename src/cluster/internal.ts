@@ -1,0 +1,125 @@
+/**
+ * Each worker's internal listener (`server.workers` > 1): plain HTTP on a
+ * unix socket in a directory only regcache's user can open (0700, made by
+ * the primary). It serves two things to the other workers of this host:
+ * - the follow endpoint: the bytes of a fill this worker runs, as they are
+ *   released (a follower in another worker is one more follower here);
+ * - on the lead worker, the admin API forwarded from the others, so warm
+ *   jobs, gc and stats have one home.
+ * Nothing on it is reachable from the network.
+ */
+import { rm } from 'node:fs/promises';
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import type { Cache } from '../core/cache.js';
+import { RegcacheError, toRegcacheError } from '../core/errors.js';
+import type { Endpoint } from '../http/endpoint.js';
+import { sendError } from '../http/respond.js';
+import { FOLLOW_PATH } from './worker.js';
+
+/** A started internal listener. */
+export interface InternalListener {
+  close(): Promise<void>;
+}
+
+const num = (v: string | null): number | undefined => (v !== null && /^\d{1,15}$/.test(v) ? Number(v) : undefined);
+
+async function serveFollow(cache: Cache, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
+  const key = query.get('key');
+  if (!key) throw new RegcacheError('ERR_BAD_REQUEST', 'key missing');
+  const start = num(query.get('start'));
+  const end = num(query.get('end'));
+  const range = start !== undefined && end !== undefined ? { start, end } : undefined;
+  const got = await cache.followLocal(key, req.method === 'HEAD', range);
+  if (!got) {
+    res.writeHead(404, { 'content-length': '0' }).end();
+    return;
+  }
+  const length = range ? range.end - range.start + 1 : got.size;
+  res.writeHead(200, {
+    'content-type': 'application/octet-stream',
+    ...(got.size !== undefined ? { 'x-regcache-size': String(got.size) } : {}),
+    ...(length !== undefined ? { 'content-length': String(length) } : {}),
+  });
+  if (!got.body) {
+    res.end();
+    return;
+  }
+  // A failed fill destroys the follower; the cut response tells the other worker (its client sees the same cut).
+  await pipeline(got.body, res).catch(() => res.destroy());
+}
+
+/** Starts the internal listener on `socketPath`; other requests go to `forwarded` (the admin API, on the lead worker). */
+export async function startInternalListener(
+  socketPath: string,
+  cache: Cache,
+  forwarded: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<InternalListener> {
+  await rm(socketPath, { force: true });
+  const server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://internal');
+    if (url.pathname !== FOLLOW_PATH) {
+      forwarded(req, res);
+      return;
+    }
+    serveFollow(cache, req, res, url.searchParams).catch((err: unknown) => sendError(req, res, toRegcacheError(err)));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      setTimeout(() => server.closeAllConnections(), 2_000).unref();
+      await closed;
+      await rm(socketPath, { force: true });
+    },
+  };
+}
+
+/** Headers that describe one connection, not the answer. */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding'];
+
+/**
+ * On a worker that does not lead: the admin API answered by the lead worker.
+ * The request (method, path, headers, body) goes over the lead's internal
+ * socket unchanged; the lead checks the token as always.
+ */
+export function createAdminForward(leadSocket: string, admin: readonly Endpoint[]): Endpoint {
+  return {
+    name: 'admin',
+    match: (m, s) => admin.some((e) => e.match(m, s)),
+    handle({ req, res }) {
+      return new Promise((resolve, reject) => {
+        const out = request({ socketPath: leadSocket, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+          let bytes = 0;
+          answer.on('data', (c: Buffer) => {
+            bytes += c.length;
+          });
+          const headers = { ...answer.headers };
+          for (const h of HOP_BY_HOP) delete headers[h];
+          res.writeHead(answer.statusCode ?? 502, headers);
+          pipeline(answer, res).then(
+            () => resolve({ bytes, log: { forwardedTo: 'lead worker' } }),
+            () => {
+              res.destroy();
+              resolve({ bytes, log: { forwardedTo: 'lead worker' } });
+            },
+          );
+        });
+        out.on('error', (err) => {
+          if (res.headersSent) {
+            res.destroy();
+            resolve({ bytes: 0 });
+          } else reject(new RegcacheError('ERR_STORAGE_UNAVAILABLE', 'the lead worker is not answering (restarting?)', { cause: err }));
+        });
+        req.pipe(out);
+      });
+    },
+  };
+}
