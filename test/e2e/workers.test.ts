@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import https from 'node:https';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { httpsRequest } from '../fakes/https-request.js';
@@ -57,6 +58,25 @@ function streamingGet(url: string): { firstByte: Promise<void>; done: Promise<{ 
   return { firstByte, done, got: () => received };
 }
 
+/** A GET that never rejects: its status, the bytes that came, and whether the body ended normally. */
+function settle(url: string): Promise<{ status: number; bytes: number; complete: boolean }> {
+  return new Promise((resolve) => {
+    let status = 0;
+    let bytes = 0;
+    https
+      .get(url, { ca, agent: false }, (res) => {
+        status = res.statusCode ?? 0;
+        res.on('data', (c: Buffer) => {
+          bytes += c.length;
+        });
+        res.on('end', () => resolve({ status, bytes, complete: res.complete }));
+        res.on('error', () => resolve({ status, bytes, complete: false }));
+        res.on('aborted', () => resolve({ status, bytes, complete: false }));
+      })
+      .on('error', () => resolve({ status, bytes, complete: false }));
+  });
+}
+
 const linesFor = (path: string): Array<Record<string, unknown>> => rc.logs.filter((l) => l.path === path && l.msg === 'request');
 const workerPids = (): Map<number, number> => new Map(rc.logs.filter((l) => l.msg === 'worker listening').map((l) => [l.worker as number, l.pid as number]));
 
@@ -65,6 +85,7 @@ void describe('e2e: server.workers = 2', () => {
     origin = await startOriginRegistry();
     await origin.addProvider({ namespace: 'hashicorp', type: 'big', versions: [{ version: '1.0.0', platforms: [{ os: 'linux', arch: 'amd64' }], extraBytes: 3_000_000 }] });
     await origin.addProvider({ namespace: 'hashicorp', type: 'ranged', versions: [{ version: '1.0.0', platforms: [{ os: 'linux', arch: 'amd64' }], extraBytes: 3_000_000 }] });
+    await origin.addProvider({ namespace: 'hashicorp', type: 'bad', versions: [{ version: '1.0.0', platforms: [{ os: 'linux', arch: 'amd64' }], extraBytes: 3_000_000 }] });
     await origin.addProvider({ namespace: 'hashicorp', type: 'small', versions: [{ version: '1.0.0', platforms: [{ os: 'linux', arch: 'amd64' }] }] });
     rc = await startRegcache({ server: { workers: 2 }, admin: { token: TOKEN }, terraform: { upstreams: [{ host: 'registry.terraform.io', url: origin.url }] } }, { NODE_EXTRA_CA_CERTS: origin.caFile });
     ca = await readFile(rc.caPath ?? '', 'utf8');
@@ -124,6 +145,23 @@ void describe('e2e: server.workers = 2', () => {
     assert.equal(origin.count((p) => p.endsWith('ranged_1.0.0_linux_amd64.zip'), 'GET'), 1);
   });
 
+  void it('a download that fails verification reaches no client of either worker whole, and is fetched again next time', async () => {
+    const path = ZIP.replace(/big/g, 'bad');
+    origin.setFault('bad_1.0.0_linux_amd64.zip', { kind: 'wrongShasum' });
+    const outcomes = await Promise.all(Array.from({ length: 8 }, () => settle(`${rc.url}${path}`)));
+    const expected = origin.zipBytes('hashicorp', 'bad', '1.0.0', 'linux', 'amd64');
+    for (const o of outcomes) assert.ok(!(o.status === 200 && o.complete), `a client got a whole answer (${o.status}, ${o.bytes} bytes)`);
+    await until(() => linesFor(path).length === 8, 'request lines');
+    assert.deepEqual([...new Set(linesFor(path).map((l) => l.worker))].sort(), [1, 2], 'clients of both workers');
+    assert.equal(origin.count((p) => p.endsWith('bad_1.0.0_linux_amd64.zip'), 'GET'), 1);
+    origin.setFault('bad_1.0.0_linux_amd64.zip', undefined);
+    const again = await httpsRequest(`${rc.url}${path}`, { ca });
+    assert.equal(again.status, 200);
+    assert.equal(sha(again.body), sha(expected));
+    assert.equal(origin.count((p) => p.endsWith('bad_1.0.0_linux_amd64.zip'), 'GET'), 2);
+    assert.equal((await httpsRequest(`${rc.url}/health`, { ca })).status, 200);
+  });
+
   void it('metrics and stats count the requests of every worker', async () => {
     const before = (await httpsRequest(`${rc.url}/admin/stats`, { ca, headers: { authorization: `Bearer ${TOKEN}` } })).body;
     const requestsBefore = (JSON.parse(before.toString()) as { sinceStart: { requests: number } }).sinceStart.requests;
@@ -143,6 +181,7 @@ void describe('e2e: server.workers = 2', () => {
 
   void it('a purge on one worker reaches the memory of the other', async () => {
     // Both workers hold index.json (1.0.0 only) in memory by now. Upstream publishes 2.0.0; only a purge shows it before the ttl.
+    await origin.addProvider({ namespace: 'hashicorp', type: 'bad', versions: [{ version: '1.0.0', platforms: [{ os: 'linux', arch: 'amd64' }], extraBytes: 3_000_000 }] });
     await origin.addProvider({ namespace: 'hashicorp', type: 'small', versions: [{ version: '2.0.0', platforms: [{ os: 'linux', arch: 'amd64' }] }] });
     const stale = await httpsRequest(`${rc.url}${INDEX}`, { ca });
     assert.deepEqual(Object.keys((JSON.parse(stale.body.toString()) as { versions: object }).versions), ['1.0.0'], 'cached before the purge');
@@ -173,5 +212,26 @@ void describe('e2e: server.workers = 2', () => {
     assert.ok(rc.logs.some((l) => l.msg === 'regcache stopped' && l.role === 'primary'));
     const left = (await readdir(tmpdir())).filter((d) => d.startsWith('regcache-workers-'));
     assert.equal(left.length, before.length - 1);
+  });
+});
+
+void describe('e2e: server.workers when a worker cannot start', () => {
+  void it('a port already taken stops the primary with exit code 1 and says why', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      await assert.rejects(
+        startRegcache({ server: { workers: 2, listen: `127.0.0.1:${port}`, tls: false } }),
+        (err: Error) => {
+          assert.match(err.message, /exited \(1\) before listening/);
+          assert.match(err.message, /worker failed to start; stopping/);
+          assert.match(err.message, /EADDRINUSE/);
+          return true;
+        },
+      );
+    } finally {
+      taken.close();
+    }
   });
 });
