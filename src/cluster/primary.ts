@@ -3,10 +3,12 @@
  * it makes the self-signed certificate once, forks the workers (node:cluster,
  * which shares the listening socket among them), decides which worker fills
  * which key, relays "forget" and gathers, writes the workers' log lines to
- * its own stdout whole, restarts a worker that died, and stops them all on
+ * its own stdout whole (unless stdout is a regular file, which the workers
+ * append to themselves), restarts a worker that died, and stops them all on
  * SIGTERM/SIGINT.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { fstatSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,10 +66,12 @@ export async function runPrimary(config: Config, opts: { log?: Logger } = {}): P
 
   const sendTo = (w: Worker | undefined, m: PrimaryMessage): void => {
     if (!w?.isConnected()) return;
+    // A worker on its way out: the send fails (EPIPE) and its exit is handled below. With a callback the
+    // failure comes here instead of as an 'error' event that would end the primary.
     try {
-      w.send(m);
+      w.send(m, undefined, {}, () => undefined);
     } catch {
-      // a worker on its way out; its exit is handled below
+      // channel already closed
     }
   };
 
@@ -165,6 +169,7 @@ export async function runPrimary(config: Config, opts: { log?: Logger } = {}): P
     lineCopy(w.process.stdout, process.stdout);
     lineCopy(w.process.stderr, process.stderr);
     w.on('message', (m: unknown) => onMessage(w, slot, m));
+    w.on('error', (err: Error) => log.debug({ worker: slot, err: err.message }, 'worker channel error'));
     w.once('exit', (code, signal) => {
       if (slots.get(slot) === w) slots.delete(slot);
       ready.delete(slot);
@@ -199,7 +204,16 @@ export async function runPrimary(config: Config, opts: { log?: Logger } = {}): P
     for (const w of slots.values()) sendTo(w, { t: 'rc:stop' });
   }
 
-  cluster.setupPrimary({ silent: true });
+  // Writes to a regular file never interleave within one write, and pino writes whole lines: workers then
+  // write to it themselves. A pipe, socket or terminal (partial writes when full) goes through lineCopy.
+  const stdoutIsFile = (() => {
+    try {
+      return fstatSync(1).isFile();
+    } catch {
+      return false;
+    }
+  })();
+  cluster.setupPrimary({ stdio: ['ignore', stdoutIsFile ? 'inherit' : 'pipe', 'pipe', 'ipc'] });
   for (let slot = 1; slot <= count; slot++) fork(slot);
 
   let signalled = false;

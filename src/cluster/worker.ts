@@ -45,7 +45,8 @@ export interface WorkerLink {
 const send = (m: WorkerMessage): boolean => {
   if (!process.send || !process.connected) return false;
   try {
-    return process.send(m);
+    // With a callback, a failed send (the primary gone) does not become an 'error' event on process.
+    return process.send(m, undefined, {}, () => undefined);
   } catch {
     return false;
   }

@@ -7,10 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile, readdir } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { httpsRequest } from '../fakes/https-request.js';
 import { startOriginRegistry, type OriginRegistry } from '../fakes/origin-registry.js';
@@ -233,5 +237,41 @@ void describe('e2e: server.workers when a worker cannot start', () => {
     } finally {
       taken.close();
     }
+  });
+});
+
+void describe('e2e: server.workers with stdout redirected to a file', () => {
+  void it('every worker appends whole lines to the file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'regcache-workers-log-'));
+    const config = join(dir, 'regcache.yaml');
+    await writeFile(config, `server:\n  listen: 127.0.0.1:0\n  tls: false\n  workers: 2\nstorage:\n  path: ${join(dir, 'data')}\n`);
+    const logFile = join(dir, 'out.log');
+    const fd = openSync(logFile, 'a');
+    const child = spawn(process.execPath, [fileURLToPath(new URL('../../src/cli/main.js', import.meta.url)), 'serve', '--config', config], { stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const lines = async (): Promise<Array<Record<string, unknown>>> =>
+      (await readFile(logFile, 'utf8'))
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    try {
+      let url: string | undefined;
+      for (let i = 0; i < 300 && url === undefined; i++) {
+        url = (await lines().catch(() => [])).find((l) => l.msg === 'regcache listening')?.url as string | undefined;
+        if (url === undefined) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(url, 'listening line');
+      // Many answers at once on separate connections, so both workers write at the same time.
+      await Promise.all(Array.from({ length: 200 }, () => fetch(`${url}/health`, { headers: { connection: 'close' } }).then((r) => r.text())));
+    } finally {
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0, (await readFile(logFile, 'utf8')).slice(-3000));
+    }
+    // Every line parses (a torn line would not) and both workers wrote request lines.
+    const all = await lines();
+    const health = all.filter((l) => l.msg === 'request' && l.path === '/health');
+    assert.equal(health.length, 200);
+    assert.deepEqual([...new Set(health.map((l) => l.worker))].sort(), [1, 2]);
   });
 });
