@@ -154,10 +154,14 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     ...(coordinator ? { coordinator } : {}),
     observer: {
       onFillEnd(key, o) {
-        stats.onFill(o.bytes, o.ok);
-        metrics.onFill(o.bytes, o.ok, o.error?.code);
-        if (o.ok) log.debug({ key, bytes: o.bytes, ms: o.ms }, 'fill committed');
-        else log.warn({ key, bytes: o.bytes, ms: o.ms, code: o.error?.code, err: o.error?.message }, 'fill failed, nothing committed');
+        // A relayed fill's download is counted by the worker that made it.
+        if (!o.relayed) {
+          stats.onFill(o.bytes, o.ok);
+          metrics.onFill(o.bytes, o.ok, o.error?.code);
+        }
+        const relayed = o.relayed ? { relayed: true } : {};
+        if (o.ok) log.debug({ key, bytes: o.bytes, ms: o.ms, ...relayed }, 'fill committed');
+        else log.warn({ key, bytes: o.bytes, ms: o.ms, code: o.error?.code, err: o.error?.message, ...relayed }, 'fill failed, nothing committed');
       },
       onLoadError(key, error) {
         metrics.onLoadError(error.code);

@@ -25,11 +25,13 @@ export async function runServe(configFile: string | undefined, env: NodeJS.Proce
 async function serve(config: Config): Promise<number> {
   let app: App;
   let stopRequested: (() => void) | undefined;
+  let afterStop = (): Promise<void> => Promise.resolve();
   if (config.server.workers > 1) {
     const { connectWorker } = await import('../cluster/worker.js');
     const worker = await connectWorker();
     worker.onStop(() => stopRequested?.());
     app = await startApp(config, { worker });
+    afterStop = () => worker.mayExit(config.server.shutdownTimeout + 10_000);
   } else app = await startApp(config);
   return new Promise((resolve) => {
     let signalled = false;
@@ -37,7 +39,7 @@ async function serve(config: Config): Promise<number> {
       if (signalled) return;
       signalled = true;
       app.stop().then(
-        () => resolve(0),
+        () => afterStop().then(() => resolve(0)),
         (err: unknown) => {
           app.log.error({ err }, 'error during shutdown');
           resolve(1);

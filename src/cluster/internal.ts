@@ -3,7 +3,8 @@
  * unix socket in a directory only regcache's user can open (0700, made by
  * the primary). It serves two things to the other workers of this host:
  * - the follow endpoint: the bytes of a fill this worker runs, as they are
- *   released (a follower in another worker is one more follower here);
+ *   released, to feed another worker's fill of the same key (one more
+ *   follower here);
  * - on the lead worker, the admin API forwarded from the others, so warm
  *   jobs, gc and stats have one home.
  * Nothing on it is reachable from the network.
@@ -22,30 +23,19 @@ export interface InternalListener {
   close(): Promise<void>;
 }
 
-const num = (v: string | null): number | undefined => (v !== null && /^\d{1,15}$/.test(v) ? Number(v) : undefined);
-
-async function serveFollow(cache: Cache, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
+async function serveFollow(cache: Cache, res: ServerResponse, query: URLSearchParams): Promise<void> {
   const key = query.get('key');
   if (!key) throw new RegcacheError('ERR_BAD_REQUEST', 'key missing');
-  const start = num(query.get('start'));
-  const end = num(query.get('end'));
-  const range = start !== undefined && end !== undefined ? { start, end } : undefined;
-  const got = await cache.followLocal(key, req.method === 'HEAD', range);
+  const got = await cache.followLocal(key);
   if (!got) {
     res.writeHead(404, { 'content-length': '0' }).end();
     return;
   }
-  const length = range ? range.end - range.start + 1 : got.size;
   res.writeHead(200, {
     'content-type': 'application/octet-stream',
-    ...(got.size !== undefined ? { 'x-regcache-size': String(got.size) } : {}),
-    ...(length !== undefined ? { 'content-length': String(length) } : {}),
+    ...(got.size !== undefined ? { 'x-regcache-size': String(got.size), 'content-length': String(got.size) } : {}),
   });
-  if (!got.body) {
-    res.end();
-    return;
-  }
-  // A failed fill destroys the follower; the cut response tells the other worker (its client sees the same cut).
+  // A failed fill destroys the follower; the cut response fails the other worker's fill the same way.
   await pipeline(got.body, res).catch(() => res.destroy());
 }
 
@@ -62,7 +52,7 @@ export async function startInternalListener(
       forwarded(req, res);
       return;
     }
-    serveFollow(cache, req, res, url.searchParams).catch((err: unknown) => sendError(req, res, toRegcacheError(err)));
+    serveFollow(cache, res, url.searchParams).catch((err: unknown) => sendError(req, res, toRegcacheError(err)));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -28,7 +28,9 @@ export type PrimaryMessage =
   | { t: 'rc:forgotten-everywhere'; id: number }
   | { t: 'rc:collect'; id: number; topic: GatherTopic }
   | { t: 'rc:gathered'; id: number; values: unknown[] }
-  | { t: 'rc:stop' };
+  | { t: 'rc:stop' }
+  /** After a stop: the lead has written the final stats (it drained this worker's counts), so exit. */
+  | { t: 'rc:exit' };
 
 /** Whether an IPC message is one of ours (prom-client and Node send their own). */
 export const isOurs = (m: unknown): m is { t: string } => typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string' && (m as { t: string }).t.startsWith('rc:');

@@ -176,6 +176,8 @@ export async function runPrimary(config: Config, opts: { log?: Logger } = {}): P
       for (const [key, holder] of claims) if (holder === slot) claims.delete(key);
       for (const g of gathers.values()) if (g.waiting.delete(slot) && g.waiting.size === 0) g.finish();
       if (stopping) {
+        // The lead wrote the final stats, draining the others' counts: they may go now.
+        if (slot === 1 || !slots.has(1)) for (const other of slots.values()) sendTo(other, { t: 'rc:exit' });
         if (slots.size === 0) resolveExit(failed ? 1 : 0);
         return;
       }
@@ -202,6 +204,7 @@ export async function runPrimary(config: Config, opts: { log?: Logger } = {}): P
     stopping = true;
     if (slots.size === 0) resolveExit(failed ? 1 : 0);
     for (const w of slots.values()) sendTo(w, { t: 'rc:stop' });
+    if (!slots.has(1)) for (const w of slots.values()) sendTo(w, { t: 'rc:exit' });
   }
 
   // Writes to a regular file never interleave within one write, and pino writes whole lines: workers then

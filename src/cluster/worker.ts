@@ -39,6 +39,12 @@ export interface WorkerLink {
   onForget(fn: (key: string) => void): void;
   /** Stops are asked for by the primary. */
   onStop(fn: () => void): void;
+  /**
+   * Resolves when a stopped worker may exit: at once for the lead; for the
+   * others once the lead has gone (its final stats flush drains their
+   * counts) or the primary has, at most after `maxMs`.
+   */
+  mayExit(maxMs: number): Promise<void>;
   ready(info: { url: string; caPath: string | undefined; metricsUrl: string | undefined }): void;
 }
 
@@ -72,6 +78,11 @@ export async function connectWorker(): Promise<WorkerLink> {
   const collectors = new Map<GatherTopic, () => unknown>();
   const forgetters: Array<(key: string) => void> = [];
   const stoppers: Array<() => void> = [];
+  let exitAllowed: () => void = () => undefined;
+  const exitGranted = new Promise<void>((resolve) => {
+    exitAllowed = resolve;
+  });
+  process.once('disconnect', () => exitAllowed());
 
   process.on('message', (raw: unknown) => {
     if (!isOurs(raw)) return;
@@ -101,6 +112,9 @@ export async function connectWorker(): Promise<WorkerLink> {
         return;
       case 'rc:stop':
         for (const fn of stoppers) fn();
+        return;
+      case 'rc:exit':
+        exitAllowed();
         return;
       default:
     }
@@ -170,6 +184,12 @@ export async function connectWorker(): Promise<WorkerLink> {
     onStop(fn) {
       stoppers.push(fn);
     },
+    async mayExit(maxMs) {
+      if (slot === 1) return;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exitGranted, new Promise<void>((resolve) => (timer = setTimeout(resolve, maxMs)))]);
+      clearTimeout(timer);
+    },
     ready(info) {
       send({ t: 'rc:ready', ...info });
     },
@@ -182,25 +202,19 @@ export const FOLLOW_PATH = '/_regcache/follow';
 /** Follows the fill of `key` that the worker behind `socketPath` runs. */
 export function remoteFill(socketPath: string, key: string): RemoteFill {
   return {
-    open(head, range, signal): Promise<RemoteBody | undefined> {
+    open(signal): Promise<RemoteBody | undefined> {
       const q = new URLSearchParams({ key });
-      if (range) {
-        q.set('start', String(range.start));
-        q.set('end', String(range.end));
-      }
       return new Promise((resolve, reject) => {
-        const req = request({ socketPath, method: head ? 'HEAD' : 'GET', path: `${FOLLOW_PATH}?${q.toString()}`, signal }, (res) => {
+        const req = request({ socketPath, method: 'GET', path: `${FOLLOW_PATH}?${q.toString()}`, signal }, (res) => {
           const status = res.statusCode ?? 0;
           if (status === 200) {
             const announced = res.headers['x-regcache-size'];
             const size = typeof announced === 'string' && /^\d+$/.test(announced) ? Number(announced) : undefined;
-            if (head) res.resume();
-            resolve({ size, body: head ? undefined : res });
+            resolve({ size, body: res });
             return;
           }
           res.resume();
           if (status === 404) resolve(undefined);
-          else if (status === 416) reject(new RegcacheError('ERR_RANGE_NOT_SATISFIABLE'));
           else reject(new RegcacheError('ERR_STORAGE_UNAVAILABLE', `the worker filling this artifact answered ${status}`));
         });
         // A worker that went away (restarted, stopping) has nothing to follow: the caller looks in the store.

@@ -78,10 +78,11 @@ export interface Cache {
   /** Forgets what this process remembers of `key` (another process dropped it). */
   forget(key: string): void;
   /**
-   * Follows this process's running fill of `key` for another worker process:
-   * undefined when there is none to follow (finished, failed, or never here).
+   * Follows this process's running fill of `key` for another worker process
+   * (one stream feeds that worker's own fill): undefined when there is none
+   * to follow (finished, failed, or never here).
    */
-  followLocal(key: string, head: boolean, range: { start: number; end: number } | undefined): Promise<{ size: number | undefined; body: Readable | undefined } | undefined>;
+  followLocal(key: string): Promise<{ size: number | undefined; body: Readable } | undefined>;
   /**
    * Memoizes an answer composed from cached objects (a `{version}.json`):
    * reused until this process stores, refreshes, commits or drops any
@@ -179,8 +180,7 @@ export function createCache(opts: CacheOptions): Cache {
     fills.set(route.key, fill);
     track(
       fill.done.then(async () => {
-        // A fill followed in another worker ends at once: a newer fill of the key may have taken its place.
-        if (fills.get(route.key) === fill) fills.delete(route.key);
+        fills.delete(route.key);
         artifactMeta.delete(route.key);
         generation++;
         if (fill.state !== 'committed') return;
@@ -230,50 +230,15 @@ export function createCache(opts: CacheOptions): Cache {
     return { result, size: meta.size, sha256: meta.sha256, storedAt: meta.storedAt, contentType: meta.contentType, range: picked, body };
   }
 
-  /**
-   * Answers from a fill another worker process runs; undefined when it is
-   * over by the time it is asked (the caller looks in the store).
-   */
-  async function fromRemote(fill: Fill, route: ArtifactRoute, req: ArtifactRequest): Promise<ArtifactReply | undefined> {
-    const remote = fill.remote;
-    if (!remote) return undefined;
-    // The size comes with the leader's headers; a range is asked for again once it is known.
-    let got = await remote.open(req.head, undefined, lifetime.signal);
-    if (!got) return undefined;
-    const picked = got.size === undefined ? undefined : req.pickRange?.(got.size);
-    if (picked === 'unsatisfiable') {
-      got.body?.destroy();
-      throw new RegcacheError('ERR_RANGE_NOT_SATISFIABLE');
-    }
-    if (picked && !req.head) {
-      got.body?.destroy();
-      got = await remote.open(false, picked, lifetime.signal);
-      if (!got) return undefined;
-    }
-    if (got.body) holdReader(route.key, got.body);
-    return { result: 'miss', size: got.size, sha256: undefined, storedAt: undefined, contentType: route.contentType, range: picked, body: got.body };
-  }
-
   async function artifact(route: ArtifactRoute, req: ArtifactRequest): Promise<ArtifactReply> {
     if (lifetime.signal.aborted) throw new RegcacheError('ERR_SHUTTING_DOWN');
     let fill = fills.get(route.key);
-    // A fill that another worker runs is followed from there; one that ended before it could be
-    // followed left the object in the store, or a new claim decides who fills it (bounded: each
-    // round means a whole fill ended meanwhile).
-    for (let round = 0; ; round++) {
-      if (!fill) {
-        const hit = await fromStore(route, req, round === 0 ? 'hit' : 'miss');
-        if (hit) return hit;
-        fill = fills.get(route.key) ?? startFill(route);
-      }
-      await fill.ready();
-      if (fill.state !== 'remote') break;
-      const followed = await fromRemote(fill, route, req);
-      if (followed) return followed;
-      if (round >= 3) throw new RegcacheError('ERR_STORAGE_UNAVAILABLE', 'the worker filling this artifact went away');
-      const next = fills.get(route.key);
-      fill = next === fill ? undefined : next;
+    if (!fill) {
+      const hit = await fromStore(route, req, 'hit');
+      if (hit) return hit;
+      fill = fills.get(route.key) ?? startFill(route);
     }
+    await fill.ready();
     // Synchronous from here to follow(): the fill cannot be disposed in between.
     if (fill.state === 'committed' || !fill.followable) {
       const done = await fromStore(route, req, 'miss');
@@ -409,14 +374,12 @@ export function createCache(opts: CacheOptions): Cache {
       artifactMeta.delete(key);
       store.forget?.(key);
     },
-    async followLocal(key, head, range) {
+    async followLocal(key) {
       const fill = fills.get(key);
-      if (!fill || fill.state === 'remote') return undefined;
+      if (!fill) return undefined;
       await fill.ready();
       if (fill.state === 'committed' || !fill.followable) return undefined;
-      const size = fill.size;
-      if (range && (size === undefined || range.start > range.end || range.end >= size)) throw new RegcacheError('ERR_RANGE_NOT_SATISFIABLE');
-      return { size, body: head ? undefined : fill.follow(range?.start ?? 0, range?.end) };
+      return { size: fill.size, body: fill.follow() };
     },
     busy: (key) => fills.has(key) || readers.has(key),
     get inflight() {

@@ -11,9 +11,9 @@
  * and tries to lead itself.
  *
  * Between the worker processes of one host (`server.workers`), a claim can
- * also answer 'remote': another worker is downloading the key right now and
- * its bytes can be followed as they land, so clients of every worker stream
- * from the one download.
+ * also answer 'remote': another worker is downloading the key right now. The
+ * fill then reads that worker's bytes as they land (one stream per worker)
+ * instead of upstream, so clients of every worker stream from one download.
  */
 import type { Readable } from 'node:stream';
 
@@ -22,12 +22,12 @@ export interface Lease {
   release(): Promise<void>;
 }
 
-/** What a follower in another process receives of a fill that runs elsewhere. */
+/** A fill another process of this host runs, as a stream of its bytes. */
 export interface RemoteBody {
   /** Full object size, when the leader knows it. */
   size: number | undefined;
-  /** The bytes [start, end] as the leader releases them; undefined for HEAD. */
-  body: Readable | undefined;
+  /** The bytes as the leader releases them (its last ones only once verified and committed). */
+  body: Readable;
 }
 
 /**
@@ -36,7 +36,7 @@ export interface RemoteBody {
  * failed): the caller then looks in the store.
  */
 export interface RemoteFill {
-  open(head: boolean, range: { start: number; end: number } | undefined, signal: AbortSignal): Promise<RemoteBody | undefined>;
+  open(signal: AbortSignal): Promise<RemoteBody | undefined>;
 }
 
 /** Outcome of asking to fill `key`. */

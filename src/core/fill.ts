@@ -24,9 +24,9 @@ import { Readable } from 'node:stream';
 import type { ChunkLender, ObjectMeta, PendingObject, Store } from '../storage/store.js';
 import { chunkPool, SharedBlock } from './buffer-pool.js';
 import { RegcacheError, toRegcacheError } from './errors.js';
-import type { Coordinator, Lease, RemoteFill } from './coordinator.js';
+import type { Coordinator, Lease } from './coordinator.js';
 import { FillWindow, WINDOW_BLOCK } from './fill-window.js';
-import type { ArtifactRoute } from './route.js';
+import type { ArtifactRoute, ArtifactSource } from './route.js';
 
 /** Bytes withheld from followers until verification succeeded. */
 export const HOLDBACK = 64 * 1024;
@@ -46,14 +46,13 @@ interface ReadBack {
 /** Observers of a fill's outcome (logs, metrics). */
 export interface FillObserver {
   onFillStart?(key: string): void;
-  onFillEnd?(key: string, outcome: { ok: boolean; bytes: number; ms: number; error?: RegcacheError }): void;
+  /** `relayed`: the bytes came from another worker process's download (server.workers), not from upstream. */
+  onFillEnd?(key: string, outcome: { ok: boolean; bytes: number; ms: number; error?: RegcacheError; relayed?: boolean }): void;
 }
 
 /** A running or finished fill. */
 export class Fill {
-  state: 'fetching' | 'streaming' | 'committed' | 'failed' | 'remote' = 'fetching';
-  /** Set (with state 'remote') when another worker process runs this download: followers read it from there. */
-  remote: RemoteFill | undefined;
+  state: 'fetching' | 'streaming' | 'committed' | 'failed' = 'fetching';
   /** Announced size, once upstream headers arrived (may stay undefined). */
   size: number | undefined;
   released = 0;
@@ -99,7 +98,7 @@ export class Fill {
   async ready(): Promise<void> {
     for (;;) {
       if (this.state === 'failed') throw this.error ?? new RegcacheError('ERR_INTERNAL');
-      if (this.state === 'committed' || this.state === 'remote' || this.released > 0) return;
+      if (this.state === 'committed' || this.released > 0) return;
       if (this.state === 'streaming' && this.size !== undefined && this.size >= STREAM_EARLY) return;
       await this.changed();
     }
@@ -280,19 +279,29 @@ export class Fill {
     this.observer.onFillStart?.(route.key);
     let body: Readable | undefined;
     let lease: Lease | undefined;
+    /** Set when the bytes come from another worker's download of the key (server.workers), not from upstream. */
+    let relayed = false;
     try {
-      if (this.coordinator) {
+      let source: ArtifactSource | undefined;
+      // A worker that was downloading may finish (or fail) before it is asked for its bytes: claim again.
+      for (let attempt = 0; this.coordinator && attempt < 3; attempt++) {
         const claim = await this.coordinator.claim(route.key, async () => (await this.store.stat(route.key)) !== undefined, this.signal);
-        if (claim.kind === 'leader') lease = claim.lease;
         if (claim.kind === 'remote') {
-          this.remote = claim.remote;
-          this.state = 'remote';
-          this.notify();
-          return;
+          // One stream from the downloading worker feeds this fill; this worker's clients follow it here.
+          const got = await claim.remote.open(this.signal);
+          if (got) {
+            source = got.size === undefined ? { body: got.body } : { body: got.body, size: got.size };
+            relayed = true;
+            break;
+          }
+          if (await this.adoptCommitted()) return;
+          continue;
         }
+        if (claim.kind === 'leader') lease = claim.lease;
         if (claim.kind !== 'uncoordinated' && (await this.adoptCommitted())) return;
+        break;
       }
-      const source = await route.fetch(this.signal);
+      source ??= await route.fetch(this.signal);
       body = source.body;
       this.size = source.size;
       const pending = await this.store.create(route.key);
@@ -331,25 +340,31 @@ export class Fill {
       }
       const summary = { sha256: hash.digest('hex'), size: pending.written };
       await route.verify(summary);
-      const meta = await pending.commit({
-        sha256: summary.sha256,
-        contentType: route.contentType,
-        storedAt: Date.now(),
-        ...(route.attrs ? { attrs: route.attrs } : {}),
-      });
+      // A relayed fill's last bytes arrive only once the downloading worker committed them: the same
+      // bytes need not be stored twice. Its pending file stays for followers still reading it.
+      const stored = relayed ? await this.store.stat(route.key) : undefined;
+      const meta =
+        stored && stored.sha256 === summary.sha256 && stored.size === summary.size
+          ? stored
+          : await pending.commit({
+              sha256: summary.sha256,
+              contentType: route.contentType,
+              storedAt: Date.now(),
+              ...(route.attrs ? { attrs: route.attrs } : {}),
+            });
       this.meta = meta;
       this.size = meta.size;
       this.released = meta.size;
       this.state = 'committed';
       this.notify();
-      this.observer.onFillEnd?.(route.key, { ok: true, bytes: meta.size, ms: Date.now() - started });
+      this.observer.onFillEnd?.(route.key, { ok: true, bytes: meta.size, ms: Date.now() - started, relayed });
     } catch (err) {
       body?.destroy();
       this.error = this.signal.aborted ? new RegcacheError('ERR_SHUTTING_DOWN', undefined, { cause: err }) : toRegcacheError(err);
       this.state = 'failed';
       await this.pending?.abort().catch(() => undefined);
       this.notify();
-      this.observer.onFillEnd?.(route.key, { ok: false, bytes: this.pending?.written ?? 0, ms: Date.now() - started, error: this.error });
+      this.observer.onFillEnd?.(route.key, { ok: false, bytes: this.pending?.written ?? 0, ms: Date.now() - started, error: this.error, relayed });
     } finally {
       await lease?.release();
       await this.maybeDispose();

@@ -207,7 +207,10 @@ void describe('e2e: server.workers = 2', () => {
     await until(() => rc.logs.some((l) => l.msg === 'worker exited; restarting it' && l.worker === 2), 'restart logged');
     await until(() => rc.logs.some((l) => l.msg === 'worker back' && l.worker === 2), 'worker back');
     assert.notEqual(workerPids().get(2), pid);
-    for (let i = 0; i < 6; i++) assert.equal((await httpsRequest(`${rc.url}/health`, { ca })).status, 200);
+    const linesBefore = linesFor(INDEX).length;
+    for (let i = 0; i < 6; i++) assert.equal((await httpsRequest(`${rc.url}${INDEX}`, { ca })).status, 200);
+    await until(() => linesFor(INDEX).length === linesBefore + 6, 'request lines');
+    assert.ok(linesFor(INDEX).slice(linesBefore).some((l) => l.worker === 2), 'the new worker 2 answered');
   });
 
   void it('SIGTERM stops the workers and the primary, and removes the socket directory', async () => {
@@ -216,6 +219,19 @@ void describe('e2e: server.workers = 2', () => {
     assert.ok(rc.logs.some((l) => l.msg === 'regcache stopped' && l.role === 'primary'));
     const left = (await readdir(tmpdir())).filter((d) => d.startsWith('regcache-workers-'));
     assert.equal(left.length, before.length - 1);
+  });
+
+  void it('the stored totals count the requests of every worker, to the last one before the stop', async () => {
+    // Counts of the killed worker (never flushed) are gone; the others' are all there, worker 2's after its restart included.
+    const back = rc.logs.findIndex((l) => l.msg === 'worker back');
+    const served = rc.logs.filter((l, i) => l.msg === 'request' && String(l.path).startsWith('/v1/mirror/') && l.method === 'GET' && (l.worker === 1 || i > back)).length;
+    const again = await startRegcache({ storage: { path: rc.dataDir }, admin: { token: TOKEN }, server: { tls: false } });
+    try {
+      const stats = (await (await fetch(`${again.url}/admin/stats`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { total: { requests: number } };
+      assert.equal(stats.total.requests, served);
+    } finally {
+      await again.stop();
+    }
   });
 });
 

@@ -13,6 +13,7 @@ import type { UpstreamClient } from '../../upstream/client.js';
 import { h1FromStoredZip } from './h1-store.js';
 import { providerKey } from './names.js';
 import type { Credential, RegistryReader } from './registry.js';
+import type { DownloadInfo } from './registry-json.js';
 import { expectedSha256 } from './shasums-bundle.js';
 import type { Access } from './access.js';
 import type { Policy } from './policy.js';
@@ -98,6 +99,13 @@ export function createProviderPackages(deps: { cache: Cache; store: Store; clien
     zipRoute(id, filename, cred) {
       const key = `${baseKey(id)}/zip`;
       let expected: string | undefined;
+      /** The download answer and the zip's sha256 from the verified SHA256SUMS (cached metadata). */
+      const lookup = async (): Promise<{ info: DownloadInfo; expected: string }> => {
+        const info = (await registry.download(id.up, id.namespace, id.type, id.version, id.os, id.arch, cred)).value;
+        if (info.filename !== filename) throw new RegcacheError('ERR_NOT_FOUND', `no package ${filename} for this platform`);
+        const bundle = (await registry.shasums(id.up, id.namespace, id.type, id.version, info)).value;
+        return { info, expected: expectedSha256(bundle, info) };
+      };
       return {
         kind: 'artifact',
         key,
@@ -105,14 +113,14 @@ export function createProviderPackages(deps: { cache: Cache; store: Store; clien
         attrs: { filename },
         matches: (meta) => meta.attrs?.filename === filename,
         async fetch(signal) {
-          const info = (await registry.download(id.up, id.namespace, id.type, id.version, id.os, id.arch, cred)).value;
-          if (info.filename !== filename) throw new RegcacheError('ERR_NOT_FOUND', `no package ${filename} for this platform`);
-          const bundle = (await registry.shasums(id.up, id.namespace, id.type, id.version, info)).value;
-          expected = expectedSha256(bundle, info);
-          const res = await client.open(info.downloadUrl, { signal });
+          const found = await lookup();
+          expected = found.expected;
+          const res = await client.open(found.info.downloadUrl, { signal });
           return res.size === undefined ? { body: res.body } : { body: res.body, size: res.size };
         },
-        verify(summary) {
+        // Bytes relayed from another worker's download never went through fetch: the checksum is looked up here.
+        async verify(summary) {
+          expected ??= (await lookup()).expected;
           if (summary.sha256 !== expected) {
             throw new RegcacheError('ERR_INTEGRITY_MISMATCH', `sha256 of ${filename} does not match signed SHA256SUMS`);
           }
