@@ -5,9 +5,9 @@
  *
  * Invariants:
  * - One download per key across the workers: the primary names one leader;
- *   the others follow the leader's fill over its internal socket, so every
- *   client streams from that one download (held back until verified, as in
- *   one process).
+ *   another worker feeds its own fill of the key from one stream of the
+ *   leader's (over the leader's internal socket), so every client streams
+ *   from that one download, held back until verified in both workers.
  * - Coordination is an optimization: if the primary does not answer, the
  *   claim is 'uncoordinated' and the worker fills on its own (the store's
  *   atomic commit keeps the object whole).

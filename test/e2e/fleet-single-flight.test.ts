@@ -81,8 +81,11 @@ void describe('e2e: fleet-wide single-flight with Redis', () => {
     for (const p of PLATFORMS) {
       assert.equal(origin.count((x) => x.endsWith(`workers_1.0.0_${p.os}_${p.arch}.zip`), 'GET'), 1, `${p.os}_${p.arch}`);
     }
-    // All four workers took requests.
-    const served = new Set([a, b].flatMap((r, i) => r.logs.filter((l) => l.msg === 'request' && String(l.path).includes('workers_1.0.0')).map((l) => `${i}:${String(l.worker)}`)));
+    // All four workers took requests (request lines are written as responses end: wait for all 16).
+    const lines = (): Array<Record<string, unknown>> => [a, b].flatMap((r, i) => r.logs.filter((l) => l.msg === 'request' && String(l.path).includes('workers_1.0.0')).map((l) => ({ ...l, replica: i })));
+    for (let i = 0; i < 500 && lines().length < 16; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(lines().length, 16);
+    const served = new Set(lines().map((l) => `${String(l.replica)}:${String(l.worker)}`));
     assert.equal(served.size, 4, [...served].join(' '));
   });
 
