@@ -3,8 +3,6 @@
  * operational endpoints and listeners from a validated Config. Used by the
  * CLI and by tests, which start real instances on loopback ports.
  */
-import { readFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { AggregatorRegistry, type Registry } from 'prom-client';
@@ -19,7 +17,8 @@ import type { Endpoint, RequestEvent } from './http/endpoint.js';
 import { createHandler } from './http/handler.js';
 import { createHealthEndpoints } from './http/health.js';
 import { createMetricsEndpoint, type MetricsSource } from './http/metrics-endpoint.js';
-import { startListener, type Listener, type ListenerTls } from './http/server.js';
+import { startListener, type Listener } from './http/server.js';
+import { resolveTls } from './http/tls-material.js';
 import { createStatusPage } from './http/status-page.js';
 import { createTerraformMirrors } from './mirrors/terraform/index.js';
 import { createJobs } from './ops/jobs.js';
@@ -52,20 +51,6 @@ export interface AppOptions {
   log?: Logger;
   /** Set in a worker process of `server.workers` > 1 (src/cluster). */
   worker?: WorkerLink;
-}
-
-/** The listener's TLS material; for self-signed TLS, made on first start (the primary makes it once before forking workers). */
-export async function resolveTls(config: Config, log: Logger, host: string): Promise<{ tls: ListenerTls; caPath: string | undefined }> {
-  const t = config.server.tls;
-  if (t === false) return { tls: undefined, caPath: undefined };
-  if (t) return { tls: { cert: await readFile(t.cert, 'utf8'), key: await readFile(t.key, 'utf8') }, caPath: undefined };
-  const names = new Set(['localhost', '127.0.0.1', '::1', hostname()]);
-  if (host !== '0.0.0.0' && host !== '::') names.add(host);
-  if (config.server.publicUrl) names.add(new URL(config.server.publicUrl).hostname.replace(/^\[|\]$/g, ''));
-  const { ensureSelfSignedTls } = await import('./http/self-signed.js');
-  const s = await ensureSelfSignedTls(join(config.storage.path, 'tls'), [...names]);
-  log.info({ caPath: s.caPath, created: s.created }, 'self-signed TLS in use: clients must trust this CA');
-  return { tls: { cert: s.certPem, key: s.keyPem }, caPath: s.caPath };
 }
 
 /**

@@ -5,7 +5,7 @@
  * workers, which run this same command (src/cluster).
  */
 import cluster from 'node:cluster';
-import { startApp, type App } from '../app.js';
+import type { App } from '../app.js';
 import { loadConfig, type ConfigFlags } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 
@@ -23,6 +23,8 @@ export async function runServe(configFile: string | undefined, env: NodeJS.Proce
 }
 
 async function serve(config: Config): Promise<number> {
+  // Loaded here: the primary of several workers never needs the server's modules.
+  const { startApp } = await import('../app.js');
   let app: App;
   let stopRequested: (() => void) | undefined;
   let afterStop = (): Promise<void> => Promise.resolve();

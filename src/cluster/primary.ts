@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pino, type Logger } from 'pino';
-import { resolveTls } from '../app.js';
 import { parseListenAddress, type Config } from '../config/schema.js';
+import { resolveTls } from '../http/tls-material.js';
 import { isOurs, type GatherTopic, type PrimaryMessage, type WorkerMessage } from './messages.js';
 
 /** How long a gather waits for every worker's answer. */
