@@ -16,7 +16,7 @@ import type { Readable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { parseListenAddress, type Config } from '../config/schema.js';
 import { resolveTls } from '../http/tls-material.js';
-import { isOurs, type GatherTopic, type PrimaryMessage, type WorkerMessage } from './messages.js';
+import { isOurs, type PrimaryMessage, type WorkerMessage } from './messages.js';
 
 /** How long a gather waits for every worker's answer. */
 const GATHER_MS = 5_000;
@@ -75,21 +75,25 @@ export async function runPrimary(config: Config, opts: { log?: Logger } = {}): P
     }
   };
 
-  function gather(asker: Worker, id: number, topic: GatherTopic): void {
+  /**
+   * Sends a message made by `make` to every live worker in `targets` and calls `done` with their answers
+   * once all answered, went away, or GATHER_MS passed.
+   */
+  function fanOut(targets: Array<[number, Worker]>, make: (gid: number) => PrimaryMessage, done: (values: unknown[]) => void): void {
+    const live = targets.filter(([, w]) => w.isConnected());
     const gid = nextGather++;
-    const live = [...slots].filter(([, w]) => w.isConnected());
     const entry = {
       values: [] as unknown[],
       waiting: new Set(live.map(([s]) => s)),
       finish: () => {
         clearTimeout(timer);
         gathers.delete(gid);
-        sendTo(asker, { t: 'rc:gathered', id, values: entry.values });
+        done(entry.values);
       },
     };
     const timer = setTimeout(entry.finish, GATHER_MS);
     gathers.set(gid, entry);
-    for (const [, w] of live) sendTo(w, { t: 'rc:collect', id: gid, topic });
+    for (const [, w] of live) sendTo(w, make(gid));
     if (entry.waiting.size === 0) entry.finish();
   }
 
@@ -111,40 +115,25 @@ export async function runPrimary(config: Config, opts: { log?: Logger } = {}): P
       case 'rc:release':
         if (claims.get(m.key) === slot) claims.delete(m.key);
         return;
-      case 'rc:forgotten': {
+      case 'rc:forgotten':
         // Answered once every other live worker forgot the key: a purge returns only when no worker serves it from memory.
-        const others = [...slots].filter(([s, other]) => s !== slot && other.isConnected());
-        const gid = nextGather++;
-        const entry = {
-          values: [] as unknown[],
-          waiting: new Set(others.map(([s]) => s)),
-          finish: () => {
-            clearTimeout(timer);
-            gathers.delete(gid);
-            sendTo(w, { t: 'rc:forgotten-everywhere', id: m.id });
-          },
-        };
-        const timer = setTimeout(entry.finish, GATHER_MS);
-        gathers.set(gid, entry);
-        for (const [, other] of others) sendTo(other, { t: 'rc:forget', id: gid, key: m.key });
-        if (entry.waiting.size === 0) entry.finish();
+        fanOut(
+          [...slots].filter(([s]) => s !== slot),
+          (gid) => ({ t: 'rc:forget', id: gid, key: m.key }),
+          () => sendTo(w, { t: 'rc:forgotten-everywhere', id: m.id }),
+        );
         return;
-      }
-      case 'rc:forgot': {
-        const g = gathers.get(m.id);
-        if (g?.waiting.delete(slot) && g.waiting.size === 0) g.finish();
-        return;
-      }
-      case 'rc:gather':
-        gather(w, m.id, m.topic);
-        return;
+      case 'rc:forgot':
       case 'rc:collected': {
         const g = gathers.get(m.id);
         if (!g?.waiting.delete(slot)) return;
-        g.values.push(m.value);
+        if (m.t === 'rc:collected') g.values.push(m.value);
         if (g.waiting.size === 0) g.finish();
         return;
       }
+      case 'rc:gather':
+        fanOut([...slots], (gid) => ({ t: 'rc:collect', id: gid, topic: m.topic }), (values) => sendTo(w, { t: 'rc:gathered', id: m.id, values }));
+        return;
       case 'rc:ready':
         ready.add(slot);
         everReady.add(slot);
