@@ -16,7 +16,7 @@ import type { Cache } from '../core/cache.js';
 import { RegcacheError, toRegcacheError } from '../core/errors.js';
 import type { Endpoint } from '../http/endpoint.js';
 import { sendError } from '../http/respond.js';
-import { FOLLOW_PATH } from './worker.js';
+import { FOLLOW_PATH } from './messages.js';
 
 /** A started internal listener. */
 export interface InternalListener {
@@ -33,7 +33,7 @@ async function serveFollow(cache: Cache, res: ServerResponse, query: URLSearchPa
   }
   res.writeHead(200, {
     'content-type': 'application/octet-stream',
-    ...(got.size !== undefined ? { 'x-regcache-size': String(got.size), 'content-length': String(got.size) } : {}),
+    ...(got.size !== undefined ? { 'content-length': String(got.size) } : {}),
   });
   // A failed fill destroys the follower; the cut response fails the other worker's fill the same way.
   await pipeline(got.body, res).catch(() => res.destroy());

@@ -13,19 +13,19 @@ export type WorkerMessage =
   | { t: 'rc:hi' }
   | { t: 'rc:claim'; id: number; key: string }
   | { t: 'rc:release'; key: string }
+  /** Answered with 'rc:gathered' (no values) once every other worker forgot the key. */
   | { t: 'rc:forgotten'; id: number; key: string }
-  | { t: 'rc:forgot'; id: number }
   | { t: 'rc:gather'; id: number; topic: GatherTopic }
+  /** The answer to 'rc:collect', and (value null) the acknowledgement of 'rc:forget'. */
   | { t: 'rc:collected'; id: number; value: unknown }
   | { t: 'rc:ready'; url: string; caPath: string | undefined; metricsUrl: string | undefined };
 
 /** Primary → worker. */
 export type PrimaryMessage =
-  | { t: 'rc:hello'; slot: number; workers: number; dir: string }
+  | { t: 'rc:hello'; slot: number; dir: string }
   | { t: 'rc:claimed'; id: number; leader: true }
   | { t: 'rc:claimed'; id: number; leader: false; slot: number }
   | { t: 'rc:forget'; id: number; key: string }
-  | { t: 'rc:forgotten-everywhere'; id: number }
   | { t: 'rc:collect'; id: number; topic: GatherTopic }
   | { t: 'rc:gathered'; id: number; values: unknown[] }
   | { t: 'rc:stop' }
@@ -34,6 +34,9 @@ export type PrimaryMessage =
 
 /** Whether an IPC message is one of ours (prom-client and Node send their own). */
 export const isOurs = (m: unknown): m is { t: string } => typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string' && (m as { t: string }).t.startsWith('rc:');
+
+/** Path of the internal follow endpoint (served on each worker's unix socket only). */
+export const FOLLOW_PATH = '/_regcache/follow';
 
 /** The unix socket a worker slot serves its internal endpoints on. */
 export const socketOf = (dir: string, slot: number): string => `${dir}/w${slot}.sock`;

@@ -102,7 +102,7 @@ export async function runPrimary(config: Config, opts: { log?: Logger } = {}): P
     const m = raw as WorkerMessage;
     switch (m.t) {
       case 'rc:hi':
-        sendTo(w, { t: 'rc:hello', slot, workers: count, dir });
+        sendTo(w, { t: 'rc:hello', slot, dir });
         return;
       case 'rc:claim': {
         const holder = claims.get(m.key);
@@ -120,14 +120,13 @@ export async function runPrimary(config: Config, opts: { log?: Logger } = {}): P
         fanOut(
           [...slots].filter(([s]) => s !== slot),
           (gid) => ({ t: 'rc:forget', id: gid, key: m.key }),
-          () => sendTo(w, { t: 'rc:forgotten-everywhere', id: m.id }),
+          () => sendTo(w, { t: 'rc:gathered', id: m.id, values: [] }),
         );
         return;
-      case 'rc:forgot':
       case 'rc:collected': {
         const g = gathers.get(m.id);
         if (!g?.waiting.delete(slot)) return;
-        if (m.t === 'rc:collected') g.values.push(m.value);
+        g.values.push(m.value);
         if (g.waiting.size === 0) g.finish();
         return;
       }

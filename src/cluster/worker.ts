@@ -15,16 +15,15 @@
 import { request } from 'node:http';
 import type { Claim, Coordinator, RemoteBody, RemoteFill } from '../core/coordinator.js';
 import { RegcacheError } from '../core/errors.js';
-import { isOurs, socketOf, type GatherTopic, type PrimaryMessage, type WorkerMessage } from './messages.js';
+import { FOLLOW_PATH, isOurs, socketOf, type GatherTopic, type PrimaryMessage, type WorkerMessage } from './messages.js';
 
 /** How long a worker waits for the primary's answer before going on alone. */
 const ANSWER_MS = 5_000;
 
 /** What a worker knows of the cluster and how it talks to the primary. */
 export interface WorkerLink {
-  /** This worker's slot, 1…workers; slot 1 leads (housekeeping, admin API, stats flush). */
+  /** This worker's slot, 1…workers; slot 1 leads (retention, admin API, stats flush). */
   readonly slot: number;
-  readonly workers: number;
   readonly lead: boolean;
   /** This worker's internal socket. */
   readonly socket: string;
@@ -72,7 +71,7 @@ export async function connectWorker(): Promise<WorkerLink> {
     // Asked for only once this process listens: a hello sent earlier could be lost.
     if (!send({ t: 'rc:hi' })) reject(new Error('not a worker process'));
   });
-  const { slot, workers, dir } = hello;
+  const { slot, dir } = hello;
   let nextId = 1;
   const waiting = new Map<number, (m: PrimaryMessage) => void>();
   const collectors = new Map<GatherTopic, () => unknown>();
@@ -89,8 +88,7 @@ export async function connectWorker(): Promise<WorkerLink> {
     const m = raw as PrimaryMessage;
     switch (m.t) {
       case 'rc:claimed':
-      case 'rc:gathered':
-      case 'rc:forgotten-everywhere': {
+      case 'rc:gathered': {
         const done = waiting.get(m.id);
         waiting.delete(m.id);
         done?.(m);
@@ -108,7 +106,7 @@ export async function connectWorker(): Promise<WorkerLink> {
       }
       case 'rc:forget':
         for (const fn of forgetters) fn(m.key);
-        send({ t: 'rc:forgot', id: m.id });
+        send({ t: 'rc:collected', id: m.id, value: null });
         return;
       case 'rc:stop':
         for (const fn of stoppers) fn();
@@ -164,7 +162,6 @@ export async function connectWorker(): Promise<WorkerLink> {
 
   return {
     slot,
-    workers,
     lead: slot === 1,
     socket: socketOf(dir, slot),
     leadSocket: socketOf(dir, 1),
@@ -196,9 +193,6 @@ export async function connectWorker(): Promise<WorkerLink> {
   };
 }
 
-/** Path of the internal follow endpoint (served on each worker's unix socket only). */
-export const FOLLOW_PATH = '/_regcache/follow';
-
 /** Follows the fill of `key` that the worker behind `socketPath` runs. */
 export function remoteFill(socketPath: string, key: string): RemoteFill {
   return {
@@ -208,7 +202,7 @@ export function remoteFill(socketPath: string, key: string): RemoteFill {
         const req = request({ socketPath, method: 'GET', path: `${FOLLOW_PATH}?${q.toString()}`, signal }, (res) => {
           const status = res.statusCode ?? 0;
           if (status === 200) {
-            const announced = res.headers['x-regcache-size'];
+            const announced = res.headers['content-length'];
             const size = typeof announced === 'string' && /^\d+$/.test(announced) ? Number(announced) : undefined;
             resolve({ size, body: res });
             return;
