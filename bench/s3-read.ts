@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFsStore } from '../src/storage/fs/fs-store.js';
-import type { Store } from '../src/storage/store.js';
+import type { Store } from '../src/core/store.js';
 import { createS3Harness, drain, putVia, TEST_BUCKET } from '../test/fakes/s3-harness.js';
 import { startS3Server } from '../test/fakes/s3-server.js';
 

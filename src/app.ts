@@ -28,7 +28,7 @@ import { startHousekeeping } from './ops/scheduler.js';
 import { createStats } from './ops/stats.js';
 import { createUsageTracker } from './ops/usage.js';
 import { createFsStore } from './storage/fs/fs-store.js';
-import type { Store } from './storage/store.js';
+import type { Store } from './core/store.js';
 import { createUpstreamClient } from './upstream/client.js';
 import { VERSION } from './version.js';
 

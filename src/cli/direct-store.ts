@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { createFsStore } from '../storage/fs/fs-store.js';
-import type { Store } from '../storage/store.js';
+import type { Store } from '../core/store.js';
 import { CommandError, serverUrl, UsageError, type ToolContext } from './tool-io.js';
 
 /** Where a command works: a server or a store. */

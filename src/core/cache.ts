@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { ByteRange, ObjectMeta, Store } from '../storage/store.js';
+import type { ByteRange, ObjectMeta, Store } from './store.js';
 import { RegcacheError, toRegcacheError } from './errors.js';
 import type { Coordinator } from './coordinator.js';
 import { Fill, type FillObserver } from './fill.js';

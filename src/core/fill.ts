@@ -21,7 +21,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { ChunkLender, ObjectMeta, PendingObject, Store } from '../storage/store.js';
+import type { ChunkLender, ObjectMeta, PendingObject, Store } from './store.js';
 import { chunkPool, SharedBlock } from './buffer-pool.js';
 import { RegcacheError, toRegcacheError } from './errors.js';
 import type { Coordinator, Lease } from './coordinator.js';

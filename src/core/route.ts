@@ -5,7 +5,7 @@
  * knows any protocol.
  */
 import type { Readable } from 'node:stream';
-import type { ObjectMeta } from '../storage/store.js';
+import type { ObjectMeta } from './store.js';
 
 /** How the core reported a request (also the log/metrics label). */
 export type CacheResult = 'hit' | 'miss' | 'stale' | 'bypass' | 'error';

@@ -2,7 +2,7 @@
  * Turns a store listing into what an operator wants to read: providers
  * (versions, platforms, sizes, last access) and modules, from cache keys.
  */
-import type { ListedObject } from '../storage/store.js';
+import type { ListedObject } from '../core/store.js';
 
 /** One cached provider. */
 export interface ProviderListing {

@@ -16,7 +16,7 @@ import type { Jobs, JobProgress } from '../ops/jobs.js';
 import { listPrefix, type RetentionReport } from '../ops/retention.js';
 import type { Stats } from '../ops/stats.js';
 import type { UsageTracker } from '../ops/usage.js';
-import type { Store } from '../storage/store.js';
+import type { Store } from '../core/store.js';
 import { bearerCheck } from './admin-auth.js';
 import { describeCache } from './admin-listing.js';
 import type { Endpoint, EndpointContext, EndpointResult } from './endpoint.js';

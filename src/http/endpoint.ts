@@ -31,18 +31,4 @@ export interface Endpoint {
   handle(ctx: EndpointContext): Promise<EndpointResult>;
 }
 
-/** A finished request, as log and metrics subscribers see it. */
-export interface RequestEvent {
-  method: string;
-  path: string;
-  /** Mirror or endpoint name; "none" when nothing matched. */
-  route: string;
-  /** 'artifact' | 'metadata' for mirrors, else the endpoint name. */
-  kind: string;
-  status: number;
-  cache: CacheResult;
-  bytes: number;
-  ms: number;
-  code?: string;
-  extra?: Record<string, unknown>;
-}
+export type { RequestEvent } from '../ops/request-event.js';

@@ -2,7 +2,7 @@
  * Liveness (`/health`: the process serves) and readiness (`/ready`: the
  * store accepts writes; 503 ERR_STORAGE_UNAVAILABLE otherwise).
  */
-import type { Store } from '../storage/store.js';
+import type { Store } from '../core/store.js';
 import type { Endpoint } from './endpoint.js';
 import { sendBody } from './respond.js';
 

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { finished, pipeline, type Readable } from 'node:stream';
 import type { ArtifactReply } from '../core/cache.js';
 import { ErrorCodes, type RegcacheError } from '../core/errors.js';
-import { lendsChunks, type ByteRange, type ChunkLender } from '../storage/store.js';
+import { lendsChunks, type ByteRange, type ChunkLender } from '../core/store.js';
 import { statusFor } from './error-status.js';
 
 /** Sends a body answer (JSON etc.); HEAD gets headers only. */

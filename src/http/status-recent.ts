@@ -5,7 +5,7 @@
  * a background rescan at most once per interval.
  */
 import type { UsageTracker } from '../ops/usage.js';
-import type { ListedObject } from '../storage/store.js';
+import type { ListedObject } from '../core/store.js';
 import { describeCache } from './admin-listing.js';
 
 /** Shortest gap between two store scans started by the page. */

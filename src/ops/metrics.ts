@@ -3,7 +3,7 @@
  * events as the request log; the core never sees Prometheus.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RequestEvent } from '../http/endpoint.js';
+import type { RequestEvent } from './request-event.js';
 import type { UsageTracker } from './usage.js';
 
 /** Outbound request outcome, from the upstream client. */

@@ -11,7 +11,7 @@
  * logger's destination. The test compares the two line by line.
  */
 import pino, { type Logger } from 'pino';
-import type { RequestEvent } from '../http/endpoint.js';
+import type { RequestEvent } from './request-event.js';
 
 /** Printable ASCII without `"` and `\`: copied into a JSON string as is. */
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;

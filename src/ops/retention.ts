@@ -6,7 +6,7 @@
  * private-scope markers (their loss would expose private content), and
  * regcache's own records. `dryRun` reports without removing.
  */
-import type { ListedObject, Store } from '../storage/store.js';
+import type { ListedObject, Store } from '../core/store.js';
 
 /** Retention settings. */
 export interface RetentionOptions {

@@ -5,8 +5,8 @@
  * restarts). Fed by request and fill events; knows no HTTP.
  */
 import { createHash } from 'node:crypto';
-import type { Store } from '../storage/store.js';
-import type { RequestEvent } from '../http/endpoint.js';
+import type { Store } from '../core/store.js';
+import type { RequestEvent } from './request-event.js';
 
 /** One set of counters. */
 export interface Counters {

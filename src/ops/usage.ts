@@ -4,7 +4,7 @@
  * the background and on demand — never at start-up and never on the request
  * path — so a store with many objects costs nothing to start.
  */
-import type { ListedObject, Store } from '../storage/store.js';
+import type { ListedObject, Store } from '../core/store.js';
 
 /** Totals of the last scan. */
 export interface Usage {

@@ -10,7 +10,7 @@ import { RegcacheError } from '../../src/core/errors.js';
 import { HOLDBACK, STREAM_EARLY } from '../../src/core/fill.js';
 import type { ArtifactRoute, MetadataRoute } from '../../src/core/route.js';
 import { createFsStore } from '../../src/storage/fs/fs-store.js';
-import { lendsChunks, type Store } from '../../src/storage/store.js';
+import { lendsChunks, type Store } from '../../src/core/store.js';
 
 const roots: string[] = [];
 after(async () => {

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createS3Store, type S3Store, type S3StoreOptions } from '../../src/storage/s3/s3-store.js';
-import type { ObjectMeta, Store } from '../../src/storage/store.js';
+import type { ObjectMeta, Store } from '../../src/core/store.js';
 import type { S3Server } from './s3-server.js';
 
 // The SDK warns once per process that its 2027 releases drop Node 20; tests need not repeat it.

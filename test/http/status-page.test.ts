@@ -15,7 +15,7 @@ import { startApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import { createRecentTracker, recentItems, type RecentList } from '../../src/http/status-recent.js';
 import type { UsageTracker } from '../../src/ops/usage.js';
-import type { ListedObject } from '../../src/storage/store.js';
+import type { ListedObject } from '../../src/core/store.js';
 import { VERSION } from '../../src/version.js';
 import { assertJsonError } from '../integration/http-client.js';
 import { startHarness, zipPathOf, type Harness } from '../integration/harness.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { applyRetention } from '../../src/ops/retention.js';
-import type { ListedObject } from '../../src/storage/store.js';
+import type { ListedObject } from '../../src/core/store.js';
 
 const obj = (key: string, size: number, lastAccess: number): ListedObject => ({
   key,

@@ -10,7 +10,7 @@ import { runInNewContext } from 'node:vm';
 import { chunkPool } from '../../src/core/buffer-pool.js';
 import { openBodyCount, READ_AHEAD_MAX_OPEN } from '../../src/storage/fs/file-body.js';
 import { createFsStore } from '../../src/storage/fs/fs-store.js';
-import { lendsChunks, type ChunkLender } from '../../src/storage/store.js';
+import { lendsChunks, type ChunkLender } from '../../src/core/store.js';
 import { fsStoreFixtures, putObject } from '../support/store-objects.js';
 import { storeConformance } from './store-conformance.js';
 

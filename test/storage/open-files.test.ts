@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { OpenFiles } from '../../src/storage/fs/open-files.js';
-import type { Store } from '../../src/storage/store.js';
+import type { Store } from '../../src/core/store.js';
 import { fsStoreFixtures, putObject } from '../support/store-objects.js';
 
 const { freshRoot, storeOn, freshStore } = fsStoreFixtures('regcache-openfiles-');

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import type { Store } from '../../src/storage/store.js';
+import type { Store } from '../../src/core/store.js';
 import { putObject } from '../support/store-objects.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { createFsStore, type FsStoreOptions } from '../../src/storage/fs/fs-store.js';
-import type { ObjectMeta, Store } from '../../src/storage/store.js';
+import type { ObjectMeta, Store } from '../../src/core/store.js';
 
 /** Stores `bytes` under `key` as a committed object (sha256 computed, storedAt now unless given). */
 export async function putObject(store: Store, key: string, bytes: Buffer, meta: Partial<Pick<ObjectMeta, 'contentType' | 'storedAt' | 'attrs'>> = {}): Promise<void> {

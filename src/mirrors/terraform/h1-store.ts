@@ -7,7 +7,7 @@ import { PassThrough, Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import type { ZipFile } from 'yauzl';
 import { RegcacheError } from '../../core/errors.js';
-import { lendsChunks, type ChunkLender, type Store } from '../../storage/store.js';
+import { lendsChunks, type ChunkLender, type Store } from '../../core/store.js';
 import { h1FromOpenZip } from './h1-hash.js';
 
 /** yauzl reader over ranged store reads. */

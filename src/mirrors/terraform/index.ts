@@ -6,7 +6,7 @@
 import type { Config } from '../../config/schema.js';
 import type { Cache } from '../../core/cache.js';
 import type { JobProgress } from '../../ops/jobs.js';
-import type { Store } from '../../storage/store.js';
+import type { Store } from '../../core/store.js';
 import type { UpstreamClient } from '../../upstream/client.js';
 import type { Mirror } from '../mirror.js';
 import { createAccess } from './access.js';

@@ -8,7 +8,7 @@ import type { Cache } from '../../core/cache.js';
 import type { BodyAnswer } from '../mirror.js';
 import { RegcacheError } from '../../core/errors.js';
 import type { ArtifactRoute, CacheResult, MetadataRoute } from '../../core/route.js';
-import type { Store } from '../../storage/store.js';
+import type { Store } from '../../core/store.js';
 import type { UpstreamClient } from '../../upstream/client.js';
 import { h1FromStoredZip } from './h1-store.js';
 import { providerKey } from './names.js';

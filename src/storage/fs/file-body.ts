@@ -18,7 +18,7 @@
 import { read as fsRead } from 'node:fs';
 import { Readable } from 'node:stream';
 import { chunkPool, CHUNK_SIZE } from '../../core/buffer-pool.js';
-import type { ChunkLender } from '../store.js';
+import type { ChunkLender } from '../../core/store.js';
 import type { FileLease } from './open-files.js';
 
 /**

@@ -22,7 +22,7 @@ import { Readable } from 'node:stream';
 import { createLocalAppend } from '../local-append.js';
 import { removeDeadTemps, tempName } from '../temp-files.js';
 import { RegcacheError } from '../../core/errors.js';
-import { assertKey, type ByteRange, type ListedObject, type ObjectMeta, type OpenedObject, type PendingObject, type Store } from '../store.js';
+import { assertKey, type ByteRange, type ListedObject, type ObjectMeta, type OpenedObject, type PendingObject, type Store } from '../../core/store.js';
 import { fileBody } from './file-body.js';
 import { OpenFiles, type FileLease } from './open-files.js';
 import { readTrailer, encodeTrailer, type TrailerRead } from './trailer.js';

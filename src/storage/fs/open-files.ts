@@ -15,7 +15,7 @@
  *   descriptor always reads the one version it was opened on.
  */
 import type { FileHandle } from 'node:fs/promises';
-import type { ObjectMeta } from '../store.js';
+import type { ObjectMeta } from '../../core/store.js';
 
 /** An object file as opened: descriptor and checked metadata. */
 export interface OpenFile {

@@ -5,7 +5,7 @@
  * metadata in one rename.
  */
 import type { FileHandle } from 'node:fs/promises';
-import type { ObjectMeta } from '../store.js';
+import type { ObjectMeta } from '../../core/store.js';
 
 const MAGIC = 0x52474331; // "RGC1"
 const TRAILER = 8;

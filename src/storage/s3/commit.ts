@@ -18,7 +18,7 @@
  *   behaves the same without us noticing, which is equally safe.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { ObjectMeta } from '../store.js';
+import type { ObjectMeta } from '../../core/store.js';
 import { encodeMeta } from './meta-codec.js';
 import { isConditionalConflict, isNotImplemented, isPreconditionFailed } from './s3-errors.js';
 import { createSpoolUpload } from './upload.js';

@@ -8,7 +8,7 @@
  * headers and non-ASCII attrs would be mangled; S3 allows 2 KB in total.
  */
 import { RegcacheError } from '../../core/errors.js';
-import type { ObjectMeta } from '../store.js';
+import type { ObjectMeta } from '../../core/store.js';
 
 /** User-metadata name (sent as x-amz-meta-regcache-meta). */
 export const META_NAME = 'regcache-meta';

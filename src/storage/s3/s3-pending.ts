@@ -8,7 +8,7 @@
 import { rm } from 'node:fs/promises';
 import { createLocalAppend } from '../local-append.js';
 import type { RegcacheError } from '../../core/errors.js';
-import type { ObjectMeta, PendingObject } from '../store.js';
+import type { ObjectMeta, PendingObject } from '../../core/store.js';
 import type { SpoolFile } from './spool.js';
 
 /** Uploads the spool with the full meta; returns the meta now stored. */

@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { Readable } from 'node:stream';
 import { RegcacheError } from '../../core/errors.js';
-import { assertKey, type ByteRange, type ListedObject, type ObjectMeta, type OpenedObject, type Store } from '../store.js';
+import { assertKey, type ByteRange, type ListedObject, type ObjectMeta, type OpenedObject, type Store } from '../../core/store.js';
 import { commitSpool, type CommitContext } from './commit.js';
 import { decodeMeta } from './meta-codec.js';
 import { isInvalidRange, isNotFound, storageError } from './s3-errors.js';

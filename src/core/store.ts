@@ -9,7 +9,7 @@
  * - Concurrent commits of the same key end with one whole object (last wins).
  */
 import type { Readable } from 'node:stream';
-import { RegcacheError } from '../core/errors.js';
+import { RegcacheError } from './errors.js';
 
 /** What a store remembers about an object besides its bytes. */
 export interface ObjectMeta {
