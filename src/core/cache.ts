@@ -283,6 +283,7 @@ export function createCache(opts: CacheOptions): Cache {
       observer.onLoadError?.(route.key, toRegcacheError(err));
       throw err;
     }
+    if (loaded === 'not-modified') throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'unexpected not-modified answer');
     const sha256 = createHash('sha256').update(loaded.body).digest('hex');
     const r: MetadataResult = {
       body: loaded.body,

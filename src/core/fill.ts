@@ -338,7 +338,8 @@ export class Fill {
       if (this.size !== undefined && pending.written !== this.size) {
         throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'upstream body shorter than announced');
       }
-      const summary = { sha256: hash.digest('hex'), size: pending.written };
+      const sha256 = hash.digest('hex');
+      const summary = { sha256, size: pending.written, digests: { sha256 } };
       await route.verify(summary);
       // A relayed fill's last bytes arrive only once the downloading worker committed them: the same
       // bytes need not be stored twice. Its pending file stays for followers still reading it.

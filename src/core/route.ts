@@ -5,7 +5,31 @@
  * knows any protocol.
  */
 import type { Readable } from 'node:stream';
-import type { ObjectMeta } from './store.js';
+import type { ObjectClass, ObjectMeta } from './store.js';
+
+/** Digest algorithms a route may ask the fill to compute while streaming. */
+export type DigestAlgorithm = 'sha1' | 'sha256' | 'sha512';
+
+/** Upstream validators of a stored copy, for conditional revalidation. */
+export interface Validators {
+  etag?: string;
+  lastModified?: string;
+}
+
+/**
+ * How a mutable object is kept (file mode `revalidate`, npm packuments …).
+ * Without it an artifact is immutable: fetched once, served until removed.
+ */
+export interface Freshness {
+  /** Served without asking upstream for this long after it was stored or last revalidated; Infinity = forever. */
+  freshForMs: number;
+  /**
+   * While this object is being downloaded or revalidated by another request:
+   * 'stale' serves the stored copy (or joins the running download when there
+   * is none), 'bypass' streams this request straight from upstream, storing nothing.
+   */
+  busy: 'stale' | 'bypass';
+}
 
 /** How the core reported a request (also the log/metrics label). */
 export type CacheResult = 'hit' | 'miss' | 'stale' | 'bypass' | 'error';
@@ -15,12 +39,17 @@ export interface ArtifactSource {
   /** Expected length when upstream announced it. */
   size?: number;
   body: Readable;
+  /** Upstream validators, kept with the object for conditional revalidation. */
+  etag?: string;
+  lastModified?: string;
 }
 
 /** What a finished download looked like; given to `verify`. */
 export interface FillSummary {
   sha256: string;
   size: number;
+  /** Lowercase hex of every algorithm the route listed in `digests` (sha256 always). */
+  digests: Partial<Record<DigestAlgorithm, string>>;
 }
 
 /** An immutable blob (provider zip, module archive): cached forever once verified. */
@@ -45,6 +74,27 @@ export interface ArtifactRoute {
   attrs?: Record<string, string>;
   /** Whether a cached copy answers this request (e.g. same file name); false → 404. */
   matches?(meta: ObjectMeta): boolean;
+  /** Recorded with the object; default 'artifact'. */
+  class?: ObjectClass;
+  /** Digests computed once while streaming, for `verify` (sha256 is always computed). */
+  digests?: readonly DigestAlgorithm[];
+  /** Mutable artifact: kept fresh this way (see Freshness); absent = immutable. */
+  freshness?: Freshness;
+  /**
+   * Conditional upstream request for a stored copy past its freshness:
+   * 'not-modified' renews the stored copy without a body transfer (counted
+   * as a 304), a source replaces it through a normal verified fill.
+   * Required with `freshness`.
+   */
+  revalidate?(validators: Validators, signal: AbortSignal): Promise<'not-modified' | ArtifactSource>;
+  /** The stored copy is not served (and retention removes it) this long after it was stored; absent = kept. */
+  expireAfterMs?: number;
+  /** Upper bound of the body; a larger announced or streamed body fails the fill (ERR_UPSTREAM_TOO_LARGE). */
+  maxBytes?: number;
+  /** Bytes withheld from clients until verified and committed (default 64 KiB; Infinity = all). */
+  holdBack?: number;
+  /** Upstream 404/401 answers for this key are remembered this long (default 0 = not at all). */
+  negativeTtlMs?: number;
 }
 
 /** A small answer (JSON, checksums) with a freshness lifetime. */
@@ -55,8 +105,17 @@ export interface MetadataRoute {
   ttlMs: number;
   /** After expiry, served stale (with a background refresh) for this long. */
   staleIfErrorMs: number;
-  /** Loads the current upstream answer; throws a RegcacheError when there is none to cache. */
-  load(signal: AbortSignal): Promise<LoadedMetadata>;
+  /**
+   * Loads the current upstream answer; throws a RegcacheError when there is
+   * none to cache. Given the stored copy's validators when one exists, it
+   * may make a conditional request and answer 'not-modified' (a 304): the
+   * stored copy is then renewed without a body transfer.
+   */
+  load(signal: AbortSignal, validators?: Validators): Promise<LoadedMetadata | 'not-modified'>;
+  /** Recorded with the object; default 'metadata'. */
+  class?: ObjectClass;
+  /** Upstream 404/401 answers for this key are remembered this long (default 0 = not at all). */
+  negativeTtlMs?: number;
 }
 
 /** A loaded metadata body. */
@@ -64,6 +123,9 @@ export interface LoadedMetadata {
   body: Buffer;
   contentType: string;
   attrs?: Record<string, string>;
+  /** Upstream validators, kept for conditional revalidation. */
+  etag?: string;
+  lastModified?: string;
 }
 
 /** A cached metadata answer as served. */

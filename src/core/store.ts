@@ -11,8 +11,20 @@
 import type { Readable } from 'node:stream';
 import { RegcacheError } from './errors.js';
 
+/**
+ * What an object is, recorded with it when it is committed (never guessed
+ * from its key): retention evicts artifacts first and never removes markers,
+ * purge can keep artifacts and drop metadata, listings show artifacts.
+ * - artifact: immutable or revalidated payload (zip, tarball, file);
+ * - metadata: small answer that goes stale and is cheap to fetch again;
+ * - marker: a record whose loss would change behaviour (a private-scope marker).
+ */
+export type ObjectClass = 'artifact' | 'metadata' | 'marker';
+
 /** What a store remembers about an object besides its bytes. */
 export interface ObjectMeta {
+  /** Recorded class; absent on objects written before classes existed (see ModeDefinition.legacyClass). */
+  class?: ObjectClass;
   /** Body size in bytes. */
   size: number;
   /** Lowercase hex sha256 of the body. */
@@ -22,6 +34,11 @@ export interface ObjectMeta {
   storedAt: number;
   /** Small string attributes an adapter wants kept with the object. */
   attrs?: Record<string, string>;
+  /** Upstream validators of this copy (conditional revalidation). */
+  etag?: string;
+  lastModified?: string;
+  /** Epoch ms after which the copy is not served and retention removes it (a route's expireAfterMs). */
+  expiresAt?: number;
 }
 
 /** Inclusive byte range, as in HTTP Range. */

@@ -1,0 +1,80 @@
+/**
+ * The Terraform mode's settings: upstream registries, metadata lifetimes,
+ * git module sources, allow/deny policy and private-content lifetimes.
+ */
+import { z } from 'zod';
+import { baseUrl, duration, upstreamHostProblem } from '../../config/types.js';
+
+const upstreamHostSchema = z.strictObject({
+  host: z.string().transform((host, ctx) => {
+    const lower = host.toLowerCase();
+    const problem = upstreamHostProblem(lower);
+    if (problem === undefined) return lower;
+    ctx.addIssue({ code: 'custom', message: `host ${JSON.stringify(host)} ${problem}`, input: host });
+    return z.NEVER;
+  }),
+  url: baseUrl('url').optional(),
+  token: z.string().min(1).optional(),
+  unsigned: z.enum(['refuse', 'allow']).prefault('refuse'),
+});
+
+const upstreamListSchema = z
+  .array(upstreamHostSchema.transform((entry) => ({ ...entry, url: entry.url ?? `https://${entry.host}` })))
+  .superRefine((entries, ctx) => {
+    const seen = new Map<string, number>();
+    entries.forEach((entry, index) => {
+      const first = seen.get(entry.host);
+      if (first === undefined) seen.set(entry.host, index);
+      else {
+        const message = `duplicate upstream host "${entry.host}" (also terraform.upstreams[${first}])`;
+        ctx.addIssue({ code: 'custom', message, path: [index, 'host'], input: entry.host });
+      }
+    });
+  });
+
+const policyEntry = z.union([
+  z.string().min(1),
+  z.strictObject({ source: z.string().min(1), versions: z.string().min(1).optional() }),
+]);
+
+/** The `terraform:` section. */
+export const terraformSettingsSchema = z.strictObject({
+  upstreams: upstreamListSchema.prefault([]),
+  metadata: z
+    .strictObject({
+      ttl: duration.prefault('10m'),
+      staleIfError: duration.prefault('7d'),
+    })
+    .prefault({}),
+  git: z
+    .strictObject({
+      hosts: z
+        .array(
+          z.string().transform((host, ctx) => {
+            const lower = host.toLowerCase();
+            const problem = upstreamHostProblem(lower);
+            if (problem === undefined) return lower;
+            ctx.addIssue({ code: 'custom', message: `host ${JSON.stringify(host)} ${problem}`, input: host });
+            return z.NEVER;
+          }),
+        )
+        .prefault(['github.com']),
+      allowHttp: z.boolean().prefault(false),
+      timeout: duration.prefault('120s'),
+    })
+    .prefault({}),
+  allow: z.array(policyEntry).prefault([]),
+  deny: z.array(policyEntry).prefault([]),
+  private: z
+    .strictObject({
+      authCacheTtl: duration.prefault('60s'),
+      signedUrlTtl: duration.prefault('15m'),
+    })
+    .prefault({}),
+});
+
+/** Validated Terraform settings. */
+export type TerraformSettings = z.output<typeof terraformSettingsSchema>;
+
+/** One configured upstream registry host, as the rest of the code sees it. */
+export type UpstreamHostConfig = TerraformSettings['upstreams'][number];
