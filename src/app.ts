@@ -10,6 +10,7 @@ import type { Config } from './config/schema.js';
 import { parseListenAddress } from './config/schema.js';
 import { createAdminForward, startInternalListener, type InternalListener } from './cluster/internal.js';
 import type { WorkerLink } from './cluster/worker.js';
+import { classifier, startInstances, type RunningInstance } from './app-instances.js';
 import { createCache, type Cache } from './core/cache.js';
 import { layered, type Coordinator } from './core/coordinator.js';
 import { createAdminEndpoints } from './http/admin.js';
@@ -20,7 +21,6 @@ import { createMetricsEndpoint, type MetricsSource } from './http/metrics-endpoi
 import { startListener, type Listener } from './http/server.js';
 import { resolveTls } from './http/tls-material.js';
 import { createStatusPage } from './http/status-page.js';
-import { createTerraformMirrors } from './mirrors/terraform/index.js';
 import { createJobs } from './ops/jobs.js';
 import { createMetrics } from './ops/metrics.js';
 import { createRequestLog } from './ops/request-log.js';
@@ -51,6 +51,8 @@ export interface AppOptions {
   log?: Logger;
   /** Set in a worker process of `server.workers` > 1 (src/cluster). */
   worker?: WorkerLink;
+  /** Configuration keys that have no effect (cache-proxy keys), logged once at start. */
+  ignored?: readonly string[];
 }
 
 /**
@@ -101,6 +103,18 @@ function clusterMetrics(worker: WorkerLink, registry: Registry): MetricsSource {
       return AggregatorRegistry.aggregate(all).metrics();
     },
   };
+}
+
+/** Starts a listener of its own for each instance with `bind` (its mirrors at the root). */
+async function startDedicatedListeners(instances: readonly RunningInstance[], tls: Awaited<ReturnType<typeof resolveTls>>['tls'], deps: Omit<Parameters<typeof createHandler>[0], 'endpoints' | 'mirrors'>): Promise<Map<string, Listener>> {
+  const out = new Map<string, Listener>();
+  for (const i of instances) {
+    if (i.bind === undefined) continue;
+    const addr = parseListenAddress(i.bind);
+    if (!addr) throw new Error(`instance ${i.name}: invalid bind ${i.bind}`);
+    out.set(i.name, await startListener(addr.host, addr.port, tls, createHandler({ ...deps, endpoints: [], mirrors: i.mirrors })));
+  }
+  return out;
 }
 
 /** Builds and starts regcache. */
@@ -157,15 +171,18 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       },
     },
   });
-  const client = createUpstreamClient({
+  const clientOptions = {
     connectTimeoutMs: config.upstream.connectTimeout,
     headersTimeoutMs: config.upstream.headersTimeout,
     bodyTimeoutMs: config.upstream.bodyTimeout,
     userAgent: `regcache/${VERSION}`,
-    onResponse: (e) => metrics.onUpstream(e),
-  });
-  const terraform = await createTerraformMirrors({ config, cache, store, client, signingKeyFile: join(config.storage.path, 'url-signing.key') });
-  const housekeeping = startHousekeeping(cache, usage, { maxSize: config.storage.maxSize, expireAfterMs: config.storage.expireAfter, intervalMs: config.storage.cleanupInterval, retention: lead }, log);
+    onResponse: (e: { host: string; status: number | undefined; seconds: number }) => metrics.onUpstream(e),
+  };
+  const client = createUpstreamClient(clientOptions);
+  const instances = await startInstances({ config, cache, store, client, clientOptions, log });
+  const upstreamHosts = [...new Set(instances.flatMap((i) => i.instance.upstreamHosts))];
+  const classify = classifier();
+  const housekeeping = startHousekeeping(cache, usage, { maxSize: config.storage.maxSize, expireAfterMs: config.storage.expireAfter, intervalMs: config.storage.cleanupInterval, retention: lead, classify }, log);
   worker?.onForget((key) => cache.forget(key));
   const jobs = createJobs();
 
@@ -175,11 +192,11 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   const metricsEndpoint = config.metrics.path === false ? undefined : createMetricsEndpoint(metricsSource, config.metrics.path, config.metrics.token);
   if (metricsEndpoint) endpoints.push(metricsEndpoint);
   if (config.admin.token) {
-    const admin = createAdminEndpoints({ token: config.admin.token, cache, store, stats, usage, jobs, warm: (items, progress) => terraform.warm(items, progress), gc: (dryRun) => housekeeping.gc(dryRun) });
+    const admin = createAdminEndpoints({ token: config.admin.token, cache, store, stats, usage, jobs, instances, classify, gc: (dryRun) => housekeeping.gc(dryRun) });
     // Warm jobs, gc and stats have one home: the other workers hand admin requests to the lead.
     endpoints.push(...(worker && !lead ? [createAdminForward(worker.leadSocket, admin)] : admin));
   }
-  endpoints.push(...createStatusPage({ version: VERSION, caPath, storeKind: store.kind, upstreamHosts: terraform.upstreamHosts, stats, usage }));
+  endpoints.push(...createStatusPage({ version: VERSION, caPath, storeKind: store.kind, instances, stats, usage }));
 
   const requestLog = createRequestLog(log);
   const onRequest = (e: RequestEvent): void => {
@@ -196,8 +213,10 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     onRequest,
     onInternalError: (err: unknown, path: string) => log.error({ err, path }, 'internal error'),
   };
-  const handler = createHandler({ ...handlerDeps, endpoints, mirrors: terraform.mirrors, preparedBytes: PREPARED_ANSWER_BYTES });
+  const onMain = instances.filter((i) => i.bind === undefined);
+  const handler = createHandler({ ...handlerDeps, endpoints, mirrors: onMain.flatMap((i) => i.mirrors), preparedBytes: PREPARED_ANSWER_BYTES });
   const listener = await startListener(listen.host, listen.port, tls, handler);
+  const dedicated = await startDedicatedListeners(instances, tls, handlerDeps);
   // Other workers follow this one's fills here, and the lead answers their forwarded admin requests.
   const internal: InternalListener | undefined = worker
     ? await startInternalListener(worker.socket, cache, lead ? handler : (_req, res) => res.writeHead(404, { 'content-length': '0' }).end())
@@ -210,8 +229,10 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   }
   const url = urlOf(listener, tls !== undefined);
   const metricsUrl = metricsListener ? urlOf(metricsListener, false) : undefined;
-  const started = { url, metricsUrl, ...(worker ? { pid: process.pid } : {}), store: store.kind, storagePath: config.storage.path, upstreams: terraform.upstreamHosts, admin: config.admin.token !== undefined, version: VERSION };
+  const modes = instances.map((i) => ({ instance: i.name, mode: i.mode, ...(i.bind ? { url: urlOf(dedicated.get(i.name) ?? listener, tls !== undefined) } : { mount: i.mount || '/' }) }));
+  const started = { url, metricsUrl, ...(worker ? { pid: process.pid } : {}), store: store.kind, storagePath: config.storage.path, upstreams: upstreamHosts, instances: modes, admin: config.admin.token !== undefined, version: VERSION };
   // With workers, the primary says 'regcache listening' once every worker is.
+  if (!worker || lead) for (const line of opts.ignored ?? []) log.warn({ ignored: line }, 'configuration key has no effect');
   log.info(started, worker ? 'worker listening' : 'regcache listening');
   worker?.ready({ url, caPath, metricsUrl });
 
@@ -226,8 +247,12 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     stop() {
       stopping ??= (async () => {
         housekeeping.stop();
-        await Promise.all([listener.stop(config.server.shutdownTimeout), metricsListener?.stop(1000)]);
+        await Promise.all([listener.stop(config.server.shutdownTimeout), metricsListener?.stop(1000), ...[...dedicated.values()].map((l) => l.stop(config.server.shutdownTimeout))]);
         await cache.close();
+        await Promise.all(instances.map(async (i) => {
+          await i.instance.close?.();
+          await i.client?.close();
+        }));
         await internal?.close();
         await coordinator?.close();
         await jobs.idle();

@@ -7,7 +7,12 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { startInstances } from '../app-instances.js';
+import { createCache } from '../core/cache.js';
+import type { MountedInstance } from '../mirrors/mode.js';
 import { createFsStore } from '../storage/fs/fs-store.js';
+import { createUpstreamClient } from '../upstream/client.js';
+import { pino } from 'pino';
 import type { Store } from '../core/store.js';
 import { CommandError, serverUrl, UsageError, type ToolContext } from './tool-io.js';
 
@@ -37,4 +42,19 @@ export async function resolveTarget(ctx: ToolContext): Promise<Target> {
   const store = createFsStore({ root });
   await store.init();
   return { kind: 'store', config, store };
+}
+
+/**
+ * The configured instances over a store opened by this process, to ask
+ * their modes what the stored keys are. Nothing is fetched: the instances
+ * only describe keys (their outbound client is never used).
+ */
+export async function offlineInstances(config: Config, store: Store): Promise<MountedInstance[]> {
+  const clientOptions = { connectTimeoutMs: 1000, headersTimeoutMs: 1000, bodyTimeoutMs: 1000, userAgent: 'regcache-cli' };
+  const client = createUpstreamClient(clientOptions);
+  try {
+    return await startInstances({ config, cache: createCache({ store }), store, client, clientOptions, log: pino({ level: 'silent' }) });
+  } finally {
+    await client.close();
+  }
 }

@@ -6,6 +6,7 @@
  * configured limits or --max-size / --expire-after, and must not race a
  * live server: removing needs --force (see the help text).
  */
+import { classifier } from '../app-instances.js';
 import { parseDuration } from '../config/duration.js';
 import { parseSize } from '../config/size.js';
 import { applyRetention, type RetentionReport } from '../ops/retention.js';
@@ -76,7 +77,7 @@ export async function runGc(ctx: ToolContext): Promise<number> {
         throw new UsageError('removing files from a store a server may be using needs --force (stop the server first, or use --server; --dry-run is always safe)');
       }
       const objects = await createUsageTracker(target.store).scan();
-      report = await applyRetention(objects, (key) => target.store.delete(key), { ...limits, dryRun, busy: () => false });
+      report = await applyRetention(objects, (key) => target.store.delete(key), { ...limits, dryRun, busy: () => false, classify: classifier() });
     } finally {
       await target.store.close();
     }

@@ -6,23 +6,23 @@
  */
 import cluster from 'node:cluster';
 import type { App } from '../app.js';
-import { loadConfig, type ConfigFlags } from '../config/load.js';
+import { loadConfigReport, type ConfigFlags } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 
 /** Runs the server until a signal; resolves with the exit code. */
 export async function runServe(configFile: string | undefined, env: NodeJS.ProcessEnv, flags: ConfigFlags): Promise<number> {
-  const config = await loadConfig({ file: configFile, env, flags });
+  const { config, ignored } = await loadConfigReport({ file: configFile, env, flags });
   if (config.server.workers > 1 && cluster.isPrimary) return (await import('../cluster/primary.js')).runPrimary(config);
-  if (!cluster.isWorker) return serve(config);
+  if (!cluster.isWorker) return serve(config, ignored);
   try {
-    return await serve(config);
+    return await serve(config, ignored);
   } finally {
     // The IPC channel would keep a stopped (or failed) worker alive.
     if (process.connected) process.disconnect();
   }
 }
 
-async function serve(config: Config): Promise<number> {
+async function serve(config: Config, ignored: readonly string[]): Promise<number> {
   // Loaded here: the primary of several workers never needs the server's modules.
   const { startApp } = await import('../app.js');
   let app: App;
@@ -32,9 +32,9 @@ async function serve(config: Config): Promise<number> {
     const { connectWorker } = await import('../cluster/worker.js');
     const worker = await connectWorker();
     worker.onStop(() => stopRequested?.());
-    app = await startApp(config, { worker });
+    app = await startApp(config, { worker, ignored });
     afterStop = () => worker.mayExit(config.server.shutdownTimeout + 10_000);
-  } else app = await startApp(config);
+  } else app = await startApp(config, { ignored });
   return new Promise((resolve) => {
     let signalled = false;
     const stop = (): void => {

@@ -3,7 +3,7 @@
  * it (file, environment and flags), so CI and operators can catch mistakes
  * before a deploy.
  */
-import { ConfigError, loadConfig, type ConfigFlags } from '../config/load.js';
+import { ConfigError, loadConfigReport, type ConfigFlags } from '../config/load.js';
 
 /** Where validate writes; injectable so tests can capture output. */
 export interface ValidateOutput {
@@ -12,8 +12,8 @@ export interface ValidateOutput {
 }
 
 /**
- * Loads the configuration and reports the outcome: `ok: <file>` on stdout
- * and 0, or one issue per line on stderr and 1. Errors other than
+ * Loads the configuration and reports the outcome: `ignored: <key>: <why>`
+ * for each key that has no effect, then `ok: <file>` on stdout and 0, or one issue per line on stderr and 1. Errors other than
  * ConfigError are bugs and are rethrown.
  */
 export async function runValidate(
@@ -22,13 +22,15 @@ export async function runValidate(
   flags: ConfigFlags,
   output: ValidateOutput = { stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
+  let ignored: string[];
   try {
-    await loadConfig({ file: configFile, env, flags });
+    ({ ignored } = await loadConfigReport({ file: configFile, env, flags }));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const issue of err.issues) output.stderr.write(`${issue}\n`);
     return 1;
   }
+  for (const line of ignored) output.stdout.write(`ignored: ${line}\n`);
   output.stdout.write(`ok: ${configFile ?? '(defaults, environment and flags)'}\n`);
   return 0;
 }

@@ -8,6 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { coerceLeafValue, findLeaf, readEnvOverrides, type ConfigOverride } from './env.js';
+import { MODES } from '../mirrors/modes.js';
+import { isCacheProxyFormat, translateCacheProxy } from './cache-proxy.js';
 import { configSchema, DEFAULT_LISTEN, type Config } from './schema.js';
 
 /** Invalid configuration; `issues` holds one human-readable line per problem, each starting with the key path. */
@@ -235,7 +237,26 @@ function deepFreeze<T>(value: T): T {
  * @throws ConfigError listing every problem found.
  */
 export async function loadConfig(opts: LoadConfigOptions): Promise<Config> {
-  const raw = opts.file === undefined ? {} : await readYamlFile(opts.file);
+  return (await loadConfigReport(opts)).config;
+}
+
+/** A loaded configuration and the keys of the file that have no effect (cache-proxy keys regcache does not use). */
+export interface LoadedConfig {
+  config: Config;
+  ignored: string[];
+}
+
+/**
+ * loadConfig, also saying which keys were ignored. A file in cache-proxy's
+ * format (src/config/cache-proxy.ts) is translated first and runs only the
+ * instances it lists; a file in regcache's format (or none) also runs every
+ * mode that has a top-level section (terraform), with defaults when absent.
+ */
+export async function loadConfigReport(opts: LoadConfigOptions): Promise<LoadedConfig> {
+  const file = opts.file === undefined ? {} : await readYamlFile(opts.file);
+  const cacheProxy = isCacheProxyFormat(file);
+  const { raw, ignored } = cacheProxy ? translateCacheProxy(file) : { raw: file, ignored: [] };
+  if (!cacheProxy) for (const m of MODES) if (m.section && raw[m.name] === undefined) raw[m.name] = {};
   const server = raw['server'];
   const fileListen = isObject(server) ? server['listen'] : undefined;
   const issues: string[] = [];
@@ -247,10 +268,10 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<Config> {
   const result = configSchema.safeParse(raw, { reportInput: true });
   if (!result.success) issues.push(...formatIssues(result.error.issues, overrides));
   if (issues.length > 0 || !result.success) throw new ConfigError(issues);
-  return deepFreeze(result.data);
+  return { config: deepFreeze(result.data), ignored };
 }
 
 /** The embedded defaults, validated and frozen; what `npm start` runs with when no file is given. */
 export function defaultConfig(): Config {
-  return deepFreeze(configSchema.parse({}));
+  return deepFreeze(configSchema.parse(Object.fromEntries(MODES.filter((m) => m.section).map((m) => [m.name, {}]))));
 }

@@ -6,7 +6,8 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { terraformSettingsSchema } from '../mirrors/terraform/settings.js';
+import { MODES } from '../mirrors/modes.js';
+import { instancesSchema, toInstance, type InstanceConfig, type ModeSchemaInfo } from './instances.js';
 import { baseUrl, duration, listen, parseListenAddress, size, tls } from './types.js';
 
 export { parseListenAddress };
@@ -94,21 +95,47 @@ const logSchema = z.strictObject({
   level: z.enum(LOG_LEVELS).prefault('info'),
 });
 
-/** The whole configuration schema; every object is strict so a misspelt key is an error, not a silent default. */
-export const configSchema = z.strictObject({
+/** The core sections (everything but the modes). */
+const coreShape = {
   server: serverSchema.prefault({}),
   storage: storageSchema
     .superRefine((st, ctx) => {
       if (st.type === 's3' && st.s3 === undefined) ctx.addIssue({ code: 'custom', message: 'storage.type is s3 but storage.s3 (bucket, region, …) is missing', path: ['s3'] });
     })
     .prefault({}),
-  terraform: terraformSettingsSchema.prefault({}),
   upstream: upstreamSchema.prefault({}),
   metrics: metricsSchema.prefault({}),
   coordination: coordinationSchema.prefault({}),
   admin: adminSchema.prefault({}),
   log: logSchema.prefault({}),
-});
+};
+
+type CoreConfig = z.output<z.ZodObject<typeof coreShape>>;
+
+/**
+ * The whole schema for a set of modes: the core sections, a top-level
+ * section per mode that has one (`terraform:`), and `instances:`. Every
+ * object is strict, so a misspelt key is an error, not a silent default.
+ * The output lists every enabled instance, section modes first, in one
+ * `instances` array; the composition root loops over it.
+ */
+export function createConfigSchema(modes: readonly ModeSchemaInfo[]) {
+  const sections = modes.filter((m) => m.section);
+  const sectionShape = Object.fromEntries(sections.map((m) => [m.name, m.schema.optional()]));
+  return z.strictObject({ ...coreShape, ...sectionShape, instances: instancesSchema(modes) }).transform((parsed): CoreConfig & { instances: InstanceConfig[] } => {
+    const all = parsed as Record<string, unknown> & CoreConfig & { instances: InstanceConfig[] };
+    const fromSections: InstanceConfig[] = [];
+    for (const m of sections) {
+      const settings = all[m.name];
+      if (settings !== undefined) fromSections.push(toInstance(m.name, m.name, settings as Record<string, unknown>));
+    }
+    const core = Object.fromEntries(Object.keys(coreShape).map((k) => [k, all[k]])) as CoreConfig;
+    return { ...core, instances: [...fromSections, ...all.instances] };
+  });
+}
+
+/** The schema for the registered modes (src/mirrors/modes.ts). */
+export const configSchema = createConfigSchema(MODES);
 
 /** Makes a parsed value read-only all the way down, matching the runtime deep freeze. */
 export type DeepReadonly<T> = T extends readonly (infer U)[]
@@ -119,6 +146,8 @@ export type DeepReadonly<T> = T extends readonly (infer U)[]
 
 /** Validated configuration: defaults applied, durations in ms, sizes in bytes, paths absolute. */
 export type Config = DeepReadonly<z.output<typeof configSchema>>;
+
+export type { InstanceConfig };
 
 
 /** What a config file may contain before defaults and normalisation. */

@@ -116,3 +116,16 @@ export const tls = z.union(
   ],
   { error: 'expected {cert, key} file paths, or false for plain HTTP' },
 );
+
+/** cache-proxy's `freshness`: a duration, or `forever` (Infinity). */
+export const freshness = z.union([z.literal('forever').transform(() => Number.POSITIVE_INFINITY), duration], { error: 'expected a duration like "5m" or "forever"' });
+
+/** cache-proxy's `expiration`: a duration, or `never` (Infinity). */
+export const expiration = z.union([z.literal('never').transform(() => Number.POSITIVE_INFINITY), duration], { error: 'expected a duration like "720h" or "never"' });
+
+/** A URL path a mode is mounted under ("/files"): one or more safe segments, no trailing slash needed. */
+export const mountPath = z
+  .string()
+  .regex(/^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*\/?$/, { error: 'expected a path like "/files"' })
+  .refine((p) => !p.split('/').some((s) => s === '.' || s === '..'), { error: 'must not contain . or .. segments' })
+  .transform((p) => p.replace(/\/+$/, ''));

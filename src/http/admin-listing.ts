@@ -1,47 +1,33 @@
 /**
- * Turns a store listing into what an operator wants to read: providers
- * (versions, platforms, sizes, last access) and modules, from cache keys.
+ * Turns a store listing into what an operator wants to read: per instance,
+ * the items its mode recognises (provider versions, files …), from the keys
+ * under the instance's prefixes; everything else is counted, not listed.
  */
 import type { ListedObject } from '../core/store.js';
+import type { ListedItem, MountedInstance } from '../mirrors/mode.js';
 
-/** One cached provider. */
-export interface ProviderListing {
-  provider: string;
-  versions: Record<string, Record<string, { size: number; storedAt: string; lastAccess: string }>>;
+/** One instance's cached items. */
+export interface InstanceListing {
+  instance: string;
+  mode: string;
+  items: ListedItem[];
 }
 
-/** One cached module. */
-export interface ModuleListing {
-  module: string;
-  versions: Record<string, { size: number; storedAt: string; lastAccess: string }>;
+/** The listing of GET /admin/cache and `regcache ls`. */
+export interface CacheListing {
+  instances: InstanceListing[];
+  objects: number;
+  bytes: number;
 }
 
-const host = (k: string): string => k.replace('_', ':');
-const iso = (ms: number): string => new Date(ms).toISOString();
-
-/** Groups artifacts by provider and module (metadata objects are counted, not listed). */
-export function describeCache(objects: readonly ListedObject[]): { providers: ProviderListing[]; modules: ModuleListing[]; objects: number; bytes: number } {
-  const providers = new Map<string, ProviderListing>();
-  const modules = new Map<string, ModuleListing>();
-  for (const o of objects) {
-    const p = o.key.split('/');
-    const entry = { size: o.meta.size, storedAt: iso(o.meta.storedAt), lastAccess: iso(o.lastAccess) };
-    if (p[0] === 'tf' && p[1] === 'providers' && p.length === 8 && p[7] === 'zip') {
-      const name = `${host(p[2] ?? '')}/${p[3]}/${p[4]}`;
-      const l = providers.get(name) ?? { provider: name, versions: {} };
-      const v = (l.versions[p[5] ?? ''] ??= {});
-      v[p[6] ?? ''] = entry;
-      providers.set(name, l);
-    } else if (p[0] === 'tf' && p[1] === 'modules' && p.length === 8 && p[7] === 'archive') {
-      const name = `${host(p[2] ?? '')}/${p[3]}/${p[4]}/${p[5]}`;
-      const l = modules.get(name) ?? { module: name, versions: {} };
-      l.versions[p[6] ?? ''] = entry;
-      modules.set(name, l);
-    }
-  }
+/** Groups objects by the instance owning their keys and asks its mode what they are. */
+export function describeCache(instances: readonly MountedInstance[], objects: readonly ListedObject[]): CacheListing {
   return {
-    providers: [...providers.values()].sort((a, b) => a.provider.localeCompare(b.provider)),
-    modules: [...modules.values()].sort((a, b) => a.module.localeCompare(b.module)),
+    instances: instances.map((i) => {
+      const mine = objects.filter((o) => i.instance.keyPrefixes.some((p) => o.key.startsWith(p)));
+      const items = i.instance.describe(mine).sort((a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version));
+      return { instance: i.name, mode: i.mode, items };
+    }),
     objects: objects.length,
     bytes: objects.reduce((n, o) => n + o.meta.size, 0),
   };

@@ -1,18 +1,20 @@
 /**
  * The admin API (only when `admin.token` is configured; bearer auth):
- *   DELETE /v1/mirror/:host[/:ns[/:type[/:version]]][?only=metadata]
- *   DELETE /v1/modules/:host[/:ns[/:name[/:system[/:version]]]][?only=metadata]
+ *   DELETE /admin/purge/:instance[/:target…][?only=metadata]
+ *   DELETE /<alias>/… (a mode's older purge paths: terraform's /v1/mirror/…, /v1/modules/…)
  *   GET    /admin/cache   GET /admin/stats
- *   POST   /admin/warm    GET /admin/warm/:id
+ *   POST   /admin/warm[?instance=NAME]    GET /admin/warm/:id
  *   POST   /admin/gc[?dryRun=true]
+ * Purge, listing and warm ask the instance's mode what its keys are; what
+ * an object is comes from its recorded class. Markers are never purged.
  * Every admin request is logged with its action, never with the token.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Cache } from '../core/cache.js';
 import { RegcacheError } from '../core/errors.js';
-import { hostKey, parseHost, parseName, parseVersion } from '../mirrors/terraform/names.js';
-import { parseLockFile, validateWarmItems, type WarmItem } from '../mirrors/terraform/warm.js';
-import type { Jobs, JobProgress } from '../ops/jobs.js';
+import type { ObjectClass, ObjectMeta } from '../core/store.js';
+import type { MountedInstance } from '../mirrors/mode.js';
+import type { Jobs } from '../ops/jobs.js';
 import { listPrefix, type RetentionReport } from '../ops/retention.js';
 import type { Stats } from '../ops/stats.js';
 import type { UsageTracker } from '../ops/usage.js';
@@ -30,12 +32,12 @@ export interface AdminDeps {
   stats: Stats;
   usage: UsageTracker;
   jobs: Jobs;
-  warm: (items: WarmItem[], progress: JobProgress) => Promise<void>;
+  instances: readonly MountedInstance[];
+  classify: (key: string, meta: ObjectMeta) => ObjectClass;
   gc: (dryRun: boolean) => Promise<RetentionReport>;
 }
 
 const MAX_BODY = 1024 * 1024;
-const METADATA_KEY = /\/(versions|download(\/[a-z0-9]+_[a-z0-9]+)?)$|^tf\/discovery\//;
 
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -52,15 +54,19 @@ function json(ctx: EndpointContext, status: number, value: unknown, log: Record<
   return { bytes: sendBody(ctx.req, ctx.res, status, 'application/json', Buffer.from(JSON.stringify(value)), { 'cache-control': 'no-store' }), log };
 }
 
-/** Maps a purge path to the cache key prefix it covers. */
-function purgePrefix(segments: readonly string[]): { prefix: string; target: string } {
-  const [, kind, host, ...rest] = segments;
-  const maxRest = kind === 'mirror' ? 3 : 4;
-  if (host === undefined || rest.length > maxRest) throw new RegcacheError('ERR_NOT_FOUND');
-  const h = parseHost(host);
-  const names = rest.map((r, i) => (i === maxRest - 1 ? parseVersion(r) : parseName('name', r)));
-  const root = kind === 'mirror' ? 'tf/providers' : 'tf/modules';
-  return { prefix: [root, hostKey(h), ...names].join('/') + '/', target: [h, ...names].join('/') };
+/** Which instance and target a purge path names: /admin/purge/NAME/… or one of a mode's aliases. */
+function purgeRequest(instances: readonly MountedInstance[], segments: readonly string[]): { inst: MountedInstance; rest: string[] } | undefined {
+  if (segments[0] === 'admin' && segments[1] === 'purge') {
+    const inst = instances.find((i) => i.name === segments[2]);
+    if (!inst) throw new RegcacheError('ERR_NOT_FOUND', 'no such instance');
+    return { inst, rest: segments.slice(3) };
+  }
+  for (const inst of instances) {
+    for (const a of inst.instance.purgeAliases ?? []) {
+      if (segments.length > a.path.length && a.path.every((p, i) => segments[i] === p)) return { inst, rest: [...a.as, ...segments.slice(a.path.length)] };
+    }
+  }
+  return undefined;
 }
 
 /** Creates the admin endpoints. */
@@ -77,20 +83,23 @@ export function createAdminEndpoints(deps: AdminDeps): Endpoint[] {
 
   const purge = guarded(
     'admin-purge',
-    (m, s) => m === 'DELETE' && s[0] === 'v1' && (s[1] === 'mirror' || s[1] === 'modules') && s.length >= 3,
+    (m, s) => m === 'DELETE' && ((s[0] === 'admin' && s[1] === 'purge' && s.length >= 3) || deps.instances.some((i) => (i.instance.purgeAliases ?? []).some((a) => s.length > a.path.length && a.path.every((p, n) => s[n] === p)))),
     async (ctx) => {
-      const { prefix, target } = purgePrefix(ctx.segments);
+      const req = purgeRequest(deps.instances, ctx.segments);
+      if (!req) throw new RegcacheError('ERR_NOT_FOUND');
+      const { prefixes, target } = req.inst.instance.purgeTarget(req.rest);
+      const owned = prefixes.filter((p) => req.inst.instance.keyPrefixes.some((k) => p.startsWith(k)));
       const onlyMetadata = ctx.query.get('only') === 'metadata';
-      const objects = await listPrefix(deps.store, prefix);
-      if (ctx.segments.length === 3 && ctx.segments[1] === 'mirror') objects.push(...(await listPrefix(deps.store, `tf/discovery/${prefix.split('/')[2] ?? ''}`)));
+      const objects = (await Promise.all(owned.map((p) => listPrefix(deps.store, p)))).flat();
       const removed: Array<{ key: string; size: number }> = [];
       for (const o of objects) {
-        if (onlyMetadata && !METADATA_KEY.test(o.key)) continue;
-        if (o.key.endsWith('/private')) continue;
+        const cls = deps.classify(o.key, o.meta);
+        if (cls === 'marker' || (onlyMetadata && cls !== 'metadata')) continue;
         if (await deps.cache.invalidate(o.key)) removed.push({ key: o.key, size: o.meta.size });
       }
       const bytes = removed.reduce((n, r) => n + r.size, 0);
-      return json(ctx, 200, { target, onlyMetadata, removed: removed.length, bytes, keys: removed.map((r) => r.key) }, { action: 'purge', target, onlyMetadata, removed: removed.length });
+      const log = { action: 'purge', instance: req.inst.name, target, onlyMetadata, removed: removed.length };
+      return json(ctx, 200, { instance: req.inst.name, target, onlyMetadata, removed: removed.length, bytes, keys: removed.map((r) => r.key) }, log);
     },
   );
 
@@ -102,33 +111,15 @@ export function createAdminEndpoints(deps: AdminDeps): Endpoint[] {
       return json(ctx, 200, { ...(await deps.stats.snapshot()), store: { kind: deps.store.kind, ...usage, scannedAt: new Date(usage.scannedAt).toISOString() } }, { action: 'stats' });
     }),
     guarded('admin-cache', (m, s) => get(m) && s.length === 2 && s[0] === 'admin' && s[1] === 'cache', async (ctx) => {
-      return json(ctx, 200, describeCache(await deps.usage.scan()), { action: 'list' });
+      return json(ctx, 200, describeCache(deps.instances, await deps.usage.scan()), { action: 'list' });
     }),
     guarded('admin-warm', (m, s) => m === 'POST' && s.length === 2 && s[0] === 'admin' && s[1] === 'warm', async (ctx) => {
-      const text = await readBody(ctx.req);
-      let items: WarmItem[];
-      const platforms = ctx.query.getAll('platform');
-      if (/^\s*[{[]/.test(text)) {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          throw new RegcacheError('ERR_BAD_REQUEST', 'body is not valid JSON');
-        }
-        const list = Array.isArray(parsed) ? parsed : (parsed as { providers?: unknown }).providers;
-        if (!Array.isArray(list)) throw new RegcacheError('ERR_BAD_REQUEST', 'expected {"providers":[{"source","version","platforms"}]}');
-        items = list.map((x: unknown) => {
-          const o = x as { source?: unknown; version?: unknown; platforms?: unknown };
-          if (typeof o.source !== 'string') throw new RegcacheError('ERR_BAD_REQUEST', 'each provider needs a "source"');
-          const plats = Array.isArray(o.platforms) ? o.platforms.filter((p): p is string => typeof p === 'string') : platforms;
-          return { source: o.source, version: typeof o.version === 'string' ? o.version : '>= 0.0.0', platforms: plats };
-        });
-      } else {
-        items = parseLockFile(text).map((i) => ({ ...i, platforms }));
-      }
-      validateWarmItems(items);
-      const job = deps.jobs.start('warm', (p) => deps.warm(items, p));
-      return json(ctx, 202, job, { action: 'warm', providers: items.length, job: job.id });
+      const name = ctx.query.get('instance');
+      const inst = deps.instances.find((i) => i.instance.warm !== undefined && (name === null || i.name === name));
+      if (!inst?.instance.warm) throw new RegcacheError('ERR_NOT_FOUND', name === null ? 'no instance can be warmed' : 'no such instance, or it cannot be warmed');
+      const plan = inst.instance.warm(await readBody(ctx.req), ctx.query);
+      const job = deps.jobs.start('warm', (p) => plan.run(p));
+      return json(ctx, 202, job, { action: 'warm', instance: inst.name, items: plan.items, job: job.id });
     }),
     guarded('admin-warm-status', (m, s) => get(m) && s.length === 3 && s[0] === 'admin' && s[1] === 'warm', (ctx) => {
       const job = deps.jobs.get(ctx.segments[2] ?? '');

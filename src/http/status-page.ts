@@ -16,7 +16,7 @@ import type { Endpoint } from './endpoint.js';
 import { sendBody } from './respond.js';
 import { createRecentTracker } from './status-recent.js';
 import { renderStatusPage, STYLE_HASH } from './status-render.js';
-import { clientSnippets, registryHosts } from './status-snippets.js';
+import type { MountedInstance } from '../mirrors/mode.js';
 
 /** What the status page shows. */
 export interface StatusPageDeps {
@@ -25,8 +25,8 @@ export interface StatusPageDeps {
   caPath: string | undefined;
   /** The store backend's kind ("fs", "s3"). */
   storeKind: string;
-  /** Registry hosts regcache serves (the public two plus configured upstreams). */
-  upstreamHosts: readonly string[];
+  /** The running instances: each has a section with its client configuration. */
+  instances: readonly MountedInstance[];
   stats: Stats;
   usage: UsageTracker;
 }
@@ -38,11 +38,19 @@ const HTML_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 
+/** Fetching and trusting the self-signed CA. */
+function caSnippet(base: string): string {
+  return [
+    `curl -fsSk -o regcache-ca.pem ${base}/ca.pem`,
+    'openssl x509 -noout -fingerprint -sha256 -in regcache-ca.pem   # compare with the fingerprint above',
+    'export SSL_CERT_FILE="$PWD/regcache-ca.pem"',
+  ].join('\n');
+}
+
 /** Creates the status page endpoints. */
 export function createStatusPage(deps: StatusPageDeps): Endpoint[] {
   const get = (m: string): boolean => m === 'GET' || m === 'HEAD';
-  const recent = createRecentTracker(deps.usage);
-  const hosts = registryHosts(deps.upstreamHosts);
+  const recent = createRecentTracker(deps.instances, deps.usage);
   let fingerprint: Promise<string | undefined> | undefined;
   const caPath = deps.caPath;
   const caFingerprint = (): Promise<string | undefined> =>
@@ -68,8 +76,8 @@ export function createStatusPage(deps: StatusPageDeps): Endpoint[] {
           recent: listed,
           usage: deps.usage.current(),
           baseUrl: base,
-          hosts,
-          snippets: clientSnippets(base, hosts, caPath !== undefined),
+          sections: deps.instances.map((i) => ({ instance: i.name, mode: i.mode, ...i.instance.status(base) })),
+          ca: caPath === undefined ? undefined : caSnippet(base),
           caFingerprint: fp,
         });
         return { bytes: sendBody(req, res, 200, 'text/html; charset=utf-8', Buffer.from(page, 'utf8'), HTML_HEADERS) };

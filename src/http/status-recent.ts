@@ -6,6 +6,7 @@
  */
 import type { UsageTracker } from '../ops/usage.js';
 import type { ListedObject } from '../core/store.js';
+import type { MountedInstance } from '../mirrors/mode.js';
 import { describeCache } from './admin-listing.js';
 
 /** Shortest gap between two store scans started by the page. */
@@ -13,12 +14,13 @@ export const RESCAN_INTERVAL_MS = 60_000;
 /** How many entries the page lists. */
 export const RECENT_LIMIT = 20;
 
-/** One recently cached provider or module version. */
+/** One recently cached item (a provider version, a module version, a file). */
 export interface RecentItem {
-  kind: 'provider' | 'module';
+  instance: string;
+  kind: string;
   name: string;
   version: string;
-  /** `os_arch` of the cached provider zips; empty for modules. */
+  /** Variants within the version (platforms); empty when none. */
   platforms: string[];
   size: number;
   storedAt: string;
@@ -31,26 +33,14 @@ export interface RecentList {
   at: number;
 }
 
-/** Newest provider and module versions of a store listing, one entry per version. */
-export function recentItems(objects: readonly ListedObject[], limit = RECENT_LIMIT): RecentItem[] {
-  const { providers, modules } = describeCache(objects);
-  const items: RecentItem[] = [];
-  for (const p of providers) {
-    for (const [version, platforms] of Object.entries(p.versions)) {
-      const files = Object.values(platforms);
-      items.push({
-        kind: 'provider',
-        name: p.provider,
-        version,
-        platforms: Object.keys(platforms).sort(),
-        size: files.reduce((n, f) => n + f.size, 0),
-        storedAt: files.reduce((latest, f) => (f.storedAt > latest ? f.storedAt : latest), ''),
-      });
-    }
-  }
-  for (const m of modules) {
-    for (const [version, f] of Object.entries(m.versions)) items.push({ kind: 'module', name: m.module, version, platforms: [], size: f.size, storedAt: f.storedAt });
-  }
+/**
+ * Newest items of a store listing, as the instances' modes describe them.
+ * Content of a private scope is never listed: the page is unauthenticated.
+ */
+export function recentItems(instances: readonly MountedInstance[], objects: readonly ListedObject[], limit = RECENT_LIMIT): RecentItem[] {
+  const items: RecentItem[] = describeCache(instances, objects).instances.flatMap((l) =>
+    l.items.filter((it) => it.private !== true).map((it) => ({ instance: l.instance, kind: it.kind, name: it.name, version: it.version, platforms: it.variants, size: it.size, storedAt: new Date(it.storedAt).toISOString() })),
+  );
   const newestFirst = (a: RecentItem, b: RecentItem): number => (a.storedAt === b.storedAt ? a.name.localeCompare(b.name) : a.storedAt < b.storedAt ? 1 : -1);
   return items.sort(newestFirst).slice(0, limit);
 }
@@ -60,7 +50,7 @@ export function recentItems(objects: readonly ListedObject[], limit = RECENT_LIM
  * scan succeeded. Blocks only when there is no list yet and a scan is due or
  * running; a failed scan is retried after the interval.
  */
-export function createRecentTracker(usage: UsageTracker, intervalMs = RESCAN_INTERVAL_MS, now: () => number = Date.now): () => Promise<RecentList | undefined> {
+export function createRecentTracker(instances: readonly MountedInstance[], usage: UsageTracker, intervalMs = RESCAN_INTERVAL_MS, now: () => number = Date.now): () => Promise<RecentList | undefined> {
   let recent: RecentList | undefined;
   let lastStart = Number.NEGATIVE_INFINITY;
   let running: Promise<void> | undefined;
@@ -70,7 +60,7 @@ export function createRecentTracker(usage: UsageTracker, intervalMs = RESCAN_INT
       .scan()
       .then(
         (objects) => {
-          recent = { items: recentItems(objects), at: now() };
+          recent = { items: recentItems(instances, objects), at: now() };
         },
         () => undefined, // the page says the store could not be listed
       )

@@ -8,7 +8,13 @@ import type { Counters, StatsSnapshot } from '../ops/stats.js';
 import type { Usage } from '../ops/usage.js';
 import { formatBytes, formatCount, formatDuration, formatRatio, formatTime, html, SafeHtml } from './status-html.js';
 import { RECENT_LIMIT, type RecentList } from './status-recent.js';
-import type { ClientSnippets } from './status-snippets.js';
+import type { StatusSection } from '../mirrors/mode.js';
+
+/** One instance's section as rendered. */
+export interface RenderedSection extends StatusSection {
+  instance: string;
+  mode: string;
+}
 
 /** Everything the page shows. */
 export interface StatusView {
@@ -20,8 +26,9 @@ export interface StatusView {
   /** From the last store scan; undefined when no scan succeeded yet. */
   recent: RecentList | undefined;
   baseUrl: string;
-  hosts: readonly string[];
-  snippets: ClientSnippets;
+  sections: readonly RenderedSection[];
+  /** Fetching and trusting the self-signed CA; undefined without one. */
+  ca: string | undefined;
   /** SHA-256 fingerprint of the self-signed CA, when there is one. */
   caFingerprint: string | undefined;
 }
@@ -80,35 +87,39 @@ function recentSection(v: StatusView): SafeHtml {
       ? html`<p class="muted">The store could not be listed yet.</p>`
       : v.recent.items.length === 0
         ? html`<p class="muted" id="recent-empty">Nothing cached yet.</p>`
-        : html`<table id="recent"><thead><tr><th>Kind</th><th>Name</th><th>Version</th><th>Platforms</th><th class="n">Size</th><th class="n">Cached</th></tr></thead><tbody>
+        : html`<table id="recent"><thead><tr><th>Instance</th><th>Kind</th><th>Name</th><th>Version</th><th>Platforms</th><th class="n">Size</th><th class="n">Cached</th></tr></thead><tbody>
 ${v.recent.items.map(
   (r) =>
-    html`<tr><td>${r.kind}</td><td><code>${r.name}</code></td><td>${r.version}</td><td>${r.platforms.join(', ') || '–'}</td><td class="n">${formatBytes(r.size)}</td><td class="n" title="${formatTime(r.storedAt)}">${ago(v.now, r.storedAt)}</td></tr>\n`,
+    html`<tr><td>${r.instance}</td><td>${r.kind}</td><td><code>${r.name}</code></td><td>${r.version}</td><td>${r.platforms.join(', ') || '–'}</td><td class="n">${formatBytes(r.size)}</td><td class="n" title="${formatTime(r.storedAt)}">${ago(v.now, r.storedAt)}</td></tr>\n`,
 )}</tbody></table>`;
   const asOf = v.recent === undefined ? '' : `, as of the store scan ${formatDuration(v.now - v.recent.at)} ago`;
   return html`<section id="recent-section"><h2>Recently cached</h2><p class="muted">Newest first, up to ${RECENT_LIMIT}${asOf}.</p>${body}</section>`;
 }
 
 function clientSection(v: StatusView): SafeHtml {
-  const s = v.snippets;
   const ca =
-    s.ca === undefined
+    v.ca === undefined
       ? ''
       : html`<h3>Trust the CA</h3>
-<p>regcache uses a self-signed certificate. Download the CA: <a id="ca-link" href="${v.baseUrl}/ca.pem" download="regcache-ca.pem">ca.pem</a>${v.caFingerprint === undefined ? '' : html`, SHA-256 fingerprint <code id="ca-fingerprint">${v.caFingerprint}</code>`}. Then point Terraform/OpenTofu at it:</p>
-<pre id="snippet-ca">${s.ca}</pre>
+<p>regcache uses a self-signed certificate. Download the CA: <a id="ca-link" href="${v.baseUrl}/ca.pem" download="regcache-ca.pem">ca.pem</a>${v.caFingerprint === undefined ? '' : html`, SHA-256 fingerprint <code id="ca-fingerprint">${v.caFingerprint}</code>`}. Then point your clients at it:</p>
+<pre id="snippet-ca">${v.ca}</pre>
 <p class="muted"><code>SSL_CERT_FILE</code> replaces the system bundle for that process; to keep public roots too, append <code>ca.pem</code> to a copy of your bundle. On macOS add it to the keychain instead.</p>`;
+  const used = new Set<string>();
+  const sections = v.sections.map((sec) => {
+    const snippets = sec.snippets.map((sn) => {
+      // The first instance's snippets keep the short ids (snippet-mirror); later ones are prefixed.
+      const id = used.has(sn.id) ? `snippet-${sec.instance}-${sn.id}` : `snippet-${sn.id}`;
+      used.add(sn.id);
+      return html`<h4>${sn.label}</h4>${sn.note === undefined ? '' : html`<p class="muted">${sn.note}</p>`}<pre id="${id}">${sn.text}</pre>`;
+    });
+    return html`<section class="instance" id="instance-${sec.instance}"><h3>${sec.title} <span class="muted">${sec.instance} · ${sec.mode}</span></h3>
+<p>URL: <code>${sec.url}</code>${sec.upstreams.length === 0 ? '' : html` · upstreams ${sec.upstreams.map((h, i) => html`${i > 0 ? ', ' : ''}<code>${h}</code>`)}`}</p>
+${snippets}</section>`;
+  });
   return html`<section id="client"><h2>Client configuration</h2>
-<p>Put one of these into <code>~/.terraformrc</code> (Terraform, or the file <code>TF_CLI_CONFIG_FILE</code> names) or <code>~/.tofurc</code> (OpenTofu). Base URL: <code id="base-url">${v.baseUrl}</code></p>
+<p>Base URL: <code id="base-url">${v.baseUrl}</code></p>
 ${ca}
-<h3>Providers through the network mirror</h3>
-<pre id="snippet-mirror">${s.mirror}</pre>
-<h3>Providers and modules through registry host overrides</h3>
-<p class="muted">Keeps upstream's signatures and writes lock files with hashes of every platform.</p>
-<pre id="snippet-hosts">${s.hosts}</pre>
-<h3>Credentials</h3>
-<p class="muted">Only needed for private providers and modules; in registry mode the token belongs to the registry host itself.</p>
-<pre id="snippet-credentials">${s.credentials}</pre>
+${sections}
 </section>`;
 }
 
@@ -120,12 +131,13 @@ export function renderStatusPage(v: StatusView): string {
 <title>regcache ${v.version}</title><link rel="icon" href="data:,"><style>${TRUSTED_CSS}</style></head>
 <body><main>
 <header><h1>regcache <span class="muted" id="version">${v.version}</span></h1>
-<p class="muted">Caching pull-through mirror for Terraform and OpenTofu registries</p></header>
+<p class="muted">Caching pull-through mirror for package registries</p></header>
 <section id="overview"><h2>Status</h2><dl>
 <dt>Uptime</dt><dd id="uptime">${formatDuration(up)} <span class="muted">(since ${formatTime(v.stats.startedAt)})</span></dd>
 <dt>Storage</dt><dd id="storage">${v.storeKind}</dd>
 <dt>Cached</dt><dd id="usage">${v.usage.scannedAt === 0 ? 'not scanned yet' : `${formatCount(v.usage.objects)} objects, ${formatBytes(v.usage.bytes)}`}</dd>
-<dt>Registries</dt><dd id="registries">${v.hosts.map((h, i) => html`${i > 0 ? ', ' : ''}<code>${h}</code>`)}</dd>
+<dt>Instances</dt><dd id="instances">${v.sections.map((sec, i) => html`${i > 0 ? ', ' : ''}<code>${sec.instance}</code> (${sec.mode})`)}</dd>
+<dt>Upstreams</dt><dd id="registries">${[...new Set(v.sections.flatMap((sec) => sec.upstreams))].map((h, i) => html`${i > 0 ? ', ' : ''}<code>${h}</code>`)}</dd>
 </dl></section>
 ${statsSection(v.stats)}
 ${recentSection(v)}

@@ -33,9 +33,15 @@ export interface ModeLog {
 
 /** Progress reporting of a long-running admin job (warm). */
 export interface ModeJobProgress {
-  setTotal(n: number): void;
-  done(item: string): void;
-  failed(item: string, error: string): void;
+  addTotal(n: number): void;
+  succeeded(): void;
+  failedOne(message: string): void;
+}
+
+/** A validated warm request: how many items, and the job body the admin API runs. */
+export interface WarmPlan {
+  items: number;
+  run(progress: ModeJobProgress): Promise<void>;
 }
 
 /** What regcache hands a mode when it creates an instance. */
@@ -56,6 +62,10 @@ export interface ModeContext {
   readonly urlSigningKey: string | undefined;
   /** Process-wide outbound limits. */
   readonly limits: { readonly maxMetadataBytes: number; readonly parallelism: number };
+  /** The path this instance is mounted under on its listener ("" at the root, "/files"). */
+  readonly mount: string;
+  /** The instance's `expire_after` (ms; Infinity = never), for routes' expireAfterMs. */
+  readonly expireAfterMs: number;
 }
 
 /** One snippet of client configuration, shown with a copy button. */
@@ -63,6 +73,10 @@ export interface ClientSnippet {
   /** What it configures ("~/.terraformrc", "curl"). */
   label: string;
   text: string;
+  /** Element id suffix on the page (`snippet-<id>`), unique among the instance's snippets. */
+  id: string;
+  /** A muted line under the label. */
+  note?: string;
 }
 
 /** A mode instance's section of the status page. */
@@ -110,26 +124,34 @@ export interface ModeInstance {
    * ERR_NOT_FOUND / ERR_BAD_REQUEST for targets it does not know.
    */
   purgeTarget(segments: readonly string[]): { prefixes: string[]; target: string };
-  /** Older admin paths that purge this instance (["v1", "mirror"]): `DELETE /<alias>/<segments>`. */
-  readonly purgeAliases?: readonly (readonly string[])[];
+  /**
+   * Older admin paths that purge this instance: `DELETE /<path>/<rest>`
+   * purges `purgeTarget([...as, ...rest])` (terraform: /v1/mirror/HOST → providers/HOST).
+   */
+  readonly purgeAliases?: readonly { readonly path: readonly string[]; readonly as: readonly string[] }[];
   /** Turns stored objects under `keyPrefixes` into listed items (artifacts only; metadata is counted). */
   describe(objects: readonly ListedObject[]): ListedItem[];
   /** This instance's status page section for clients reaching regcache at `baseUrl`. */
   status(baseUrl: string): StatusSection;
-  /** Optional `POST /admin/warm` body handler (JSON or text as posted). */
-  warm?(body: string, query: URLSearchParams, progress: ModeJobProgress): Promise<{ items: number; run: Promise<void> }>;
+  /** Optional `POST /admin/warm`: validates the posted body (throws ERR_BAD_REQUEST) and plans the job. */
+  warm?(body: string, query: URLSearchParams): WarmPlan;
   /** Releases what the instance holds (timers, git processes) at shutdown. */
   close?(): Promise<void>;
 }
 
-/** A registered mode. `S` is the validated settings type its schema produces. */
-export interface ModeDefinition<S> {
+/** A registered mode. `T` is its settings schema; `create` gets that schema's output. */
+export interface ModeDefinition<T extends z.ZodObject> {
   /** The mode's key in an instance block (`file:`), and its name in docs and logs. */
   readonly name: string;
-  /** One line for `regcache validate --help` and docs. */
+  /** One line for docs and `regcache validate`. */
   readonly summary: string;
-  /** Validates one instance block (field names in cache-proxy's snake_case style). */
-  readonly schema: z.ZodType<S, unknown>;
+  /**
+   * Validates one instance block, field names in cache-proxy's snake_case
+   * style. The keys every mode shares (`route`, `bind`, `display_url`,
+   * `expire_after`, `transport`) are added and taken out by the core
+   * (see InstanceCommon); a mode's schema names only its own.
+   */
+  readonly schema: T;
   /**
    * When set, the mode is also configured by a top-level section of its
    * name and runs as an instance of that name even when the section is
@@ -138,14 +160,14 @@ export interface ModeDefinition<S> {
   readonly section?: boolean;
   /** The class of an object stored before classes were recorded (undefined: not this mode's key). */
   legacyClass?(key: string): ObjectClass | undefined;
-  create(ctx: ModeContext, settings: S): Promise<ModeInstance>;
+  create(ctx: ModeContext, settings: z.output<T>): Promise<ModeInstance>;
 }
 
 /** A definition with its settings type erased, as the registry holds it. */
 export interface RegisteredMode {
   readonly name: string;
   readonly summary: string;
-  readonly schema: z.ZodType<unknown, unknown>;
+  readonly schema: z.ZodObject;
   readonly section: boolean;
   legacyClass(key: string): ObjectClass | undefined;
   create(ctx: ModeContext, settings: unknown): Promise<ModeInstance>;
@@ -156,13 +178,26 @@ export interface RegisteredMode {
  * this same definition's schema (config validation parsed it), so the cast
  * inside is sound by construction.
  */
-export function defineMode<S>(def: ModeDefinition<S>): RegisteredMode {
+export function defineMode<T extends z.ZodObject>(def: ModeDefinition<T>): RegisteredMode {
   return {
     name: def.name,
     summary: def.summary,
     schema: def.schema,
     section: def.section ?? false,
     legacyClass: (key) => def.legacyClass?.(key),
-    create: (ctx, settings) => def.create(ctx, settings as S),
+    create: (ctx, settings) => def.create(ctx, settings as z.output<T>),
   };
+}
+
+/** A started instance, as the server, admin API, status page and `regcache ls` see it. */
+export interface MountedInstance {
+  readonly name: string;
+  readonly mode: string;
+  /** Mount path on its listener ("" = root). */
+  readonly mount: string;
+  /** Dedicated listener, if the instance has one. */
+  readonly bind: string | undefined;
+  readonly instance: ModeInstance;
+  /** The instance's mirrors with the mount path prepended to their prefixes. */
+  readonly mirrors: readonly Mirror[];
 }

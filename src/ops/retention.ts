@@ -1,12 +1,15 @@
 /**
- * Retention: objects unused for `expireAfter` are removed, then, while the
- * store is larger than `maxSize`, least-recently-used artifacts go first
- * (metadata is small and refetchable, artifacts are what fill disks).
- * Never removed: objects a response is streaming right now (`busy`),
- * private-scope markers (their loss would expose private content), and
- * regcache's own records. `dryRun` reports without removing.
+ * Retention: objects past the expiry recorded with them (an instance's
+ * `expire_after`) and objects unused for `storage.expireAfter` are
+ * removed, then, while the store is larger than `maxSize`,
+ * least-recently-used artifacts go first (metadata is small and
+ * refetchable, artifacts are what fill disks). What an object is comes from
+ * its recorded class, never from its key. Never removed: objects a response
+ * is streaming right now (`busy`) and markers (a private-scope marker's loss
+ * would expose private content; regcache's own records). `dryRun` reports
+ * without removing.
  */
-import type { ListedObject, Store } from '../core/store.js';
+import type { ListedObject, ObjectClass, ObjectMeta, Store } from '../core/store.js';
 
 /** Retention settings. */
 export interface RetentionOptions {
@@ -14,6 +17,7 @@ export interface RetentionOptions {
   expireAfterMs: number | undefined;
   dryRun: boolean;
   busy: (key: string) => boolean;
+  classify: (key: string, meta: ObjectMeta) => ObjectClass;
   now?: number;
 }
 
@@ -35,8 +39,6 @@ export interface RetentionReport {
   skippedBusy: number;
 }
 
-const PROTECTED = (key: string): boolean => key.endsWith('/private') || key.startsWith('regcache/');
-const ARTIFACT = (key: string): boolean => key.endsWith('/zip') || key.endsWith('/archive') || key.startsWith('tf/git-archives/');
 
 /** Runs retention over a listing; removal goes through `remove` (cache invalidation). */
 export async function applyRetention(
@@ -60,12 +62,14 @@ export async function applyRetention(
     bytes -= o.meta.size;
     removed.push({ key: o.key, size: o.meta.size, lastAccess: new Date(o.lastAccess).toISOString(), reason });
   };
-  const candidates = objects.filter((o) => !PROTECTED(o.key));
-  if (opts.expireAfterMs !== undefined) {
-    for (const o of candidates) if (now - o.lastAccess > opts.expireAfterMs) await drop(o, 'expired');
+  const candidates = objects.filter((o) => opts.classify(o.key, o.meta) !== 'marker');
+  const unused = opts.expireAfterMs;
+  for (const o of candidates) {
+    const past = o.meta.expiresAt !== undefined && o.meta.expiresAt <= now;
+    if (past || (unused !== undefined && now - o.lastAccess > unused)) await drop(o, 'expired');
   }
   if (opts.maxSize !== undefined && bytes > opts.maxSize) {
-    const lru = candidates.filter((o) => ARTIFACT(o.key) && !gone.has(o.key)).sort((a, b) => a.lastAccess - b.lastAccess);
+    const lru = candidates.filter((o) => opts.classify(o.key, o.meta) === 'artifact' && !gone.has(o.key)).sort((a, b) => a.lastAccess - b.lastAccess);
     for (const o of lru) {
       if (bytes <= opts.maxSize) break;
       await drop(o, 'over-size');

@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Cache } from '../core/cache.js';
+import type { ObjectClass, ObjectMeta } from '../core/store.js';
 import { applyRetention, type RetentionReport } from './retention.js';
 import type { UsageTracker } from './usage.js';
 
@@ -15,6 +16,8 @@ export interface Limits {
   intervalMs: number;
   /** Whether this process runs periodic retention (one worker of several does; the others only scan). Default true. */
   retention?: boolean;
+  /** The class of a stored object (recorded, or the owning mode's answer for older objects). */
+  classify: (key: string, meta: ObjectMeta) => ObjectClass;
 }
 
 /** The housekeeping handle. */
@@ -35,6 +38,7 @@ export function startHousekeeping(cache: Cache, usage: UsageTracker, limits: Lim
         expireAfterMs: limits.expireAfterMs,
         dryRun,
         busy: (key) => cache.busy(key),
+        classify: limits.classify,
       });
       if (!dryRun && report.removed.length > 0) await usage.scan();
       return report;
@@ -43,7 +47,9 @@ export function startHousekeeping(cache: Cache, usage: UsageTracker, limits: Lim
     running = p;
     return p;
   };
-  const retention = limits.retention !== false && (limits.maxSize !== undefined || limits.expireAfterMs !== undefined);
+  // Objects stored with an expiry (an instance's expire_after) are removed once past it, so
+  // retention runs whenever this process is the one that runs it.
+  const retention = limits.retention !== false;
   const timer = setInterval(() => {
     const work = retention ? gc(false).then((r) => r.removed.length > 0 && log.info({ removed: r.removed.length, bytesAfter: r.bytesAfter }, 'retention removed objects')) : usage.scan();
     void work.catch((err: unknown) => log.warn({ err: (err as Error).message }, 'housekeeping failed'));

@@ -8,7 +8,7 @@
  */
 import { Readable } from 'node:stream';
 import { createSecureContext } from 'node:tls';
-import { Agent, errors as undiciErrors, request } from 'undici';
+import { Agent, ProxyAgent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import { RegcacheError } from '../core/errors.js';
 import { loadTrustedCas } from './trust.js';
 
@@ -24,6 +24,8 @@ export interface UpstreamClientOptions {
   extraCaPem?: string[];
   /** Observes every outbound request (metrics): status, or undefined on a transport error. */
   onResponse?: (e: { host: string; status: number | undefined; seconds: number }) => void;
+  /** An outbound HTTP proxy (an instance's `transport.proxy`); requests are tunnelled through it. */
+  proxy?: string;
 }
 
 /** Per-request options. */
@@ -95,7 +97,7 @@ function mapError(err: unknown, url: string): unknown {
 
 /** Creates the client with one keep-alive connection pool per origin. */
 export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClient {
-  const agent = new Agent({
+  const agentOptions = {
     // One TLS context for every connection: given `ca` instead, Node builds a new context per
     // connection, parsing every trusted root again (about 7 ms of CPU each here), which is what a
     // server retrying an unreachable upstream would spend its time on.
@@ -104,7 +106,8 @@ export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClien
     bodyTimeout: opts.bodyTimeoutMs,
     keepAliveTimeout: 30_000,
     connections: 32,
-  });
+  };
+  const agent: Dispatcher = opts.proxy ? new ProxyAgent({ ...agentOptions, uri: opts.proxy, requestTls: agentOptions.connect }) : new Agent(agentOptions);
 
   async function open(url: string, o: FetchOptions = {}): Promise<UpstreamResponse> {
     let current = url;

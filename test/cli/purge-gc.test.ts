@@ -8,6 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { Agent, request } from 'undici';
 import type { OriginRegistry } from '../fakes/origin-registry.js';
 import type { RegcacheProcess } from '../support/regcache-process.js';
+import type { CacheListing } from '../../src/http/admin-listing.js';
+import { providerVersions } from '../support/listing.js';
 import { printed, runCli, startCliSetup, TOKEN } from './run-cli.js';
 
 const PLATFORMS = [
@@ -23,16 +25,13 @@ let agent: Agent;
 const zipGets = (name: string): number => origin.count((p) => p.endsWith('.zip') && p.includes(name), 'GET');
 const admin = (): string[] => ['--server', regcache.url, '--ca', regcache.caPath ?? '', '--token', TOKEN];
 
-interface Listing {
-  providers: Array<{ provider: string; versions: Record<string, Record<string, unknown>> }>;
-}
 
 /** Versions of a provider the cache lists (via the CLI). */
 async function cached(args: string[], provider: string): Promise<string[]> {
   const r = await runCli(['ls', '--json', ...args]);
   assert.equal(r.code, 0, printed(r));
-  const listing = JSON.parse(r.stdout) as Listing;
-  return Object.keys(listing.providers.find((p) => p.provider === `registry.terraform.io/${provider}`)?.versions ?? {}).sort();
+  const listing = JSON.parse(r.stdout) as CacheListing;
+  return Object.keys(providerVersions(listing, `registry.terraform.io/${provider}`)).sort();
 }
 
 async function getZip(type: string, version: string): Promise<void> {

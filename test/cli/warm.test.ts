@@ -106,8 +106,9 @@ void describe('cli: regcache warm / ls', () => {
     const ls = await runCli(['ls', ...server(), '--token', TOKEN]);
     assert.equal(ls.code, 0, printed(ls));
     const rows = ls.stdout.split('\n').map((l) => l.trim().split(/\s{2,}/));
-    assert.deepEqual(rows[0], ['PROVIDER', 'VERSION', 'PLATFORM', 'SIZE', 'LAST ACCESS']);
-    const has = (p: string, v: string, plat: string): boolean => rows.some((row) => row[0] === `registry.terraform.io/${p}` && row[1] === v && row[2] === plat);
+    assert.deepEqual(rows[0], ['INSTANCE', 'KIND', 'NAME', 'VERSION', 'VARIANTS', 'SIZE', 'LAST ACCESS']);
+    const has = (p: string, v: string, plat: string): boolean =>
+      rows.some((row) => row[0] === 'terraform' && row[1] === 'provider' && row[2] === `registry.terraform.io/${p}` && row[3] === v && (row[4] ?? '').split(',').includes(plat));
     for (const [p, v, plat] of [
       ['hashicorp/null', '3.2.2', 'linux_amd64'],
       ['hashicorp/null', '3.2.2', 'darwin_arm64'],
@@ -118,7 +119,7 @@ void describe('cli: regcache warm / ls', () => {
     ] as const) {
       assert.ok(has(p, v, plat), `${p} ${v} ${plat} listed:\n${ls.stdout}`);
     }
-    assert.equal(rows.filter((row) => row[0]?.startsWith('registry.terraform.io/')).length, 6);
+    assert.equal(rows.filter((row) => row[2]?.startsWith('registry.terraform.io/')).length, 5, 'one row per provider version');
   });
 
   void it('a wrong token fails with a clear message and is never printed', async () => {

@@ -5,6 +5,15 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { configLeaves, envVarName, findLeaf, readEnvOverrides } from '../../src/config/env.js';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import type { TerraformSettings } from '../../src/mirrors/terraform/settings.js';
+
+/** The Terraform instance's settings (the `terraform:` section). */
+function tf(config: Config): TerraformSettings {
+  const inst = config.instances.find((i) => i.mode === 'terraform');
+  assert.ok(inst, 'the terraform instance runs');
+  return inst.settings as TerraformSettings;
+}
 
 let dir = '';
 
@@ -72,11 +81,11 @@ void describe('environment overrides', () => {
     });
     assert.equal(config.upstream.parallelism, 16);
     assert.equal(config.server.trustProxy, true);
-    assert.equal(config.terraform.metadata.ttl, 5_400_000);
+    assert.equal(tf(config).metadata.ttl, 5_400_000);
     assert.equal(config.upstream.maxMetadataBytes, 2 * 1024 * 1024);
     assert.equal(config.server.publicUrl, 'https://cache.example.com');
     assert.equal(config.server.tls, false);
-    assert.deepEqual(config.terraform.upstreams, [
+    assert.deepEqual(tf(config).upstreams, [
       { host: 'registry.terraform.io', url: 'https://registry.terraform.io', token: 't', unsigned: 'refuse' },
     ]);
   });

@@ -5,6 +5,14 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, defaultConfig, loadConfig, type ConfigFlags } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
+import type { TerraformSettings } from '../../src/mirrors/terraform/settings.js';
+
+/** The Terraform instance's settings (the `terraform:` section). */
+function tf(config: Config): TerraformSettings {
+  const inst = config.instances.find((i) => i.mode === 'terraform');
+  assert.ok(inst, 'the terraform instance runs');
+  return inst.settings as TerraformSettings;
+}
 
 let dir = '';
 let counter = 0;
@@ -50,9 +58,9 @@ void describe('loadConfig defaults', () => {
     assert.equal(config.server.trustProxy, false);
     assert.equal(config.storage.type, 'fs');
     assert.equal(config.storage.path, path.resolve(process.cwd(), 'data'));
-    assert.deepEqual(config.terraform.upstreams, []);
-    assert.equal(config.terraform.metadata.ttl, 600_000);
-    assert.equal(config.terraform.metadata.staleIfError, 7 * 24 * 3_600_000);
+    assert.deepEqual(tf(config).upstreams, []);
+    assert.equal(tf(config).metadata.ttl, 600_000);
+    assert.equal(tf(config).metadata.staleIfError, 7 * 24 * 3_600_000);
     assert.deepEqual(config.upstream, {
       connectTimeout: 10_000,
       headersTimeout: 30_000,
@@ -66,7 +74,7 @@ void describe('loadConfig defaults', () => {
   void it('defaultConfig equals loading nothing and is frozen', async () => {
     const config = defaultConfig();
     assert.deepEqual(config, await load(undefined));
-    assert.ok(Object.isFrozen(config.terraform.upstreams));
+    assert.ok(Object.isFrozen(tf(config).upstreams));
   });
 
   void it('treats an empty file and empty keys as unset', async () => {
@@ -110,12 +118,12 @@ log:
     assert.equal(config.server.shutdownTimeout, 60_000);
     assert.equal(config.server.trustProxy, true);
     assert.equal(config.storage.path, path.resolve(process.cwd(), 'cache-dir'));
-    assert.deepEqual(config.terraform.upstreams, [
+    assert.deepEqual(tf(config).upstreams, [
       { host: 'registry.terraform.io', url: 'https://registry.terraform.io', token: 'abc', unsigned: 'refuse' },
       { host: '127.0.0.1:9443', url: 'http://127.0.0.1:9443', unsigned: 'allow' },
     ]);
-    assert.equal(config.terraform.metadata.ttl, 0);
-    assert.equal(config.terraform.metadata.staleIfError, 14 * 24 * 3_600_000);
+    assert.equal(tf(config).metadata.ttl, 0);
+    assert.equal(tf(config).metadata.staleIfError, 14 * 24 * 3_600_000);
     assert.equal(config.upstream.maxMetadataBytes, 1_000_000);
     assert.equal(config.upstream.parallelism, 64);
     assert.equal(config.log.level, 'debug');
@@ -138,15 +146,16 @@ log:
 
   void it('returns a deeply frozen object', async () => {
     const config = await load('terraform:\n  upstreams:\n    - host: registry.opentofu.org\n');
-    const mutable = config as unknown as { log: { level: string }; terraform: { upstreams: { host: string }[] } };
+    const mutable = config as unknown as { log: { level: string } };
+    const upstreams = tf(config).upstreams as unknown as { host: string }[];
     assert.throws(() => {
       mutable.log.level = 'trace';
     }, TypeError);
     assert.throws(() => {
-      const first = mutable.terraform.upstreams[0];
+      const first = upstreams[0];
       if (first !== undefined) first.host = 'evil.example';
     }, TypeError);
-    assert.throws(() => mutable.terraform.upstreams.push({ host: 'x' }), TypeError);
+    assert.throws(() => upstreams.push({ host: 'x' }), TypeError);
     assert.equal(config.log.level, 'info');
   });
 });
@@ -182,11 +191,11 @@ log:
   level: loud
 `);
     assert.deepEqual(issues, [
-      'terraform.metadata.ttl: invalid duration "10x"',
       'upstream.connectTimeout: invalid duration 600 (add a unit, e.g. "600s")',
       'upstream.maxMetadataBytes: invalid size "8 megs"',
       'upstream.parallelism: must be at most 64, got 65',
       'log.level: expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent", got "loud"',
+      'terraform.metadata.ttl: invalid duration "10x"',
     ]);
   });
 
@@ -302,7 +311,7 @@ void describe('precedence', () => {
     assert.equal(config.server.listen, '127.0.0.1:0');
     assert.equal(config.storage.path, '/srv/cache');
     assert.equal(config.server.publicUrl, 'https://mirror.example.com');
-    assert.equal(config.terraform.metadata.ttl, 300_000);
+    assert.equal(tf(config).metadata.ttl, 300_000);
     assert.equal(config.server.tls, false);
     assert.equal(config.upstream.parallelism, 3);
 

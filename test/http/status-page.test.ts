@@ -16,6 +16,21 @@ import { loadConfig } from '../../src/config/load.js';
 import { createRecentTracker, recentItems, type RecentList } from '../../src/http/status-recent.js';
 import type { UsageTracker } from '../../src/ops/usage.js';
 import type { ListedObject } from '../../src/core/store.js';
+import type { MountedInstance } from '../../src/mirrors/mode.js';
+import { terraformPurgeTarget } from '../../src/mirrors/terraform/admin.js';
+import { describeTerraform } from '../../src/mirrors/terraform/listing.js';
+
+/** The Terraform instance as the page sees it (its real describe; nothing here is served). */
+const TF: MountedInstance[] = [
+  {
+    name: 'terraform',
+    mode: 'terraform',
+    mount: '',
+    bind: undefined,
+    mirrors: [],
+    instance: { mirrors: [], keyPrefixes: ['tf/'], upstreamHosts: [], describe: describeTerraform, purgeTarget: terraformPurgeTarget, status: (url) => ({ title: 'Terraform', url, upstreams: [], snippets: [] }) },
+  },
+];
 import { VERSION } from '../../src/version.js';
 import { assertJsonError } from '../integration/http-client.js';
 import { startHarness, zipPathOf, type Harness } from '../integration/harness.js';
@@ -208,7 +223,7 @@ void describe('status page: recent list from store scans', () => {
       obj('tf/modules/registry.terraform.io/acme/net/aws/1.0.0/archive', 50, 4_000),
       obj('tf/providers/registry.terraform.io/acme/a/versions', 10, 9_000),
     ];
-    const items = recentItems(objects);
+    const items = recentItems(TF, objects);
     assert.deepEqual(
       items.map((i) => [i.kind, i.name, i.version, i.platforms.join(' '), i.size]),
       [
@@ -218,13 +233,13 @@ void describe('status page: recent list from store scans', () => {
       ],
     );
     const many = Array.from({ length: 30 }, (_, i) => zip('c', `1.0.${i}`, 'linux_amd64', i));
-    assert.deepEqual(recentItems(many).map((i) => i.version), Array.from({ length: 20 }, (_, i) => `1.0.${29 - i}`));
+    assert.deepEqual(recentItems(TF, many).map((i) => i.version), Array.from({ length: 20 }, (_, i) => `1.0.${29 - i}`));
   });
 
   void it('waits for the first scan only, then rescans in the background at most once per interval', async () => {
     let now = 1_000_000;
     const { usage, scans } = fakeUsage();
-    const recent = createRecentTracker(usage, 60_000, () => now);
+    const recent = createRecentTracker(TF, usage, 60_000, () => now);
     const first = recent();
     assert.equal(scans.length, 1);
     assert.equal(await unlessBlocked(first), 'blocked', 'the first page waits for the first scan');
@@ -252,7 +267,7 @@ void describe('status page: recent list from store scans', () => {
   void it('after a failed first scan shows nothing and retries only after the interval', async () => {
     let now = 0;
     const { usage, scans } = fakeUsage();
-    const recent = createRecentTracker(usage, 60_000, () => now);
+    const recent = createRecentTracker(TF, usage, 60_000, () => now);
     const first = recent();
     scans[0]?.reject(new Error('store down'));
     assert.equal(await first, undefined);

@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { assertJsonError, jsonOf } from './http-client.js';
+import type { CacheListing } from '../../src/http/admin-listing.js';
+import { providerNames, providerVersions } from '../support/listing.js';
 import { startHarness, waitFor, zipPathOf, type Harness } from './harness.js';
 
 const TOKEN = 'admin-token-0123456789';
@@ -76,9 +78,8 @@ void describe('operations: admin API, metrics, policy', () => {
     assert.equal(zipGets('random_3.6.0_linux_amd64'), 1);
     assert.equal(zipGets('random_3.6.0_darwin_arm64'), 1);
     assert.equal(zipGets('random_3.5.0'), 0, 'only the newest matching version');
-    const listing = jsonOf<{ providers: Array<{ provider: string; versions: Record<string, Record<string, { size: number }>> }> }>(await h.get('/admin/cache', { headers: AUTH }));
-    const random = listing.providers.find((p) => p.provider === 'registry.terraform.io/hashicorp/random');
-    assert.deepEqual(Object.keys(random?.versions['3.6.0'] ?? {}).sort(), ['darwin_arm64', 'linux_amd64']);
+    const listing = jsonOf<CacheListing>(await h.get('/admin/cache', { headers: AUTH }));
+    assert.deepEqual(providerVersions(listing, 'registry.terraform.io/hashicorp/random')['3.6.0'], ['darwin_arm64', 'linux_amd64']);
     const lock = 'provider "registry.terraform.io/hashicorp/null" {\n  version = "3.2.2"\n  hashes = []\n}\n';
     const r2 = await h.get('/admin/warm?platform=linux_amd64', { method: 'POST', headers: { ...AUTH, 'content-type': 'text/plain' }, body: lock });
     assert.equal(r2.status, 202);
@@ -105,8 +106,8 @@ void describe('operations: admin API, metrics, policy', () => {
     assert.equal(zipGets('random_3.6.0_linux_amd64'), before + 1, 'purged zip is fetched again');
     const ns = jsonOf<{ removed: number }>(await h.get('/v1/mirror/registry.terraform.io/hashicorp', { method: 'DELETE', headers: AUTH }));
     assert.ok(ns.removed > 0);
-    const listing = jsonOf<{ providers: unknown[] }>(await h.get('/admin/cache', { headers: AUTH }));
-    assert.equal(listing.providers.length, 0);
+    const listing = jsonOf<CacheListing>(await h.get('/admin/cache', { headers: AUTH }));
+    assert.deepEqual(providerNames(listing), []);
     assertJsonError(await h.get('/v1/mirror/registry.terraform.io/a/b/c/d', { method: 'DELETE', headers: AUTH }), 404, 'ERR_NOT_FOUND');
     assertJsonError(await h.get('/v1/mirror/registry.terraform.io/hashicorp/random/not-a-version', { method: 'DELETE', headers: AUTH }), 400, 'ERR_BAD_REQUEST');
   });
@@ -173,13 +174,15 @@ void describe('operations: retention', () => {
     assert.equal(dry.dryRun, true);
     assert.ok(dry.bytesBefore > 700_000);
     assert.ok(dry.removed.length >= 1);
-    assert.match(dry.removed[0]?.key ?? '', /1\.0\.0\/linux_amd64\/zip$/, 'oldest first');
-    const still = jsonOf<{ providers: Array<{ versions: Record<string, unknown> }> }>(await r.get('/admin/cache', { headers: AUTH }));
-    assert.equal(Object.keys(still.providers[0]?.versions ?? {}).length, 3, 'dry run removed nothing');
+    assert.match(dry.removed[0]?.key ?? '', /\/1\.0\.0\//, 'oldest version first');
+    assert.ok(dry.removed.some((r) => /1\.0\.0\/linux_amd64\/zip$/.test(r.key)), 'its zip among the first evicted');
+    const still = jsonOf<CacheListing>(await r.get('/admin/cache', { headers: AUTH }));
+    const big = (l: CacheListing): Record<string, string[]> => providerVersions(l, providerNames(l)[0] ?? '');
+    assert.equal(Object.keys(big(still)).length, 3, 'dry run removed nothing');
     const real = jsonOf<{ removed: Array<{ key: string }>; bytesAfter: number }>(await r.get('/admin/gc', { method: 'POST', headers: AUTH }));
     assert.ok(real.bytesAfter <= 700_000, String(real.bytesAfter));
-    const after = jsonOf<{ providers: Array<{ versions: Record<string, unknown> }> }>(await r.get('/admin/cache', { headers: AUTH }));
-    assert.ok(!('1.0.0' in (after.providers[0]?.versions ?? {})), 'least recently used version evicted');
-    assert.ok('1.2.0' in (after.providers[0]?.versions ?? {}), 'most recent kept');
+    const after = jsonOf<CacheListing>(await r.get('/admin/cache', { headers: AUTH }));
+    assert.ok(!('1.0.0' in big(after)), 'least recently used version evicted');
+    assert.ok('1.2.0' in big(after), 'most recent kept');
   });
 });

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { classifier } from '../../src/app-instances.js';
 import { applyRetention } from '../../src/ops/retention.js';
+
+const classify = classifier();
 import type { ListedObject } from '../../src/core/store.js';
 
 const obj = (key: string, size: number, lastAccess: number): ListedObject => ({
@@ -24,14 +27,14 @@ void describe('applyRetention', () => {
 
   void it('expires objects unused for expireAfter, but never private markers or own records', async () => {
     const removed: string[] = [];
-    const r = await applyRetention(objects, (k) => Promise.resolve(void removed.push(k)), { maxSize: undefined, expireAfterMs: 30 * DAY, dryRun: false, busy: () => false, now: NOW });
+    const r = await applyRetention(objects, (k) => Promise.resolve(void removed.push(k)), { maxSize: undefined, expireAfterMs: 30 * DAY, dryRun: false, busy: () => false, classify, now: NOW });
     assert.deepEqual(removed, ['tf/providers/h/a/b/versions']);
     assert.equal(r.removed[0]?.reason, 'expired');
   });
 
   void it('evicts least recently used artifacts until under maxSize', async () => {
     const removed: string[] = [];
-    const r = await applyRetention(objects, (k) => Promise.resolve(void removed.push(k)), { maxSize: 800, expireAfterMs: undefined, dryRun: false, busy: () => false, now: NOW });
+    const r = await applyRetention(objects, (k) => Promise.resolve(void removed.push(k)), { maxSize: 800, expireAfterMs: undefined, dryRun: false, busy: () => false, classify, now: NOW });
     assert.deepEqual(removed, ['tf/providers/h/a/b/1.0.0/linux_amd64/zip', 'tf/providers/h/a/b/1.1.0/linux_amd64/zip']);
     assert.ok(r.bytesAfter <= 800);
   });
@@ -39,7 +42,7 @@ void describe('applyRetention', () => {
   void it('skips objects a response is streaming and moves on to the next', async () => {
     const removed: string[] = [];
     const busy = (k: string): boolean => k.includes('1.0.0');
-    const r = await applyRetention(objects, (k) => Promise.resolve(void removed.push(k)), { maxSize: 800, expireAfterMs: undefined, dryRun: false, busy, now: NOW });
+    const r = await applyRetention(objects, (k) => Promise.resolve(void removed.push(k)), { maxSize: 800, expireAfterMs: undefined, dryRun: false, busy, classify, now: NOW });
     assert.ok(!removed.some((k) => k.includes('1.0.0')));
     assert.equal(r.skippedBusy, 1);
     assert.deepEqual(removed, ['tf/providers/h/a/b/1.1.0/linux_amd64/zip', 'tf/providers/h/a/b/1.2.0/linux_amd64/zip']);
@@ -47,7 +50,7 @@ void describe('applyRetention', () => {
 
   void it('dry run removes nothing but reports the same plan', async () => {
     const removed: string[] = [];
-    const r = await applyRetention(objects, (k) => Promise.resolve(void removed.push(k)), { maxSize: 800, expireAfterMs: undefined, dryRun: true, busy: () => false, now: NOW });
+    const r = await applyRetention(objects, (k) => Promise.resolve(void removed.push(k)), { maxSize: 800, expireAfterMs: undefined, dryRun: true, busy: () => false, classify, now: NOW });
     assert.deepEqual(removed, []);
     assert.equal(r.removed.length, 2);
   });

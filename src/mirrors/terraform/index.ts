@@ -3,11 +3,8 @@
  * network mirror, the provider registry protocol, the module registry
  * protocol and regcache's own discovery document, plus cache warming.
  */
-import type { Config } from '../../config/schema.js';
-import type { Cache } from '../../core/cache.js';
-import type { JobProgress } from '../../ops/jobs.js';
-import type { Store } from '../../core/store.js';
-import type { UpstreamClient } from '../../upstream/client.js';
+import { join } from 'node:path';
+import type { ModeContext, ModeJobProgress as JobProgress } from '../mode.js';
 import type { Mirror } from '../mirror.js';
 import { createAccess } from './access.js';
 import { createDiscoveryDoc } from './discovery-doc.js';
@@ -20,6 +17,7 @@ import { createProviderPackages } from './provider-package.js';
 import { createProviderRegistry } from './provider-registry.js';
 import { createRegistryReader } from './registry.js';
 import { loadSigningKey } from './signing-key.js';
+import type { TerraformSettings } from './settings.js';
 import { createRegistryUpstreams, DEFAULT_REGISTRY_HOSTS } from './upstreams.js';
 import { warmProviders, type WarmItem } from './warm.js';
 
@@ -31,21 +29,20 @@ export interface TerraformMirrors {
 }
 
 /** Builds every Terraform adapter over the shared cache, store and client. */
-export async function createTerraformMirrors(deps: { config: Config; cache: Cache; store: Store; client: UpstreamClient; signingKeyFile: string }): Promise<TerraformMirrors> {
-  const { config, cache, store, client } = deps;
-  const tf = config.terraform;
+export async function createTerraformMirrors(ctx: ModeContext, tf: TerraformSettings): Promise<TerraformMirrors> {
+  const { cache, store, client } = ctx;
   const upstreams = createRegistryUpstreams(tf.upstreams);
   const policy = createPolicy(tf.allow, tf.deny);
   const access = createAccess({
     cache,
-    signingKey: await loadSigningKey(config.server.urlSigningKey, deps.signingKeyFile),
+    signingKey: await loadSigningKey(ctx.urlSigningKey, join(ctx.dataDir, 'url-signing.key')),
     authCacheTtlMs: tf.private.authCacheTtl,
     signedUrlTtlMs: tf.private.signedUrlTtl,
   });
-  const timing = { ttlMs: tf.metadata.ttl, staleIfErrorMs: tf.metadata.staleIfError, maxMetadataBytes: config.upstream.maxMetadataBytes };
+  const timing = { ttlMs: tf.metadata.ttl, staleIfErrorMs: tf.metadata.staleIfError, maxMetadataBytes: ctx.limits.maxMetadataBytes };
   const registry = createRegistryReader(cache, client, access, timing);
   const packages = createProviderPackages({ cache, store, client, registry });
-  const shared = { upstreams, registry, packages, access, policy, parallelism: config.upstream.parallelism, cache };
+  const shared = { upstreams, registry, packages, access, policy, parallelism: ctx.limits.parallelism, cache };
   const git = { timeoutMs: tf.git.timeout, allowHttp: tf.git.allowHttp };
   return {
     mirrors: [

@@ -6,7 +6,7 @@
  */
 import type { Cache } from '../../core/cache.js';
 import { RegcacheError } from '../../core/errors.js';
-import type { JobProgress } from '../../ops/jobs.js';
+import type { ModeJobProgress as JobProgress } from '../mode.js';
 import { newestMatching, parseConstraint } from './constraints.js';
 import { parseHost, parseName, parsePlatform } from './names.js';
 import type { Policy } from './policy.js';

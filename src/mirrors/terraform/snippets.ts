@@ -3,7 +3,7 @@
  * plain text (the page escapes it). Built from the base URL clients reach
  * regcache under, so what an operator copies works as is.
  */
-import { DEFAULT_REGISTRY_HOSTS } from '../mirrors/terraform/upstreams.js';
+import { DEFAULT_REGISTRY_HOSTS } from './upstreams.js';
 
 /** The snippets shown on the page. */
 export interface ClientSnippets {

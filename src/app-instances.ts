@@ -1,0 +1,94 @@
+/**
+ * Starts every configured mode instance (src/mirrors/modes.ts) over the
+ * shared cache, store and outbound client: one ModeContext each, mirrors
+ * mounted under the instance's path, and the class of objects stored
+ * before classes were recorded answered by the modes that own them.
+ */
+import type { Logger } from 'pino';
+import type { Config, InstanceConfig } from './config/schema.js';
+import type { Cache } from './core/cache.js';
+import type { ObjectClass, ObjectMeta, Store } from './core/store.js';
+import type { Mirror } from './mirrors/mirror.js';
+import type { MountedInstance } from './mirrors/mode.js';
+import { MODES } from './mirrors/modes.js';
+import { createUpstreamClient, type UpstreamClient, type UpstreamClientOptions } from './upstream/client.js';
+
+/** A started instance and what the composition root must close with it. */
+export interface RunningInstance extends MountedInstance {
+  /** An outbound client of its own (transport settings), closed with the instance. */
+  readonly client: UpstreamClient | undefined;
+}
+
+/** What starting the instances needs from the composition root. */
+export interface InstanceDeps {
+  config: Config;
+  cache: Cache;
+  store: Store;
+  client: UpstreamClient;
+  clientOptions: UpstreamClientOptions;
+  log: Logger;
+}
+
+function clientFor(inst: InstanceConfig, deps: InstanceDeps): UpstreamClient | undefined {
+  const t = inst.transport;
+  if (t.proxy === undefined && t.userAgent === undefined && t.timeoutMs === undefined) return undefined;
+  return createUpstreamClient({
+    ...deps.clientOptions,
+    ...(t.userAgent !== undefined ? { userAgent: t.userAgent } : {}),
+    ...(t.timeoutMs !== undefined ? { headersTimeoutMs: t.timeoutMs, bodyTimeoutMs: t.timeoutMs } : {}),
+    ...(t.proxy !== undefined ? { proxy: t.proxy } : {}),
+  });
+}
+
+/** Creates every enabled instance, in configuration order. */
+export async function startInstances(deps: InstanceDeps): Promise<RunningInstance[]> {
+  const { config } = deps;
+  const out: RunningInstance[] = [];
+  for (const inst of config.instances) {
+    const mode = MODES.find((m) => m.name === inst.mode);
+    if (!mode) throw new Error(`instance ${inst.name}: unknown mode ${inst.mode}`);
+    const own = clientFor(inst, deps);
+    const log = deps.log.child({ instance: inst.name });
+    const instance = await mode.create(
+      {
+        instance: inst.name,
+        cache: deps.cache,
+        store: deps.store,
+        client: own ?? deps.client,
+        log: {
+          info: (f, m) => log.info(f, m),
+          warn: (f, m) => log.warn(f, m),
+          debug: (f, m) => log.debug(f, m),
+        },
+        publicUrl: inst.displayUrl ?? config.server.publicUrl,
+        dataDir: config.storage.path,
+        urlSigningKey: config.server.urlSigningKey,
+        limits: { maxMetadataBytes: config.upstream.maxMetadataBytes, parallelism: config.upstream.parallelism },
+        mount: inst.bind ? '' : inst.mount,
+        expireAfterMs: inst.expireAfterMs,
+      },
+      inst.settings,
+    );
+    const mountSegments = inst.bind || inst.mount === '' ? [] : inst.mount.slice(1).split('/');
+    const mirrors = instance.mirrors.map((m): Mirror => ({ name: m.name, prefix: [...mountSegments, ...m.prefix], handle: (req) => m.handle(req) }));
+    out.push({ name: inst.name, mode: inst.mode, mount: inst.bind ? '' : inst.mount, bind: inst.bind, instance, mirrors, client: own });
+  }
+  return out;
+}
+
+/**
+ * The class of a stored object: recorded with it, or, for objects stored
+ * before classes existed, what the owning mode says (metadata otherwise:
+ * small, refetchable, never kept at the expense of artifacts).
+ */
+export function classifier(): (key: string, meta: ObjectMeta) => ObjectClass {
+  return (key, meta) => {
+    if (meta.class) return meta.class;
+    if (key.startsWith('regcache/')) return 'marker';
+    for (const m of MODES) {
+      const c = m.legacyClass(key);
+      if (c) return c;
+    }
+    return 'metadata';
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * What the Terraform mode's stored objects are, for `regcache ls`, the
+ * admin listing and the status page: provider zips by version and
+ * platform, module archives by version. Metadata is counted elsewhere.
+ */
+import type { ListedObject } from '../../core/store.js';
+import type { ListedItem } from '../mode.js';
+
+const host = (k: string): string => k.replace('_', ':');
+
+/** One item per cached provider version (platforms as variants) and per cached module version. */
+export function describeTerraform(objects: readonly ListedObject[]): ListedItem[] {
+  const providers = new Map<string, ListedItem>();
+  const items: ListedItem[] = [];
+  for (const o of objects) {
+    const p = o.key.split('/');
+    const priv = o.meta.attrs?.['private'] !== undefined ? { private: true } : {};
+    if (p[0] === 'tf' && p[1] === 'providers' && p.length === 8 && p[7] === 'zip') {
+      const name = `${host(p[2] ?? '')}/${p[3]}/${p[4]}`;
+      const version = p[5] ?? '';
+      const id = `${name}@${version}`;
+      const item = providers.get(id) ?? { kind: 'provider', name, version, variants: [], size: 0, storedAt: 0, lastAccess: 0, ...priv };
+      item.variants.push(p[6] ?? '');
+      item.variants.sort();
+      item.size += o.meta.size;
+      item.storedAt = Math.max(item.storedAt, o.meta.storedAt);
+      item.lastAccess = Math.max(item.lastAccess, o.lastAccess);
+      providers.set(id, item);
+    } else if (p[0] === 'tf' && p[1] === 'modules' && p.length === 8 && p[7] === 'archive') {
+      items.push({ kind: 'module', name: `${host(p[2] ?? '')}/${p[3]}/${p[4]}/${p[5]}`, version: p[6] ?? '', variants: [], size: o.meta.size, storedAt: o.meta.storedAt, lastAccess: o.lastAccess, ...priv });
+    }
+  }
+  return [...providers.values(), ...items];
+}
+
+/** The class of a Terraform object stored before classes were recorded. */
+export function legacyTerraformClass(key: string): 'artifact' | 'metadata' | 'marker' | undefined {
+  if (!key.startsWith('tf/')) return undefined;
+  if (key.endsWith('/private')) return 'marker';
+  // Zips and archives, and the immutable records derived per version (signed SHA256SUMS, h1 hashes).
+  if (/\/(zip|archive|shasums|h1)$/.test(key) || key.startsWith('tf/git-archives/')) return 'artifact';
+  return 'metadata';
+}
