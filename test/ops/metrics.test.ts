@@ -28,8 +28,7 @@ void describe('metrics: request counters', () => {
     const fromUpstream = 'regcache_bytes_served_total{source="upstream"}';
     for (let i = 0; i < 3; i++) m.onRequest(event({}));
     m.onRequest(event({ kind: 'artifact', cache: 'miss', status: 502, bytes: 7 }));
-    const { instance: _none, ...health } = event({ kind: 'health', route: 'health', bytes: 99 });
-    m.onRequest(health);
+    m.onRequest({ method: 'GET', path: '/health', route: 'health', kind: 'health', status: 200, cache: 'hit', bytes: 99, ms: 0.1 });
     let text = await m.registry.metrics();
     assert.equal(sample(text, hit), 3);
     assert.equal(sample(text, miss), 1);
