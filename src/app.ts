@@ -182,7 +182,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   const instances = await startInstances({ config, cache, store, client, clientOptions, log });
   const upstreamHosts = [...new Set(instances.flatMap((i) => i.instance.upstreamHosts))];
   const classify = classifier();
-  const housekeeping = startHousekeeping(cache, usage, { maxSize: config.storage.maxSize, expireAfterMs: config.storage.expireAfter, intervalMs: config.storage.cleanupInterval, retention: lead, classify }, log);
+  const housekeeping = startHousekeeping(cache, usage, { maxSize: config.storage.maxSize, expireAfterMs: config.storage.expireAfter, intervalMs: config.storage.cleanupInterval, retention: lead, mode: config.storage.retentionMode, classify }, log);
   worker?.onForget((key) => cache.forget(key));
   const jobs = createJobs();
 

@@ -33,7 +33,7 @@ export async function runPurge(ctx: ToolContext): Promise<number> {
   if (target === undefined || extra.length > 0) throw new UsageError(`purge needs one ${shape}`);
   const parts = target.replace(/^\/+|\/+$/g, '').split('/');
   if (parts.some((p) => p === '') || (instance === undefined && parts.length > (modules ? 5 : 4))) throw new UsageError(`purge expects ${shape}, got ${JSON.stringify(target)}`);
-  if (instance !== undefined && !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(instance)) throw new UsageError(`--instance expects an instance name, got ${JSON.stringify(instance)}`);
+  if (instance !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(instance)) throw new UsageError(`--instance expects an instance name, got ${JSON.stringify(instance)}`);
   const path = instance !== undefined ? `/admin/purge/${instance}` : `/v1/${modules ? 'modules' : 'mirror'}`;
   const url = apiUrl(server, `${path}/${parts.map(encodeURIComponent).join('/')}`);
   if (ctx.opts.metadataOnly === true) url.searchParams.set('only', 'metadata');

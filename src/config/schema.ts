@@ -55,6 +55,8 @@ const storageSchema = z.strictObject({
   maxSize: size.optional(),
   expireAfter: duration.optional(),
   cleanupInterval: duration.prefault('10m'),
+  /** What periodic retention does: remove, only report what it would remove, or nothing. */
+  retentionMode: z.enum(['remove', 'report', 'off']).prefault('remove'),
   /** fs store: descriptors of recently served objects kept open (0 = off). */
   openFiles: z.number().int().min(0).max(65536).prefault(256),
   path: z
