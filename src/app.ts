@@ -30,6 +30,7 @@ import { createUsageTracker } from './ops/usage.js';
 import { createFsStore } from './storage/fs/fs-store.js';
 import type { Store } from './core/store.js';
 import { createUpstreamClient } from './upstream/client.js';
+import { createOutboundPolicy } from './upstream/policy.js';
 import { VERSION } from './version.js';
 
 /** A running regcache instance. */
@@ -157,10 +158,14 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       },
     },
   });
+  const { allowHttp, allowPrivateAddresses, allowAddresses } = config.upstream;
   const client = createUpstreamClient({
     connectTimeoutMs: config.upstream.connectTimeout,
     headersTimeoutMs: config.upstream.headersTimeout,
     bodyTimeoutMs: config.upstream.bodyTimeout,
+    metadataDeadlineMs: config.upstream.metadataDeadline,
+    holdBackAllBelow: config.upstream.holdBackAllBelow,
+    policy: createOutboundPolicy({ allowHttp, allowPrivateAddresses, allowAddresses, configuredUrls: config.terraform.upstreams.map((u) => u.url) }),
     userAgent: `regcache/${VERSION}`,
     onResponse: (e) => metrics.onUpstream(e),
   });
