@@ -89,7 +89,7 @@ export function createOutboundPolicy(settings: OutboundPolicySettings): Outbound
       const first = usable[0];
       if (first === undefined) {
         const why = addresses[0] === undefined ? 'no address' : addressProblem(addresses[0].address);
-        callback(refused(`${hostname} resolves to ${why}`), '');
+        callback(refused(`${hostname}: ${why}`), '');
         return;
       }
       if (options.all === true) callback(null, usable);
