@@ -95,3 +95,8 @@ export function classifier(): (key: string, meta: ObjectMeta) => ObjectClass {
     return 'metadata';
   };
 }
+
+/** Every upstream base URL the configured instances name (the outbound policy's configured origins). */
+export function configuredUpstreamUrls(config: Config): string[] {
+  return config.instances.flatMap((inst) => MODES.find((m) => m.name === inst.mode)?.upstreamUrls(inst.settings) ?? []);
+}

@@ -18,6 +18,7 @@ export const terraformMode = defineMode({
   schema: terraformSettingsSchema,
   section: true,
   legacyClass: legacyTerraformClass,
+  upstreamUrls: (settings) => settings.upstreams.map((u) => u.url),
   // The runtime (registry clients, OpenPGP, zip hashing) loads only when an instance starts,
   // so reading the configuration (validate, the primary of several workers) stays light.
   async create(ctx, settings) {

@@ -106,6 +106,8 @@ export function createProviderPackages(deps: { cache: Cache; store: Store; clien
       const upstreamCred: Credential = sent ?? cred;
       const key = `${baseKey(id)}/zip`;
       let expected: string | undefined;
+      // Held back whole (below upstream.holdBackAllBelow) unless every hop of the download is a configured origin.
+      let holdBack = client.holdBackFor(undefined);
       /** The download answer and the zip's sha256 from the verified SHA256SUMS (cached metadata). */
       const lookup = async (): Promise<{ info: DownloadInfo; expected: string }> => {
         const info = (await registry.download(id.up, id.namespace, id.type, id.version, id.os, id.arch, cred)).value;
@@ -119,11 +121,15 @@ export function createProviderPackages(deps: { cache: Cache; store: Store; clien
         contentType: 'application/zip',
         attrs: { filename },
         matches: (meta) => meta.attrs?.filename === filename,
+        get holdBack() {
+          return holdBack;
+        },
         async fetch(signal) {
           const found = await lookup();
           expected = found.expected;
           const auth = await registry.fileAuth(id.up, upstreamCred, found.info.downloadUrl);
           const res = await client.open(found.info.downloadUrl, { signal, ...auth });
+          holdBack = client.holdBackFor(res);
           return res.size === undefined ? { body: res.body } : { body: res.body, size: res.size };
         },
         // Bytes relayed from another worker's download never went through fetch: the checksum is looked up here.
