@@ -3,13 +3,13 @@
  * network mirror, the provider registry protocol, the module registry
  * protocol and regcache's own discovery document, plus cache warming.
  */
+import { createAccess } from '../../access/access.js';
 import type { Config } from '../../config/schema.js';
 import type { Cache } from '../../core/cache.js';
 import type { JobProgress } from '../../ops/jobs.js';
 import type { Store } from '../../core/store.js';
 import type { UpstreamClient } from '../../upstream/client.js';
 import type { Mirror } from '../mirror.js';
-import { createAccess } from './access.js';
 import { createDiscoveryDoc } from './discovery-doc.js';
 import { createModuleArchives } from './module-archive.js';
 import { createModuleReader } from './module-reader.js';
@@ -41,6 +41,8 @@ export async function createTerraformMirrors(deps: { config: Config; cache: Cach
     signingKey: await loadSigningKey(config.server.urlSigningKey, deps.signingKeyFile),
     authCacheTtlMs: tf.private.authCacheTtl,
     signedUrlTtlMs: tf.private.signedUrlTtl,
+    negativeTtlMs: tf.private.negativeTtl,
+    checksPerMinute: tf.private.checksPerMinute,
   });
   const timing = { ttlMs: tf.metadata.ttl, staleIfErrorMs: tf.metadata.staleIfError, maxMetadataBytes: config.upstream.maxMetadataBytes };
   const registry = createRegistryReader(cache, client, access, timing);
