@@ -20,7 +20,7 @@ import { createMetricsEndpoint, type MetricsSource } from './http/metrics-endpoi
 import { startListener, type Listener } from './http/server.js';
 import { resolveTls } from './http/tls-material.js';
 import { createStatusPage } from './http/status-page.js';
-import { createTerraformMirrors } from './mirrors/terraform/index.js';
+import { configuredUpstreamHosts, createTerraformMirrors } from './mirrors/terraform/index.js';
 import { createJobs } from './ops/jobs.js';
 import { createMetrics } from './ops/metrics.js';
 import { createRequestLog } from './ops/request-log.js';
@@ -119,7 +119,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   await store.init();
   const usage = createUsageTracker(store);
   const stats = await createStats(store, worker ? { peers: worker } : {});
-  const metrics = createMetrics({ inflight: () => cache.inflight, usage });
+  const metrics = createMetrics({ inflight: () => cache.inflight, usage, upstreamHosts: configuredUpstreamHosts(config) });
   const redis = config.coordination.redis;
   let lastCoordinationWarning = 0;
   const fleet = redis

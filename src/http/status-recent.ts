@@ -6,7 +6,7 @@
  */
 import type { UsageTracker } from '../ops/usage.js';
 import type { ListedObject } from '../core/store.js';
-import { describeCache } from './admin-listing.js';
+import { describeCache, publicOnly } from './admin-listing.js';
 
 /** Shortest gap between two store scans started by the page. */
 export const RESCAN_INTERVAL_MS = 60_000;
@@ -31,9 +31,9 @@ export interface RecentList {
   at: number;
 }
 
-/** Newest provider and module versions of a store listing, one entry per version. */
+/** Newest provider and module versions of a store listing, one entry per version; private ones are never listed (the page needs no token). */
 export function recentItems(objects: readonly ListedObject[], limit = RECENT_LIMIT): RecentItem[] {
-  const { providers, modules } = describeCache(objects);
+  const { providers, modules } = publicOnly(describeCache(objects));
   const items: RecentItem[] = [];
   for (const p of providers) {
     for (const [version, platforms] of Object.entries(p.versions)) {

@@ -30,6 +30,12 @@ export interface TerraformMirrors {
   warm(items: WarmItem[], progress: JobProgress): Promise<void>;
 }
 
+/** Hosts the Terraform adapters are configured to contact (names and URL hosts of registries, git hosts): metrics label only these. */
+export function configuredUpstreamHosts(config: Config): string[] {
+  const tf = config.terraform;
+  return [...DEFAULT_REGISTRY_HOSTS, ...tf.upstreams.flatMap((u) => [u.host, new URL(u.url).host]), ...tf.git.hosts];
+}
+
 /** Builds every Terraform adapter over the shared cache, store and client. */
 export async function createTerraformMirrors(deps: { config: Config; cache: Cache; store: Store; client: UpstreamClient; signingKeyFile: string }): Promise<TerraformMirrors> {
   const { config, cache, store, client } = deps;
