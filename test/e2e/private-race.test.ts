@@ -6,7 +6,9 @@
  * through one of them; not one tokenless answer may be a 200. Before the
  * fix, "not private" was remembered for a second per process and prepared
  * answers replayed, so the other process served the freshly cached
- * metadata and zips to anyone.
+ * metadata and zips to anyone. The client with the token must never be
+ * refused either (point 6: it used to get the 401 of a tokenless load it
+ * had joined).
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -76,6 +78,7 @@ void describe('e2e: private content across processes (issue 17, point 1)', () =>
     assert.deepEqual([...workers].sort(), [1, 2], 'tokenless requests reached both workers');
     report('private-race-workers', { requests, tokenless200: total(leaks), tokenRefusals: refusals, byPath: Object.fromEntries(leaks) });
     assert.equal(total(leaks), 0, `tokenless 200s: ${describeLeaks(leaks)}`);
+    assert.equal(refusals, 0, 'the client with the token was never refused');
   });
 
   void it('two replicas on one cache directory — no tokenless 200 while the other replica caches a private provider', async () => {
@@ -88,5 +91,6 @@ void describe('e2e: private content across processes (issue 17, point 1)', () =>
     const { requests, leaks, refusals } = await race([a.url, b.url], types);
     report('private-race-replicas', { requests, tokenless200: total(leaks), tokenRefusals: refusals, byPath: Object.fromEntries(leaks) });
     assert.equal(total(leaks), 0, `tokenless 200s: ${describeLeaks(leaks)}`);
+    assert.equal(refusals, 0, 'the client with the token was never refused');
   });
 });

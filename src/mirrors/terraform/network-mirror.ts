@@ -14,7 +14,7 @@ import { SIGNED_URL, type Credential } from '../../access/credential.js';
 import { RegcacheError } from '../../core/errors.js';
 import { canonicalPath, credentialOf, jsonAnswer, type Mirror, type MirrorAnswer, type MirrorRequest } from '../mirror.js';
 import { isFilename, parseName, parsePlatform, parseVersion, providerKey } from './names.js';
-import { publicAnswer, type Composed, type ProviderAdapterDeps } from './provider-package.js';
+import { guardUnsignedZip, publicAnswer, type Composed, type ProviderAdapterDeps } from './provider-package.js';
 import { collectPlatforms } from './version-platforms.js';
 import type { RegistryUpstream } from './upstreams.js';
 
@@ -83,7 +83,9 @@ export function createNetworkMirror(deps: ProviderAdapterDeps): Mirror {
         await access.verifyPath(scope, req.path, req.query);
         cred = SIGNED_URL;
       }
-      return { kind: 'artifact', route: packages.zipRoute({ up, namespace: ns, type, version, os, arch }, filename, cred) };
+      const id = { up, namespace: ns, type, version, os, arch };
+      await guardUnsignedZip(registry, id, cred);
+      return { kind: 'artifact', route: packages.zipRoute(id, filename, cred) };
     },
   };
 }

@@ -69,6 +69,18 @@ export async function publicAnswer(deps: Pick<ProviderAdapterDeps, 'access' | 'c
   return reuse ? { ...out, reuse } : out;
 }
 
+/**
+ * Checks a zip request made without a signature before its route reaches
+ * the cache: the download answer is read (and guarded, see src/access/)
+ * first. So a fill another worker process runs for a scope it marked private
+ * after this request found it public is never followed (its bytes stream
+ * before they are verified) by a request that may not see it.
+ */
+export async function guardUnsignedZip(registry: RegistryReader, id: PackageId, cred: Credential): Promise<void> {
+  if (cred === SIGNED_URL) return;
+  await registry.download(id.up, id.namespace, id.type, id.version, id.os, id.arch, cred);
+}
+
 /** Identifies one provider package. */
 export interface PackageId {
   up: RegistryUpstream;

@@ -13,7 +13,7 @@ import { SIGNED_URL, type Credential } from '../../access/credential.js';
 import { RegcacheError } from '../../core/errors.js';
 import { canonicalPath, credentialOf, jsonAnswer, type Mirror, type MirrorAnswer, type MirrorRequest } from '../mirror.js';
 import { isFilename, parseName, parsePlatform, parseVersion, providerKey } from './names.js';
-import { publicAnswer, type Composed, type ProviderAdapterDeps } from './provider-package.js';
+import { guardUnsignedZip, publicAnswer, type Composed, type ProviderAdapterDeps } from './provider-package.js';
 import { combineResults } from './registry.js';
 import type { RegistryUpstream } from './upstreams.js';
 import { collectPlatforms } from './version-platforms.js';
@@ -105,7 +105,9 @@ export function createProviderRegistry(deps: ProviderAdapterDeps): Mirror {
       const { os, arch } = parsePlatform(s[5] ?? '');
       const filename = s[6] ?? '';
       if (!isFilename(filename)) throw new RegcacheError('ERR_BAD_REQUEST', 'invalid file name');
-      return { kind: 'artifact', route: packages.zipRoute({ up, namespace: ns, type, version, os, arch }, filename, cred) };
+      const id = { up, namespace: ns, type, version, os, arch };
+      await guardUnsignedZip(registry, id, cred);
+      return { kind: 'artifact', route: packages.zipRoute(id, filename, cred) };
     },
   };
 }
