@@ -19,13 +19,14 @@ export function isRefusal(err: unknown): err is RegcacheError {
   return isUpstreamRefusal(err) || (err instanceof RegcacheError && err.code === 'ERR_UNAUTHORIZED');
 }
 
-/** The one refusal for a scope whose anonymous upstream answer had `status`. */
-export function refusalFor(status: number | undefined): RegcacheError {
-  if (status === 404 || status === 410) return new RegcacheError('ERR_UPSTREAM_NOT_FOUND', 'not found upstream', { upstreamStatus: 404 });
-  return new RegcacheError('ERR_UNAUTHORIZED', 'credentials required, or not accepted for this content');
+/** The one refusal for a scope whose anonymous upstream answer had `status` (`cause`: upstream's own error, for logs). */
+export function refusalFor(status: number | undefined, cause?: unknown): RegcacheError {
+  const opts = cause === undefined ? {} : { cause };
+  if (status === 404 || status === 410) return new RegcacheError('ERR_UPSTREAM_NOT_FOUND', 'not found upstream', { ...opts, upstreamStatus: 404 });
+  return new RegcacheError('ERR_UNAUTHORIZED', 'credentials required, or not accepted for this content', opts);
 }
 
 /** The canonical form of an upstream refusal (no URL, one message per kind). */
 export function canonicalRefusal(err: RegcacheError): RegcacheError {
-  return refusalFor(err.upstreamStatus ?? (err.code === 'ERR_UPSTREAM_NOT_FOUND' ? 404 : 401));
+  return refusalFor(err.upstreamStatus ?? (err.code === 'ERR_UPSTREAM_NOT_FOUND' ? 404 : 401), err);
 }

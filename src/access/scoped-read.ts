@@ -80,7 +80,10 @@ export function createScopedReads(deps: ScopedReadDeps): (r: ScopedRead) => Prom
 
   async function load(r: ScopedRead, run: LoadRun, signal: AbortSignal): Promise<LoadedMetadata> {
     run.ran = true;
+    // A remembered 401 stands for the anonymous try; a remembered 404 does not (the item may have
+    // been published since, and a credential that works must not make public content private).
     let anonymous: RegcacheError | undefined = negative.get(r.key, undefined);
+    if (anonymous?.code !== 'ERR_UNAUTHORIZED') anonymous = undefined;
     if (anonymous === undefined) {
       try {
         return await r.fetch(r.own, signal);
