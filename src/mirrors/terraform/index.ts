@@ -4,6 +4,7 @@
  * protocol and regcache's own discovery document, plus cache warming.
  */
 import { createAccess } from '../../access/access.js';
+import { loadSigningKey } from '../../access/signing-key.js';
 import type { Config } from '../../config/schema.js';
 import type { Cache } from '../../core/cache.js';
 import type { JobProgress } from '../../ops/jobs.js';
@@ -19,7 +20,6 @@ import { createPolicy } from './policy.js';
 import { createProviderPackages } from './provider-package.js';
 import { createProviderRegistry } from './provider-registry.js';
 import { createRegistryReader } from './registry.js';
-import { loadSigningKey } from './signing-key.js';
 import { createRegistryUpstreams, DEFAULT_REGISTRY_HOSTS } from './upstreams.js';
 import { warmProviders, type WarmItem } from './warm.js';
 
