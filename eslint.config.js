@@ -48,7 +48,11 @@ export default tseslint.config(
   layer(['src/storage/**/*.ts', 'src/upstream/**/*.ts', 'src/coordination/**/*.ts'], [
     forbid([...SERVER, '**/mirrors/*', '**/mirrors/**', '**/ops/*', ...CONFIG_LOADING], 'storage, upstream and coordination sit on core only'),
   ]),
-  // modes: the contract, core, upstream and config value types; never the server or a backend.
+  // access: private scopes, credentials, signed URLs, shared by every mode; it knows no mode.
+  layer(['src/access/**/*.ts'], [
+    forbid([...SERVER, '**/mirrors/*', '**/mirrors/**', '**/ops/*', ...BACKENDS, ...CONFIG_LOADING], 'the access layer sits on core and upstream; modes use it, it uses no mode'),
+  ]),
+  // modes: the contract, core, upstream, access and config value types; never the server or a backend.
   layer(['src/mirrors/**/*.ts'], [
     forbid([...SERVER, ...BACKENDS, '**/ops/*', ...CONFIG_LOADING], 'a mode imports core, upstream, access and config value types only, never server internals or storage backends'),
   ]),

@@ -134,7 +134,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   await store.init();
   const usage = createUsageTracker(store);
   const stats = await createStats(store, worker ? { peers: worker } : {});
-  const metrics = createMetrics({ inflight: () => cache.inflight, usage });
+  const metrics = createMetrics({ inflight: () => cache.inflight, usage, upstreamHosts: configuredUpstreamUrls(config).flatMap((u) => [new URL(u).host, new URL(u).hostname]) });
   const redis = config.coordination.redis;
   let lastCoordinationWarning = 0;
   const fleet = redis

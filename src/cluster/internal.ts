@@ -15,8 +15,8 @@ import { pipeline } from 'node:stream/promises';
 import type { Cache } from '../core/cache.js';
 import { RegcacheError, toRegcacheError } from '../core/errors.js';
 import type { Endpoint } from '../http/endpoint.js';
-import { sendError } from '../http/respond.js';
-import { FOLLOW_PATH } from './messages.js';
+import { statusFor } from '../http/error-status.js';
+import { FOLLOW_PATH, UPSTREAM_STATUS_HEADER } from './messages.js';
 
 /** A started internal listener. */
 export interface InternalListener {
@@ -39,6 +39,21 @@ async function serveFollow(cache: Cache, res: ServerResponse, query: URLSearchPa
   await pipeline(got.body, res).catch(() => res.destroy());
 }
 
+/**
+ * A fill that failed before its first byte: the error as its own clients got
+ * it (code, message, upstream status), so the other worker's clients get the
+ * same answer (see remoteFill).
+ */
+function sendFollowError(res: ServerResponse, err: RegcacheError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = Buffer.from(JSON.stringify({ errors: [err.message], code: err.code }));
+  const upstream = err.upstreamStatus === undefined ? {} : { [UPSTREAM_STATUS_HEADER]: String(err.upstreamStatus) };
+  res.writeHead(statusFor(err), { 'content-type': 'application/json', 'content-length': String(body.length), ...upstream }).end(body);
+}
+
 /** Starts the internal listener on `socketPath`; other requests go to `forwarded` (the admin API, on the lead worker). */
 export async function startInternalListener(
   socketPath: string,
@@ -52,7 +67,7 @@ export async function startInternalListener(
       forwarded(req, res);
       return;
     }
-    serveFollow(cache, res, url.searchParams).catch((err: unknown) => sendError(req, res, toRegcacheError(err)));
+    serveFollow(cache, res, url.searchParams).catch((err: unknown) => sendFollowError(res, toRegcacheError(err)));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -38,5 +38,8 @@ export const isOurs = (m: unknown): m is { t: string } => typeof m === 'object' 
 /** Path of the internal follow endpoint (served on each worker's unix socket only). */
 export const FOLLOW_PATH = '/_regcache/follow';
 
+/** On a follow endpoint's error answer: the upstream status the failed fill saw. */
+export const UPSTREAM_STATUS_HEADER = 'x-regcache-upstream-status';
+
 /** The unix socket a worker slot serves its internal endpoints on. */
 export const socketOf = (dir: string, slot: number): string => `${dir}/w${slot}.sock`;

@@ -14,8 +14,9 @@
  */
 import { request } from 'node:http';
 import type { Claim, Coordinator, RemoteBody, RemoteFill } from '../core/coordinator.js';
-import { RegcacheError } from '../core/errors.js';
-import { FOLLOW_PATH, isOurs, socketOf, type GatherTopic, type PrimaryMessage, type WorkerMessage } from './messages.js';
+import type { IncomingMessage } from 'node:http';
+import { ErrorCodes, RegcacheError, type ErrorCode } from '../core/errors.js';
+import { FOLLOW_PATH, isOurs, socketOf, UPSTREAM_STATUS_HEADER, type GatherTopic, type PrimaryMessage, type WorkerMessage } from './messages.js';
 
 /** How long a worker waits for the primary's answer before going on alone. */
 const ANSWER_MS = 5_000;
@@ -207,9 +208,14 @@ export function remoteFill(socketPath: string, key: string): RemoteFill {
             resolve({ size, body: res });
             return;
           }
-          res.resume();
-          if (status === 404) resolve(undefined);
-          else reject(new RegcacheError('ERR_STORAGE_UNAVAILABLE', `the worker filling this artifact answered ${status}`));
+          if (!String(res.headers['content-type']).startsWith('application/json')) {
+            res.resume();
+            if (status === 404) resolve(undefined);
+            else reject(new RegcacheError('ERR_STORAGE_UNAVAILABLE', `the worker filling this artifact answered ${status}`));
+            return;
+          }
+          // That worker's fill failed: its clients got this error, and so do this worker's.
+          fillError(res, status).then(reject, reject);
         });
         // A worker that went away (restarted, stopping) has nothing to follow: the caller looks in the store.
         req.on('error', (err: NodeJS.ErrnoException) => {
@@ -220,4 +226,24 @@ export function remoteFill(socketPath: string, key: string): RemoteFill {
       });
     },
   };
+}
+
+/** The error a failed fill's follow endpoint answered (see sendFollowError in internal.ts). */
+async function fillError(res: IncomingMessage, status: number): Promise<RegcacheError> {
+  let text = '';
+  for await (const chunk of res as AsyncIterable<Buffer>) {
+    text += chunk.toString('utf8');
+    if (text.length > 16 * 1024) break;
+  }
+  res.destroy();
+  let parsed: { errors?: unknown; code?: unknown };
+  try {
+    parsed = JSON.parse(text) as { errors?: unknown; code?: unknown };
+  } catch {
+    return new RegcacheError('ERR_STORAGE_UNAVAILABLE', `the worker filling this artifact answered ${status}`);
+  }
+  const code = typeof parsed.code === 'string' && Object.hasOwn(ErrorCodes, parsed.code) ? (parsed.code as ErrorCode) : 'ERR_STORAGE_UNAVAILABLE';
+  const message = Array.isArray(parsed.errors) && typeof parsed.errors[0] === 'string' ? parsed.errors[0] : undefined;
+  const upstream = Number(res.headers[UPSTREAM_STATUS_HEADER]);
+  return new RegcacheError(code, message, Number.isInteger(upstream) && upstream > 0 ? { upstreamStatus: upstream } : {});
 }

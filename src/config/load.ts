@@ -147,9 +147,12 @@ function formatPath(path: readonly PropertyKey[]): string {
     .join('');
 }
 
+/** Settings whose values are secrets (or may carry one, as a Redis URL's password): never echoed. */
+const SECRET_SETTINGS: ReadonlySet<PropertyKey> = new Set(['token', 'urlSigningKey', 'accessKeyId', 'secretAccessKey', 'sessionToken', 'redis']);
+
 /** Describes a rejected value without ever echoing secrets. */
 function describeInput(input: unknown, path: readonly PropertyKey[]): string {
-  if (path.includes('token')) return typeof input === 'string' ? 'a string' : typeof input;
+  if (path.some((segment) => SECRET_SETTINGS.has(segment))) return typeof input === 'string' ? 'a string' : typeof input;
   if (input === null) return 'null';
   if (Array.isArray(input)) return 'a list';
   if (typeof input === 'object') return 'a mapping';

@@ -1,6 +1,11 @@
 /**
  * Prometheus metrics on their own registry (prom-client), fed by the same
  * events as the request log; the core never sees Prometheus.
+ *
+ * Every label takes values from a fixed set: nothing a client or an upstream
+ * names can grow the number of series. Upstream hosts outside the
+ * configured ones (download hosts an upstream names, redirect targets) are
+ * counted as "other".
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestEvent } from './request-event.js';
@@ -24,6 +29,9 @@ export interface Metrics {
 }
 
 const statusClass = (s: number | undefined): string => (s === undefined || s === 0 ? 'error' : `${Math.floor(s / 100)}xx`);
+
+/** The `host` label of every upstream host that is not configured. */
+export const OTHER_HOST = 'other';
 
 /**
  * Counts per label set kept in a plain Map and added to a prom-client
@@ -49,9 +57,19 @@ class Tally<L extends Record<string, string>> {
   }
 }
 
+/** What the metrics read and which upstream hosts get a label of their own. */
+export interface MetricsSources {
+  inflight: () => number;
+  usage: UsageTracker;
+  /** Configured upstream hosts (host or host:port, as in their URLs); any other is counted as OTHER_HOST. */
+  upstreamHosts: readonly string[];
+}
+
 /** Creates the registry and its instruments. */
-export function createMetrics(sources: { inflight: () => number; usage: UsageTracker }): Metrics {
+export function createMetrics(sources: MetricsSources): Metrics {
   const registry = new Registry();
+  const knownHosts = new Set(sources.upstreamHosts.map((h) => h.toLowerCase()));
+  const hostLabel = (host: string): string => (knownHosts.has(host.toLowerCase()) ? host.toLowerCase() : OTHER_HOST);
   collectDefaultMetrics({ register: registry, prefix: 'regcache_' });
   const requestTally = new Tally<{ instance: string; route: string; kind: string; result: string; status_class: string }>();
   new Counter({
@@ -135,8 +153,9 @@ export function createMetrics(sources: { inflight: () => number; usage: UsageTra
       }
     },
     onUpstream(e) {
-      upstreamRequests.inc({ host: e.host, status_class: statusClass(e.status) });
-      if (e.status !== undefined) upstreamLatency.observe({ host: e.host }, e.seconds);
+      const host = hostLabel(e.host);
+      upstreamRequests.inc({ host, status_class: statusClass(e.status) });
+      if (e.status !== undefined) upstreamLatency.observe({ host }, e.seconds);
     },
     onFill(bytes, ok, code) {
       fills.inc({ outcome: ok ? 'committed' : 'failed' });

@@ -91,7 +91,7 @@ void describe('registry protocol and private content', () => {
   });
 
   void it('private provider: credentials forwarded only to the registry origin; zips need a valid, unexpired signature', async () => {
-    assertJsonError(await h.get(`${base}/acme/private/versions`), 401, 'ERR_UPSTREAM_UNAUTHORIZED', 'no credentials, cold');
+    assertJsonError(await h.get(`${base}/acme/private/versions`), 401, 'ERR_UNAUTHORIZED', 'no credentials, cold (the same refusal as when cached)');
     const auth = { authorization: 'Bearer sekrit' };
     const r = await h.get(`${base}/acme/private/2.0.0/download/linux/amd64`, { headers: auth });
     assert.equal(r.status, 200, r.body.toString());

@@ -21,7 +21,7 @@ function sample(text: string, series: string): number {
 
 void describe('metrics: request counters', () => {
   void it('counts each request once per label set, across scrapes', async () => {
-    const m = createMetrics({ inflight: () => 0, usage: createUsageTracker(await freshStore()) });
+    const m = createMetrics({ inflight: () => 0, usage: createUsageTracker(await freshStore()), upstreamHosts: [] });
     const hit = 'regcache_requests_total{instance="terraform",route="terraform-mirror",kind="metadata",result="hit",status_class="2xx"}';
     const miss = 'regcache_requests_total{instance="terraform",route="terraform-mirror",kind="artifact",result="miss",status_class="5xx"}';
     const fromCache = 'regcache_bytes_served_total{source="cache"}';

@@ -4,9 +4,10 @@
  * protocol and regcache's own discovery document, plus cache warming.
  */
 import { join } from 'node:path';
+import { createAccess } from '../../access/access.js';
+import { loadSigningKey } from '../../access/signing-key.js';
 import type { ModeContext, ModeJobProgress as JobProgress } from '../mode.js';
 import type { Mirror } from '../mirror.js';
-import { createAccess } from './access.js';
 import { createDiscoveryDoc } from './discovery-doc.js';
 import { createModuleArchives } from './module-archive.js';
 import { createModuleReader } from './module-reader.js';
@@ -16,7 +17,6 @@ import { createPolicy } from './policy.js';
 import { createProviderPackages } from './provider-package.js';
 import { createProviderRegistry } from './provider-registry.js';
 import { createRegistryReader } from './registry.js';
-import { loadSigningKey } from './signing-key.js';
 import type { TerraformSettings } from './settings.js';
 import { createRegistryUpstreams, DEFAULT_REGISTRY_HOSTS } from './upstreams.js';
 import { warmProviders, type WarmItem } from './warm.js';
@@ -28,6 +28,7 @@ export interface TerraformMirrors {
   warm(items: WarmItem[], progress: JobProgress): Promise<void>;
 }
 
+
 /** Builds every Terraform adapter over the shared cache, store and client. */
 export async function createTerraformMirrors(ctx: ModeContext, tf: TerraformSettings): Promise<TerraformMirrors> {
   const { cache, store, client } = ctx;
@@ -38,6 +39,8 @@ export async function createTerraformMirrors(ctx: ModeContext, tf: TerraformSett
     signingKey: await loadSigningKey(ctx.urlSigningKey, join(ctx.dataDir, 'url-signing.key')),
     authCacheTtlMs: tf.private.authCacheTtl,
     signedUrlTtlMs: tf.private.signedUrlTtl,
+    negativeTtlMs: tf.private.negativeTtl,
+    checksPerMinute: tf.private.checksPerMinute,
   });
   const timing = { ttlMs: tf.metadata.ttl, staleIfErrorMs: tf.metadata.staleIfError, maxMetadataBytes: ctx.limits.maxMetadataBytes };
   const registry = createRegistryReader(cache, client, access, timing);

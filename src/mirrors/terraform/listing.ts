@@ -3,8 +3,21 @@
  * admin listing and the status page: provider zips by version and
  * platform, module archives by version. Metadata is counted elsewhere.
  */
+import { PRIVATE_ATTR, scopeOfMarker } from '../../access/scope-privacy.js';
 import type { ListedObject } from '../../core/store.js';
 import type { ListedItem } from '../mode.js';
+
+/** The private scopes among the objects: those with a marker, and those of objects stored as private. */
+function privateScopes(objects: readonly ListedObject[]): Set<string> {
+  const scopes = new Set<string>();
+  for (const o of objects) {
+    const marked = scopeOfMarker(o.key);
+    if (marked !== undefined) scopes.add(marked);
+    const scope = o.meta.attrs?.[PRIVATE_ATTR];
+    if (scope !== undefined) scopes.add(scope);
+  }
+  return scopes;
+}
 
 const host = (k: string): string => k.replace('_', ':');
 
@@ -12,9 +25,11 @@ const host = (k: string): string => k.replace('_', ':');
 export function describeTerraform(objects: readonly ListedObject[]): ListedItem[] {
   const providers = new Map<string, ListedItem>();
   const items: ListedItem[] = [];
+  const hidden = privateScopes(objects);
   for (const o of objects) {
     const p = o.key.split('/');
-    const priv = o.meta.attrs?.['private'] !== undefined ? { private: true } : {};
+    const scope = p.slice(0, p[1] === 'providers' ? 5 : 6).join('/');
+    const priv = hidden.has(scope) ? { private: true } : {};
     if (p[0] === 'tf' && p[1] === 'providers' && p.length === 8 && p[7] === 'zip') {
       const name = `${host(p[2] ?? '')}/${p[3]}/${p[4]}`;
       const version = p[5] ?? '';

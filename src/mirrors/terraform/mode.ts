@@ -10,6 +10,7 @@
 import { defineMode } from '../mode.js';
 import { describeTerraform, legacyTerraformClass } from './listing.js';
 import { terraformSettingsSchema } from './settings.js';
+import { DEFAULT_REGISTRY_HOSTS } from './upstreams.js';
 
 /** The registration of the Terraform mode. */
 export const terraformMode = defineMode({
@@ -18,7 +19,8 @@ export const terraformMode = defineMode({
   schema: terraformSettingsSchema,
   section: true,
   legacyClass: legacyTerraformClass,
-  upstreamUrls: (settings) => settings.upstreams.map((u) => u.url),
+  // Registries (configured and the two public ones) and git hosts: the outbound policy's configured origins and the metrics host labels.
+  upstreamUrls: (settings) => [...settings.upstreams.map((u) => u.url), ...DEFAULT_REGISTRY_HOSTS.map((h) => `https://${h}`), ...settings.git.hosts.map((h) => `https://${h}`)],
   // The runtime (registry clients, OpenPGP, zip hashing) loads only when an instance starts,
   // so reading the configuration (validate, the primary of several workers) stays light.
   async create(ctx, settings) {

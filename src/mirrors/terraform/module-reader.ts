@@ -12,7 +12,8 @@ import type { MetadataRoute } from '../../core/route.js';
 import type { UpstreamClient } from '../../upstream/client.js';
 import { lsRemote } from './git-remote.js';
 import { hostKey, isVersion } from './names.js';
-import { parseCachedJson, type Cached, type Credential, type RegistryReader, type RegistryTiming } from './registry.js';
+import type { Credential } from '../../access/credential.js';
+import { parseCachedJson, type Cached, type RegistryReader, type RegistryTiming } from './registry.js';
 import type { RegistryUpstream } from './upstreams.js';
 
 /** Identifies one module. */
@@ -101,46 +102,50 @@ export function createModuleReader(deps: {
   const json = (v: unknown): { body: Buffer; contentType: string } => ({ body: Buffer.from(JSON.stringify(v)), contentType: 'application/json' });
   const parsed = <T>(b: Buffer): T => parseCachedJson(b) as T;
 
-  async function guardModule(id: ModuleId, cred: Credential): Promise<void> {
-    await registry.guard(id.up, moduleScope(id), cred, async () => `${await modulesBase(id.up)}${id.namespace}/${id.name}/${id.system}/versions`);
-  }
+  const versionsUrl = async (id: ModuleId): Promise<string> => `${await modulesBase(id.up)}${id.namespace}/${id.name}/${id.system}/versions`;
+  const typed = <T>(c: Cached<Buffer>): Cached<T> => ({ value: parsed<T>(c.value), result: c.result, private: c.private });
 
   return {
     async versions(id, cred) {
       const scope = moduleScope(id);
-      const r = await cache.metadata(
-        route(`${scope}/versions`, async (signal) => {
-          const url = `${await modulesBase(id.up)}${id.namespace}/${id.name}/${id.system}/versions`;
-          const got = await registry.withCredentialFallback(id.up, scope, cred, (a) => client.json(url, timing.maxMetadataBytes, { signal, ...a }));
-          return json(parseModuleVersions(got.json));
-        }),
-      );
-      await guardModule(id, cred);
-      return { value: parsed(r.body), result: r.result };
+      const r = await registry.scoped({
+        up: id.up,
+        scope,
+        key: `${scope}/versions`,
+        cred,
+        checkUrl: () => versionsUrl(id),
+        async fetch(auth, signal) {
+          return json(parseModuleVersions((await client.json(await versionsUrl(id), timing.maxMetadataBytes, { signal, ...auth })).json));
+        },
+      });
+      return typed(r);
     },
 
     async location(id, version, cred) {
       const scope = moduleScope(id);
-      const r = await cache.metadata(
-        route(`${scope}/${version}/download`, async (signal) => {
-          const url = `${await modulesBase(id.up)}${id.namespace}/${id.name}/${id.system}/${version}/download`;
-          return json(await registry.withCredentialFallback(id.up, scope, cred, (a) => readLocation(url, a, signal)));
-        }),
-      );
-      await guardModule(id, cred);
-      return { value: parsed<ModuleLocation>(r.body), result: r.result };
+      const r = await registry.scoped({
+        up: id.up,
+        scope,
+        key: `${scope}/${version}/download`,
+        cred,
+        checkUrl: () => versionsUrl(id),
+        async fetch(auth, signal) {
+          return json(await readLocation(`${await modulesBase(id.up)}${id.namespace}/${id.name}/${id.system}/${version}/download`, auth, signal));
+        },
+      });
+      return typed(r);
     },
 
     async gitRef(url, ref) {
       const base = `tf/git-refs/${hex(`${url}#${ref ?? ''}`)}`;
       const pinned = await cache.cached(`${base}/pinned`);
-      if (pinned) return { value: parsed<GitRef>(pinned.body), result: 'hit' };
+      if (pinned) return { value: parsed<GitRef>(pinned.body), result: 'hit', private: false };
       const r = await cache.metadata(route(`${base}/ref`, async () => json(await lsRemote(url, ref, deps.git))));
       const value = parsed<GitRef>(r.body);
       if (value.kind === 'tag' || value.kind === 'commit') {
         await cache.metadata(route(`${base}/pinned`, () => Promise.resolve(json(value)), Number.POSITIVE_INFINITY));
       }
-      return { value, result: r.result };
+      return { value, result: r.result, private: false };
     },
   };
 }

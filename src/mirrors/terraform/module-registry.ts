@@ -9,16 +9,17 @@
  * cannot or may not fetch itself (ssh, s3, gcs, hg, git hosts not allowed)
  * are passed through unchanged.
  */
+import type { Access } from '../../access/access.js';
+import { SIGNED_URL, type Credential } from '../../access/credential.js';
+import { isPrivateObject, privateAttrs } from '../../access/scope-privacy.js';
 import { RegcacheError } from '../../core/errors.js';
 import type { ArtifactRoute } from '../../core/route.js';
 import { canonicalPath, credentialOf, jsonAnswer, type Mirror, type MirrorAnswer, type MirrorRequest } from '../mirror.js';
-import type { Access } from './access.js';
 import type { Policy } from './policy.js';
 import { createModuleArchives } from './module-archive.js';
 import { moduleScope, type ModuleId, type ModuleReader } from './module-reader.js';
 import { formatWithSubdir, parseModuleSource, type ArchiveFormat, type ModuleSource } from './module-source.js';
 import { parseName, parseVersion } from './names.js';
-import { SIGNED_URL, type Credential } from './registry.js';
 import type { RegistryUpstreams } from './upstreams.js';
 
 /** Dependencies of the module adapter. */
@@ -38,23 +39,24 @@ const FORMATS: readonly ArchiveFormat[] = ['zip', 'tar.gz', 'tar.bz2', 'tar.xz']
 export function createModuleRegistry(deps: ModuleRegistryDeps): Mirror {
   const { upstreams, modules, access, archives } = deps;
 
-  async function sourceOf(id: ModuleId, version: string, cred: Credential): Promise<{ source: ModuleSource; location: string }> {
-    const loc = (await modules.location(id, version, cred)).value;
+  async function sourceOf(id: ModuleId, version: string, cred: Credential): Promise<{ source: ModuleSource; location: string; private: boolean }> {
+    const found = await modules.location(id, version, cred);
+    const loc = found.value;
     const source = parseModuleSource(loc.location, loc.finalUrl, { allowHttp: deps.allowHttpGit });
     if (source.kind === 'git' && !deps.gitHosts.includes(source.host)) {
-      return { source: { kind: 'passthrough', reason: `git host ${source.host} not allowed` }, location: loc.location };
+      return { source: { kind: 'passthrough', reason: `git host ${source.host} not allowed` }, location: loc.location, private: found.private };
     }
-    return { source, location: loc.location };
+    return { source, location: loc.location, private: found.private };
   }
 
   async function download(req: MirrorRequest, id: ModuleId, version: string): Promise<MirrorAnswer> {
     const cred = credentialOf(req);
-    const { source, location } = await sourceOf(id, version, cred);
+    const { source, location, private: isPrivate } = await sourceOf(id, version, cred);
     let target = location;
     if (source.kind !== 'passthrough') {
       const tail = source.kind === 'git' ? ['git', `${(await modules.gitRef(source.url, source.ref)).value.sha}.tar.gz`] : [`archive.${source.format}`];
       const path = canonicalPath(['v1', 'modules', id.up.host, id.namespace, id.name, id.system, version, ...tail]);
-      const signed = (await access.isPrivate(moduleScope(id))) ? `?${access.signQuery(path)}` : '';
+      const signed = isPrivate ? `?${access.signQuery(path)}` : '';
       target = formatWithSubdir(`${req.baseUrl}${path}${signed}`, source.subdir);
     }
     const answer = jsonAnswer({ location: target }, 'bypass');
@@ -62,12 +64,13 @@ export function createModuleRegistry(deps: ModuleRegistryDeps): Mirror {
   }
 
   async function archive(req: MirrorRequest, id: ModuleId, version: string, tail: string[]): Promise<MirrorAnswer> {
+    const scope = moduleScope(id);
     let cred: Credential = credentialOf(req);
-    if (await access.isPrivate(moduleScope(id))) {
-      access.verifyPath(req.path, req.query);
+    if (await access.isPrivate(scope)) {
+      await access.verifyPath(scope, req.path, req.query);
       cred = SIGNED_URL;
     }
-    const { source } = await sourceOf(id, version, cred);
+    const { source, private: isPrivate } = await sourceOf(id, version, cred);
     let route: ArtifactRoute | undefined;
     if (tail.length === 1 && source.kind === 'archive' && tail[0] === `archive.${source.format}`) {
       route = archives.httpRoute(id, version, source.url, source.format);
@@ -76,7 +79,12 @@ export function createModuleRegistry(deps: ModuleRegistryDeps): Mirror {
       if (m?.[1]) route = archives.gitRoute(source.url, m[1], source.ref);
     }
     if (!route) throw new RegcacheError('ERR_NOT_FOUND', 'no such module archive');
-    return { kind: 'artifact', route };
+    // An archive of a private module is stored as private (git archives are shared by repo@commit, not scoped),
+    // and an object stored as private answers only a signed request.
+    const inner = route;
+    const signed = cred === SIGNED_URL;
+    const attrs = isPrivate && inner.key.startsWith(`${scope}/`) ? { attrs: { ...inner.attrs, ...privateAttrs(scope) } } : {};
+    return { kind: 'artifact', route: { ...inner, ...attrs, matches: (meta) => (signed || !isPrivateObject(meta.attrs)) && (inner.matches?.(meta) ?? true) } };
   }
 
   return {

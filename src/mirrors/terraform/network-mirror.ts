@@ -10,14 +10,13 @@
  * scope they carry an expiring signature, since Terraform sends no
  * credentials for zips.
  */
+import { SIGNED_URL, type Credential } from '../../access/credential.js';
 import { RegcacheError } from '../../core/errors.js';
-import { canonicalPath, credentialOf, jsonAnswer, type BodyAnswer, type Mirror, type MirrorAnswer, type MirrorRequest } from '../mirror.js';
+import { canonicalPath, credentialOf, jsonAnswer, type Mirror, type MirrorAnswer, type MirrorRequest } from '../mirror.js';
 import { isFilename, parseName, parsePlatform, parseVersion, providerKey } from './names.js';
-import { publicAnswer, type ProviderAdapterDeps } from './provider-package.js';
-import { SIGNED_URL, type Credential } from './registry.js';
+import { guardUnsignedZip, publicAnswer, type Composed, type ProviderAdapterDeps } from './provider-package.js';
 import { collectPlatforms } from './version-platforms.js';
 import type { RegistryUpstream } from './upstreams.js';
-
 
 /** Creates the adapter mounted at /v1/mirror/. */
 export function createNetworkMirror(deps: ProviderAdapterDeps): Mirror {
@@ -31,16 +30,16 @@ export function createNetworkMirror(deps: ProviderAdapterDeps): Mirror {
     return publicAnswer(deps, providerKey(up.host, ns, type), `mirror-version ${up.host}/${ns}/${type}/${version}`, () => composeVersion(up, ns, type, version, cred));
   }
 
-  async function composeIndex(up: RegistryUpstream, ns: string, type: string, cred: Credential): Promise<BodyAnswer> {
+  async function composeIndex(up: RegistryUpstream, ns: string, type: string, cred: Credential): Promise<Composed> {
     const v = await registry.versions(up, ns, type, cred);
     const versions: Record<string, object> = {};
     for (const version of policy.filter(`${up.host}/${ns}/${type}`, v.value.versions.map((e) => e.version))) versions[version] = {};
-    return jsonAnswer({ versions }, v.result);
+    return { answer: jsonAnswer({ versions }, v.result), private: v.private };
   }
 
-  async function composeVersion(up: RegistryUpstream, ns: string, type: string, version: string, cred: Credential): Promise<BodyAnswer> {
+  async function composeVersion(up: RegistryUpstream, ns: string, type: string, version: string, cred: Credential): Promise<Composed> {
     const collected = await collectPlatforms({ registry, packages, parallelism: deps.parallelism }, up, ns, type, version, cred);
-    const signed = await access.isPrivate(providerKey(up.host, ns, type));
+    const signed = collected.private;
     const archives: Record<string, { url: string; hashes: string[] }> = {};
     for (const p of collected.platforms) {
       const plat = `${p.info.os}_${p.info.arch}`;
@@ -48,7 +47,7 @@ export function createNetworkMirror(deps: ProviderAdapterDeps): Mirror {
       if (signed) url += `?${access.signQuery(canonicalPath(['v1', 'mirror', up.host, ns, type, version, plat, p.info.filename]))}`;
       archives[plat] = { url, hashes: p.h1 ? [p.h1, p.zh] : [p.zh] };
     }
-    return jsonAnswer({ archives }, collected.result);
+    return { answer: jsonAnswer({ archives }, collected.result), private: signed };
   }
 
   return {
@@ -78,12 +77,15 @@ export function createNetworkMirror(deps: ProviderAdapterDeps): Mirror {
       const { os, arch } = parsePlatform(s[4] ?? '');
       const filename = s[5] ?? '';
       if (!isFilename(filename)) throw new RegcacheError('ERR_BAD_REQUEST', 'invalid file name');
+      const scope = providerKey(up.host, ns, type);
       let cred: Credential = credentialOf(req);
-      if (await access.isPrivate(providerKey(up.host, ns, type))) {
-        access.verifyPath(req.path, req.query);
+      if (await access.isPrivate(scope)) {
+        await access.verifyPath(scope, req.path, req.query);
         cred = SIGNED_URL;
       }
-      return { kind: 'artifact', route: packages.zipRoute({ up, namespace: ns, type, version, os, arch }, filename, cred, credentialOf(req)) };
+      const id = { up, namespace: ns, type, version, os, arch };
+      await guardUnsignedZip(registry, id, cred);
+      return { kind: 'artifact', route: packages.zipRoute(id, filename, cred, credentialOf(req)) };
     },
   };
 }

@@ -4,6 +4,9 @@
  * and followed by the `h1:` hash computed from the stored copy. Shared by
  * the network mirror and the registry protocol.
  */
+import type { Access } from '../../access/access.js';
+import { SIGNED_URL, type Credential } from '../../access/credential.js';
+import { isPrivateObject, PRIVATE_ATTR, privateAttrs } from '../../access/scope-privacy.js';
 import type { Cache } from '../../core/cache.js';
 import type { BodyAnswer } from '../mirror.js';
 import { RegcacheError } from '../../core/errors.js';
@@ -12,10 +15,9 @@ import type { Store } from '../../core/store.js';
 import type { UpstreamClient } from '../../upstream/client.js';
 import { h1FromStoredZip } from './h1-store.js';
 import { providerKey } from './names.js';
-import type { Credential, RegistryReader } from './registry.js';
+import type { RegistryReader } from './registry.js';
 import type { DownloadInfo } from './registry-json.js';
 import { expectedSha256 } from './shasums-bundle.js';
-import type { Access } from './access.js';
 import type { Policy } from './policy.js';
 import type { RegistryUpstream, RegistryUpstreams } from './upstreams.js';
 
@@ -34,27 +36,49 @@ export interface ProviderAdapterDeps {
 /** How long a composed public answer may be reused at most (bounds what other replicas changed). */
 const ANSWER_MEMO_MS = 1000;
 
+/** A composed answer and whether anything it was built from belongs to a private scope. */
+export interface Composed {
+  answer: BodyAnswer;
+  private: boolean;
+}
+
 /**
  * A composed JSON answer for a public provider, built once and reused until
  * any cached object changes in this process (or for ANSWER_MEMO_MS).
  * Private providers are always composed per request: their answers depend
- * on the client's credential and carry expiring signed URLs. `key` must
- * name everything the answer depends on besides the cache (host, path,
- * base URL). A reused answer carries the memo's stamp, so the server may
- * replay it to the same request for as long as the memo holds.
+ * on the client's credential and carry expiring signed URLs. Whether the
+ * scope is private is read from the store on every call (another process
+ * may have just marked it), and an answer built from any object stored as
+ * private is never reused. `key` must name everything the answer depends
+ * on besides the cache (host, path, base URL). A reused answer carries the
+ * memo's stamp, so the server may replay it to the same request for as
+ * long as the memo holds.
  */
-export async function publicAnswer(deps: Pick<ProviderAdapterDeps, 'access' | 'cache'>, scope: string, key: string, build: () => Promise<BodyAnswer>): Promise<BodyAnswer> {
-  if (await deps.access.isPrivate(scope)) return build();
+export async function publicAnswer(deps: Pick<ProviderAdapterDeps, 'access' | 'cache'>, scope: string, key: string, build: () => Promise<Composed>): Promise<BodyAnswer> {
+  if (await deps.access.isPrivate(scope)) return (await build()).answer;
   let built = false;
   const answer = await deps.cache.derived(key, ANSWER_MEMO_MS, async () => {
     built = true;
-    const value = await build();
-    // The build may have found the scope private (upstream refused anonymous access).
-    return { value, cost: value.body.length, cacheable: !(await deps.access.isPrivate(scope)) };
+    const composed = await build();
+    // The build may have found the scope private (upstream refused anonymous access, or another process marked it).
+    const cacheable = !composed.private && !(await deps.access.isPrivate(scope));
+    return { value: composed.answer, cost: composed.answer.body.length, cacheable };
   });
   const reuse = deps.cache.derivedStamp(key, ANSWER_MEMO_MS);
   const out = built ? answer : { ...answer, result: 'hit' as const };
   return reuse ? { ...out, reuse } : out;
+}
+
+/**
+ * Checks a zip request made without a signature before its route reaches
+ * the cache: the download answer is read (and guarded, see src/access/)
+ * first. So a fill another worker process runs for a scope it marked private
+ * after this request found it public is never followed (its bytes stream
+ * before they are verified) by a request that may not see it.
+ */
+export async function guardUnsignedZip(registry: RegistryReader, id: PackageId, cred: Credential): Promise<void> {
+  if (cred === SIGNED_URL) return;
+  await registry.download(id.up, id.namespace, id.type, id.version, id.os, id.arch, cred);
 }
 
 /** Identifies one provider package. */
@@ -93,11 +117,14 @@ export function createProviderPackages(deps: { cache: Cache; store: Store; clien
     kind: 'metadata',
     key: `${baseKey(id)}/h1`,
     ttlMs: Number.POSITIVE_INFINITY,
+    // Derived from the verified zip and never stale: kept like the zip, not purged with metadata.
+    class: 'artifact',
     staleIfErrorMs: 0,
     async load() {
       const zip = await store.stat(`${baseKey(id)}/zip`);
       const h1 = await h1FromStoredZip(store, `${baseKey(id)}/zip`);
-      return { body: Buffer.from(h1), contentType: 'text/plain', attrs: { size: String(zip?.size ?? '') } };
+      const scope = zip?.attrs?.[PRIVATE_ATTR];
+      return { body: Buffer.from(h1), contentType: 'text/plain', attrs: { size: String(zip?.size ?? ''), ...(scope ? privateAttrs(scope) : {}) } };
     },
   });
 
@@ -105,22 +132,28 @@ export function createProviderPackages(deps: { cache: Cache; store: Store; clien
     zipRoute(id, filename, cred, sent) {
       const upstreamCred: Credential = sent ?? cred;
       const key = `${baseKey(id)}/zip`;
+      const scope = providerKey(id.up.host, id.namespace, id.type);
+      // Read at commit, after `verify`: a scope found private by the lookup stores the zip as private too.
+      const attrs: Record<string, string> = { filename, ...(cred === SIGNED_URL ? privateAttrs(scope) : {}) };
       let expected: string | undefined;
       // Held back whole (below upstream.holdBackAllBelow) unless every hop of the download is a configured origin.
       let holdBack = client.holdBackFor(undefined);
       /** The download answer and the zip's sha256 from the verified SHA256SUMS (cached metadata). */
       const lookup = async (): Promise<{ info: DownloadInfo; expected: string }> => {
-        const info = (await registry.download(id.up, id.namespace, id.type, id.version, id.os, id.arch, cred)).value;
+        const download = await registry.download(id.up, id.namespace, id.type, id.version, id.os, id.arch, cred);
+        const info = download.value;
         if (info.filename !== filename) throw new RegcacheError('ERR_NOT_FOUND', `no package ${filename} for this platform`);
-        const bundle = (await registry.shasums(id.up, id.namespace, id.type, id.version, info, upstreamCred)).value;
+        if (download.private) Object.assign(attrs, privateAttrs(scope));
+        const bundle = (await registry.shasums(id.up, id.namespace, id.type, id.version, download, upstreamCred)).value;
         return { info, expected: expectedSha256(bundle, info) };
       };
       return {
         kind: 'artifact',
         key,
         contentType: 'application/zip',
-        attrs: { filename },
-        matches: (meta) => meta.attrs?.filename === filename,
+        attrs,
+        // A zip stored as private answers only a signed request (the adapters check the scope's marker first).
+        matches: (meta) => meta.attrs?.filename === filename && (cred === SIGNED_URL || !isPrivateObject(meta.attrs)),
         get holdBack() {
           return holdBack;
         },

@@ -9,14 +9,14 @@
  * its three URLs at regcache, which serves upstream's bytes unchanged. It
  * adds OpenTofu's `packages` (every platform's zh:, h1: when known, size).
  */
+import { SIGNED_URL, type Credential } from '../../access/credential.js';
 import { RegcacheError } from '../../core/errors.js';
-import { canonicalPath, credentialOf, jsonAnswer, type BodyAnswer, type Mirror, type MirrorAnswer, type MirrorRequest } from '../mirror.js';
+import { canonicalPath, credentialOf, jsonAnswer, type Mirror, type MirrorAnswer, type MirrorRequest } from '../mirror.js';
 import { isFilename, parseName, parsePlatform, parseVersion, providerKey } from './names.js';
-import { publicAnswer, type ProviderAdapterDeps } from './provider-package.js';
-import { combineResults, SIGNED_URL, type Credential } from './registry.js';
+import { guardUnsignedZip, publicAnswer, type Composed, type ProviderAdapterDeps } from './provider-package.js';
+import { combineResults } from './registry.js';
 import type { RegistryUpstream } from './upstreams.js';
 import { collectPlatforms } from './version-platforms.js';
-
 
 const SUMS = 'SHA256SUMS';
 const SIG = 'SHA256SUMS.sig';
@@ -30,11 +30,11 @@ export function createProviderRegistry(deps: ProviderAdapterDeps): Mirror {
     return publicAnswer(deps, providerKey(up.host, ns, type), key, () => composeDownload(req, up, ns, type, version, os, arch));
   }
 
-  async function composeDownload(req: MirrorRequest, up: RegistryUpstream, ns: string, type: string, version: string, os: string, arch: string): Promise<BodyAnswer> {
+  async function composeDownload(req: MirrorRequest, up: RegistryUpstream, ns: string, type: string, version: string, os: string, arch: string): Promise<Composed> {
     const cred = credentialOf(req);
     const d = await registry.download(up, ns, type, version, os, arch, cred);
     const all = await collectPlatforms(deps, up, ns, type, version, cred);
-    const signed = await access.isPrivate(providerKey(up.host, ns, type));
+    const signed = d.private || all.private;
     const url = (...tail: string[]): string => {
       const segs = ['v1', 'providers', up.host, ns, type, version, 'archives', ...tail];
       const path = canonicalPath(segs);
@@ -54,7 +54,7 @@ export function createProviderRegistry(deps: ProviderAdapterDeps): Mirror {
       shasums_signature_url: url(SIG),
       packages: packagesField,
     };
-    return jsonAnswer(body, combineResults([d.result, all.result]));
+    return { answer: jsonAnswer(body, combineResults([d.result, all.result])), private: signed };
   }
 
   async function sums(up: RegistryUpstream, ns: string, type: string, version: string, which: string, cred: Credential): Promise<MirrorAnswer> {
@@ -63,7 +63,7 @@ export function createProviderRegistry(deps: ProviderAdapterDeps): Mirror {
     const first = entry?.platforms[0];
     if (!first) throw new RegcacheError('ERR_NOT_FOUND', `version ${version} of ${ns}/${type} not found upstream`);
     const d = await registry.download(up, ns, type, version, first.os, first.arch, cred);
-    const b = await registry.shasums(up, ns, type, version, d.value, cred);
+    const b = await registry.shasums(up, ns, type, version, d, cred);
     const bytes = Buffer.from(which === SUMS ? b.value.sums : b.value.sig, 'base64');
     if (which === SIG && !b.value.signed) throw new RegcacheError('ERR_NOT_FOUND', 'this provider is not signed upstream');
     return { kind: 'body', status: 200, contentType: which === SUMS ? 'text/plain; charset=utf-8' : 'application/octet-stream', body: bytes, result: b.result };
@@ -83,7 +83,7 @@ export function createProviderRegistry(deps: ProviderAdapterDeps): Mirror {
         return publicAnswer(deps, providerKey(up.host, ns, type), `registry-versions ${address}`, async () => {
           const v = await registry.versions(up, ns, type, credentialOf(req));
           const allowed = new Set(policy.filter(address, v.value.versions.map((e) => e.version)));
-          return jsonAnswer({ versions: v.value.versions.filter((e) => allowed.has(e.version)) }, v.result);
+          return { answer: jsonAnswer({ versions: v.value.versions.filter((e) => allowed.has(e.version)) }, v.result), private: v.private };
         });
       }
       if (s.length < 6) throw new RegcacheError('ERR_NOT_FOUND');
@@ -94,9 +94,10 @@ export function createProviderRegistry(deps: ProviderAdapterDeps): Mirror {
         return download(req, up, ns, type, version, os, arch);
       }
       if (s[4] !== 'archives') throw new RegcacheError('ERR_NOT_FOUND');
+      const scope = providerKey(up.host, ns, type);
       let cred: Credential = credentialOf(req);
-      if (await access.isPrivate(providerKey(up.host, ns, type))) {
-        access.verifyPath(req.path, req.query);
+      if (await access.isPrivate(scope)) {
+        await access.verifyPath(scope, req.path, req.query);
         cred = SIGNED_URL;
       }
       if (s.length === 6 && (s[5] === SUMS || s[5] === SIG)) return sums(up, ns, type, version, s[5], cred);
@@ -104,7 +105,9 @@ export function createProviderRegistry(deps: ProviderAdapterDeps): Mirror {
       const { os, arch } = parsePlatform(s[5] ?? '');
       const filename = s[6] ?? '';
       if (!isFilename(filename)) throw new RegcacheError('ERR_BAD_REQUEST', 'invalid file name');
-      return { kind: 'artifact', route: packages.zipRoute({ up, namespace: ns, type, version, os, arch }, filename, cred, credentialOf(req)) };
+      const id = { up, namespace: ns, type, version, os, arch };
+      await guardUnsignedZip(registry, id, cred);
+      return { kind: 'artifact', route: packages.zipRoute(id, filename, cred, credentialOf(req)) };
     },
   };
 }

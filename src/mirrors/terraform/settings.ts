@@ -69,6 +69,10 @@ export const terraformSettingsSchema = z.strictObject({
     .strictObject({
       authCacheTtl: duration.prefault('60s'),
       signedUrlTtl: duration.prefault('15m'),
+      /** Upstream 404/401 answers remembered per key and credential (0 = off). */
+      negativeTtl: duration.prefault('5s'),
+      /** Credentials upstream may refuse per private scope and minute before new ones are refused unasked. */
+      checksPerMinute: z.number().int().min(1).max(100_000).prefault(10),
     })
     .prefault({}),
 });

@@ -8,7 +8,8 @@ import { RegcacheError } from '../../core/errors.js';
 import { mapLimit } from '../../core/map-limit.js';
 import type { CacheResult } from '../../core/route.js';
 import type { ProviderPackages } from './provider-package.js';
-import { combineResults, type Credential, type RegistryReader } from './registry.js';
+import type { Credential } from '../../access/credential.js';
+import { combineResults, type Cached, type RegistryReader } from './registry.js';
 import type { DownloadInfo } from './registry-json.js';
 import { expectedSha256, type ShasumsBundle } from './shasums-bundle.js';
 import type { RegistryUpstream } from './upstreams.js';
@@ -26,6 +27,8 @@ export interface VersionPackages {
   platforms: PlatformPackage[];
   bundle: ShasumsBundle | undefined;
   result: CacheResult;
+  /** Whether any answer it was composed from belongs to a private scope. */
+  private: boolean;
 }
 
 /** Collects every platform of `version` (404 platforms are skipped; other failures fail the whole answer). */
@@ -42,25 +45,27 @@ export async function collectPlatforms(
   const entry = v.value.versions.find((e) => e.version === version);
   if (!entry) throw new RegcacheError('ERR_NOT_FOUND', `version ${version} of ${ns}/${type} not found upstream`);
   const results: CacheResult[] = [v.result];
+  let isPrivate = v.private;
   const downloads = await mapLimit(entry.platforms, deps.parallelism, async (p) => {
     try {
       const d = await registry.download(up, ns, type, version, p.os, p.arch, cred);
       results.push(d.result);
-      return d.value;
+      isPrivate ||= d.private;
+      return d;
     } catch (err) {
       if (err instanceof RegcacheError && err.code === 'ERR_UPSTREAM_NOT_FOUND') return undefined;
       throw err;
     }
   });
-  const infos = downloads.filter((d): d is DownloadInfo => d !== undefined);
-  const first = infos[0];
-  if (!first) return { platforms: [], bundle: undefined, result: combineResults(results) };
+  const found = downloads.filter((d): d is Cached<DownloadInfo> => d !== undefined);
+  const first = found[0];
+  if (!first) return { platforms: [], bundle: undefined, result: combineResults(results), private: isPrivate };
   const bundle = await registry.shasums(up, ns, type, version, first, cred);
   results.push(bundle.result);
-  const platforms = await mapLimit(infos, deps.parallelism, async (info) => {
+  const platforms = await mapLimit(found, deps.parallelism, async ({ value: info }) => {
     const zh = `zh:${expectedSha256(bundle.value, info)}`;
     const pkg = await packages.h1({ up, namespace: ns, type, version, os: info.os, arch: info.arch });
     return { info, zh, h1: pkg?.h1, size: pkg?.size };
   });
-  return { platforms, bundle: bundle.value, result: combineResults(results) };
+  return { platforms, bundle: bundle.value, result: combineResults(results), private: isPrivate };
 }

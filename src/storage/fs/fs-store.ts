@@ -14,9 +14,12 @@
  * - Object paths come only from keys that passed assertKey, and object files
  *   carry a suffix no key segment can have, so a key is never a directory of
  *   another key.
+ * - The root is regcache's own: every file is created 0600 and every
+ *   directory 0700 (private content is cached here), and `init` narrows the
+ *   root, objects and tmp directories of an older store to 0700.
  */
 import { constants as fsc } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat as fsStat, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, rename, rm, stat as fsStat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { createLocalAppend } from '../local-append.js';
@@ -29,6 +32,9 @@ import { readTrailer, encodeTrailer, type TrailerRead } from './trailer.js';
 import { chunkPool } from '../../core/buffer-pool.js';
 
 const SUFFIX = '~obj';
+/** Modes of everything the store creates: only regcache's user reads the cache. */
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
 
 /** Options for the filesystem store. */
 export interface FsStoreOptions {
@@ -129,11 +135,13 @@ export function createFsStore(opts: FsStoreOptions): Store {
 
     async init() {
       try {
-        await mkdir(objectsDir, { recursive: true });
-        await mkdir(tmpDir, { recursive: true });
+        await mkdir(objectsDir, { recursive: true, mode: DIR_MODE });
+        await mkdir(tmpDir, { recursive: true, mode: DIR_MODE });
       } catch (err) {
         throw storageError(err);
       }
+      // A store created by an older version (0755): closing its top directories hides every file below.
+      await Promise.all([opts.root, objectsDir, tmpDir].map((d) => chmod(d, DIR_MODE).catch(() => undefined)));
       await removeDeadTemps(tmpDir);
     },
 
@@ -197,7 +205,7 @@ export function createFsStore(opts: FsStoreOptions): Store {
       const tmpPath = join(tmpDir, tempName());
       let fh: FileHandle;
       try {
-        fh = await open(tmpPath, 'w+', 0o644);
+        fh = await open(tmpPath, 'w+', FILE_MODE);
       } catch (err) {
         throw storageError(err);
       }
@@ -242,7 +250,7 @@ export function createFsStore(opts: FsStoreOptions): Store {
       const probe = join(tmpDir, tempName('ready-'));
       let fh: FileHandle | undefined;
       try {
-        fh = await open(probe, 'w');
+        fh = await open(probe, 'w', FILE_MODE);
         await fh.write('ok');
         await fh.datasync();
       } catch (err) {
@@ -291,7 +299,7 @@ function createPending(
         const trailer = encodeTrailer(full);
         await fh.write(trailer, 0, trailer.length, file.written);
         await fh.datasync();
-        await mkdir(dirname(finalPath), { recursive: true });
+        await mkdir(dirname(finalPath), { recursive: true, mode: DIR_MODE });
         await rename(tmpPath, finalPath);
         onCommitted();
       } catch (err) {

@@ -16,7 +16,7 @@ export async function loadSigningKey(configured: string | undefined, file: strin
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  await mkdir(dirname(file), { recursive: true });
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   const key = randomBytes(32).toString('hex');
   try {
     await writeFile(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
