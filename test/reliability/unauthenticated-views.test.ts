@@ -36,7 +36,8 @@ void describe('reliability: views without a token', () => {
     await origin.addProvider({ namespace: 'acme', type: 'hiddenprov', versions: [{ version: '1.0.0', platforms: LINUX }], token: TOKEN });
     origin.addModule({ namespace: 'acme', name: 'openmod', system: 'aws', versions: ['1.0.0'] });
     origin.addModule({ namespace: 'acme', name: 'hiddenmod', system: 'aws', versions: ['1.0.0'], token: TOKEN });
-    rc = await startRegcache({ server: { tls: false }, terraform: { upstreams: [{ host: HOST, url: origin.url }] } }, { NODE_EXTRA_CA_CERTS: origin.caFile });
+    // Loopback aliases stand for the hosts an upstream redirects to: the outbound policy must let them be tried.
+    rc = await startRegcache({ server: { tls: false }, upstream: { allowAddresses: ['127.0.0.0/8'] }, terraform: { upstreams: [{ host: HOST, url: origin.url }] } }, { NODE_EXTRA_CA_CERTS: origin.caFile });
   });
   after(async () => {
     await stopAndClean(rc);
