@@ -11,6 +11,7 @@ import type { UpstreamClient } from '../../upstream/client.js';
 import type { Mirror } from '../mirror.js';
 import { createAccess } from './access.js';
 import { createDiscoveryDoc } from './discovery-doc.js';
+import { createStoredZipHasher } from './h1-store.js';
 import { createModuleArchives } from './module-archive.js';
 import { createModuleReader } from './module-reader.js';
 import { createModuleRegistry } from './module-registry.js';
@@ -44,7 +45,9 @@ export async function createTerraformMirrors(deps: { config: Config; cache: Cach
   });
   const timing = { ttlMs: tf.metadata.ttl, staleIfErrorMs: tf.metadata.staleIfError, maxMetadataBytes: config.upstream.maxMetadataBytes };
   const registry = createRegistryReader(cache, client, access, timing);
-  const packages = createProviderPackages({ cache, store, client, registry });
+  const { failureTtl, ...limits } = tf.limits;
+  const hasher = createStoredZipHasher(store, { limits, failureTtlMs: failureTtl });
+  const packages = createProviderPackages({ cache, store, client, registry, hasher });
   const shared = { upstreams, registry, packages, access, policy, parallelism: config.upstream.parallelism, cache };
   const git = { timeoutMs: tf.git.timeout, allowHttp: tf.git.allowHttp };
   return {

@@ -10,7 +10,7 @@ import { RegcacheError } from '../../core/errors.js';
 import type { ArtifactRoute, CacheResult, MetadataRoute } from '../../core/route.js';
 import type { Store } from '../../core/store.js';
 import type { UpstreamClient } from '../../upstream/client.js';
-import { h1FromStoredZip } from './h1-store.js';
+import type { StoredZipHasher } from './h1-store.js';
 import { providerKey } from './names.js';
 import type { Credential, RegistryReader } from './registry.js';
 import type { DownloadInfo } from './registry-json.js';
@@ -80,7 +80,7 @@ function baseKey(id: PackageId): string {
 }
 
 /** Creates the package helper. */
-export function createProviderPackages(deps: { cache: Cache; store: Store; client: UpstreamClient; registry: RegistryReader }): ProviderPackages {
+export function createProviderPackages(deps: { cache: Cache; store: Store; client: UpstreamClient; registry: RegistryReader; hasher: StoredZipHasher }): ProviderPackages {
   const { cache, store, client, registry } = deps;
 
   const h1Route = (id: PackageId): MetadataRoute => ({
@@ -88,9 +88,9 @@ export function createProviderPackages(deps: { cache: Cache; store: Store; clien
     key: `${baseKey(id)}/h1`,
     ttlMs: Number.POSITIVE_INFINITY,
     staleIfErrorMs: 0,
-    async load() {
+    async load(signal) {
       const zip = await store.stat(`${baseKey(id)}/zip`);
-      const h1 = await h1FromStoredZip(store, `${baseKey(id)}/zip`);
+      const h1 = await deps.hasher.h1(`${baseKey(id)}/zip`, signal);
       return { body: Buffer.from(h1), contentType: 'text/plain', attrs: { size: String(zip?.size ?? '') } };
     },
   });
