@@ -11,6 +11,7 @@ import type { UpstreamClient } from '../../upstream/client.js';
 import type { Mirror } from '../mirror.js';
 import { createAccess } from './access.js';
 import { createDiscoveryDoc } from './discovery-doc.js';
+import { createGitRemote } from './git-remote.js';
 import { createStoredZipHasher } from './h1-store.js';
 import { createModuleArchives } from './module-archive.js';
 import { createModuleReader } from './module-reader.js';
@@ -49,7 +50,13 @@ export async function createTerraformMirrors(deps: { config: Config; cache: Cach
   const hasher = createStoredZipHasher(store, { limits, failureTtlMs: failureTtl });
   const packages = createProviderPackages({ cache, store, client, registry, hasher });
   const shared = { upstreams, registry, packages, access, policy, parallelism: config.upstream.parallelism, cache };
-  const git = { timeoutMs: tf.git.timeout, allowHttp: tf.git.allowHttp };
+  const git = createGitRemote({
+    timeoutMs: tf.git.timeout,
+    allowHttp: tf.git.allowHttp,
+    maxProcesses: tf.git.maxProcesses,
+    failureTtlMs: tf.git.failureTtl,
+    limits,
+  });
   return {
     mirrors: [
       createNetworkMirror(shared),
