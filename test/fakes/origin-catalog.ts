@@ -98,7 +98,7 @@ export function createOriginCatalog(signingKey: OriginSigningKey): OriginCatalog
     for (const { os, arch } of v.platforms) {
       const extra = v.extraBytes === undefined ? {} : { extraBytes: v.extraBytes };
       const zipOptions = { type: spec.type, version: v.version, os, arch, ...extra };
-      const bytes = await makeProviderZip(zipOptions);
+      const bytes = v.zip ?? (await makeProviderZip(zipOptions));
       const filename = `terraform-provider-${spec.type}_${v.version}_${os}_${arch}.zip`;
       const path = `${dir}/${filename}`;
       files.set(path, { bytes, contentType: ZIP_TYPE, zipOptions, ...(spec.filesToken ? { token: spec.filesToken } : {}) });

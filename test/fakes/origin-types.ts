@@ -58,6 +58,8 @@ export interface OriginProviderVersion {
   platforms: OriginPlatform[];
   /** Pads every zip of this version, for large-download tests. */
   extraBytes?: number;
+  /** Serves these bytes as every platform's zip (signed like any other), for hostile-archive tests. */
+  zip?: Buffer;
 }
 
 /** A provider to publish; adding the same namespace/type again adds or replaces versions. */

@@ -3,48 +3,38 @@
  * deterministic `.tar.gz`, so immutable refs can be cached like any other
  * module archive.
  *
- * Everything goes through the `git` binary, spawned with an argument array
- * (never a shell) in a locked-down environment: an empty HOME, no system or
- * global config, no credential helpers, no prompts, only the https transport
- * (plus http when a test allows it), a hard timeout that kills the whole
- * process group, and bounded stderr. URLs with user-info are refused, and
- * git's own messages are scrubbed of URLs before they reach an error.
+ * Everything goes through the locked-down `git` binary (git-process.ts).
+ * URLs with user-info are refused.
  *
  * Packing uses `git archive` after a depth-1 fetch of exactly the commit: git
  * archive output is a pure function of the commit (entries in tree order,
  * mtime = commit time, uid/gid 0, 0644/0755 with tar.umask=022, symlinks kept)
  * and gzip adds a fixed header (mtime 0, no name), so the same commit always
- * yields the same bytes.
+ * yields the same bytes. The tar stream is what the commit unpacks to, so it
+ * is held to the inflate limits: in total, and in ratio to the bytes the
+ * fetch stored (a tree can name one blob a million times).
  */
-import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { RegcacheError } from '../../core/errors.js';
+import { FailureMemo } from '../../core/failure-memo.js';
+import { DEFAULT_INFLATE_LIMITS, InflateBudget, type InflateLimits } from '../../core/inflate-limits.js';
+import { Semaphore } from '../../core/semaphore.js';
 import { safeUrl } from '../../upstream/client.js';
+import { runGit, startGit, type GitRemoteOptions, type RunContext } from './git-process.js';
 import { isSafeGitRef } from './module-source.js';
 
-/** Bounds for every git operation. */
-export interface GitRemoteOptions {
-  /**
-   * Budget for the network part (ls-remote, or all fetches of one pack), and
-   * again for writing the archive; git's process group is killed when it runs out.
-   */
-  timeoutMs: number;
-  /** Allow plain http remotes (tests against a loopback git host only). */
-  allowHttp?: boolean;
-  /** Kills git and rejects with the signal's reason (server shutdown). */
-  signal?: AbortSignal;
-  /** Parent of the temporary directories (default: the OS temp dir). */
-  tmpDir?: string;
-}
+export type { GitRemoteOptions } from './git-process.js';
 
 /** Packing options: `ref` lets servers that refuse fetch-by-sha still serve the commit. */
 export interface PackGitOptions extends GitRemoteOptions {
   ref?: string;
+  /** Bounds on the tar stream (default: DEFAULT_INFLATE_LIMITS). */
+  limits?: Readonly<InflateLimits>;
 }
 
 /** What a ref resolved to; tags and commits are immutable enough to cache, branches and HEAD are not. */
@@ -57,8 +47,11 @@ export interface ResolvedRef {
 export type ArchiveSink = Writable | ((chunk: Buffer) => Promise<void>);
 
 const SHA_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
-const STDERR_LIMIT = 8 * 1024;
-const LS_REMOTE_LIMIT = 1024 * 1024;
+
+/** Whether `ref` is a full commit id (resolving it needs no network). */
+export function isCommitId(ref: string | undefined): boolean {
+  return ref !== undefined && SHA_RE.test(ref.toLowerCase());
+}
 /** Neutralizes export-ignore/export-subst so the archive equals a checkout, as go-getter sees it. */
 const ATTRIBUTES = '* -export-ignore -export-subst\n';
 
@@ -69,7 +62,7 @@ const ATTRIBUTES = '* -export-ignore -export-subst\n';
  */
 export async function lsRemote(url: string, ref: string | undefined, opts: GitRemoteOptions): Promise<ResolvedRef> {
   const remote = checkRemote(url, opts);
-  if (ref !== undefined && SHA_RE.test(ref.toLowerCase())) return { sha: ref.toLowerCase(), kind: 'commit' };
+  if (ref !== undefined && isCommitId(ref)) return { sha: ref.toLowerCase(), kind: 'commit' };
   if (ref !== undefined && !isSafeGitRef(ref)) throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'unsupported git ref');
   const candidates = refCandidates(ref);
   const patterns = candidates.flatMap((c) => [c.name, `${c.name}^{}`]);
@@ -126,6 +119,15 @@ async function fetchAndArchive(remote: string, commit: string, out: ArchiveSink,
   await streamArchive(gitDir, commit, out, { dir, opts });
 }
 
+/** Bytes under `dir` (the fetched objects: what the archive is inflated from). */
+async function dirBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size;
+  }
+  return total;
+}
+
 function checkRemote(url: string, opts: GitRemoteOptions): string {
   if (!URL.canParse(url)) throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'unparseable git URL');
   const u = new URL(url);
@@ -155,65 +157,16 @@ async function withTempDir<T>(opts: GitRemoteOptions, fn: (dir: string) => Promi
   }
 }
 
-const PASS_ENV = ['PATH', 'http_proxy', 'https_proxy', 'no_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY', 'all_proxy', 'GIT_SSL_CAINFO', 'GIT_SSL_CAPATH', 'SSL_CERT_FILE', 'SSL_CERT_DIR'];
-
-/** A fresh environment: nothing from the caller's git setup leaks in, nothing can prompt. */
-function gitEnv(dir: string, gitDir: string | undefined): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const name of PASS_ENV) if (process.env[name] !== undefined) env[name] = process.env[name];
-  env.PATH ??= '/usr/bin:/bin';
-  Object.assign(env, {
-    HOME: join(dir, 'home'),
-    XDG_CONFIG_HOME: join(dir, 'home'),
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_GLOBAL: '/dev/null',
-    GIT_TERMINAL_PROMPT: '0',
-    GIT_ASKPASS: '/bin/false',
-    GIT_CEILING_DIRECTORIES: dirname(dir),
-    LC_ALL: 'C',
-    LANG: 'C',
-  });
-  if (gitDir !== undefined) env.GIT_DIR = gitDir;
-  return env;
-}
-
-function gitConfigArgs(opts: GitRemoteOptions): string[] {
-  const transports = ['protocol.allow=never', 'protocol.https.allow=always', ...(opts.allowHttp === true ? ['protocol.http.allow=always'] : [])];
-  const quiet = ['credential.helper=', 'core.hooksPath=/dev/null', 'core.fsmonitor=false', 'gc.auto=0', 'maintenance.auto=false'];
-  const config = [...transports, ...quiet, 'fetch.fsckObjects=true', 'tar.umask=022'];
-  return config.flatMap((c) => ['-c', c]);
-}
-
-interface RunContext {
-  dir: string;
-  opts: GitRemoteOptions;
-  deadline: number;
-  gitDir?: string;
-}
-
-/** Runs git to completion and returns its stdout (bounded). */
-async function runGit(args: string[], ctx: RunContext): Promise<string> {
-  const proc = startGit(args, ctx);
-  let out = '';
-  let tooLarge = false;
-  proc.stdout.on('data', (chunk: Buffer) => {
-    if (out.length + chunk.length <= LS_REMOTE_LIMIT) out += chunk.toString('utf8');
-    else if (!tooLarge) {
-      tooLarge = true;
-      proc.kill();
-    }
-  });
-  await proc.exited.catch((err: unknown) => {
-    if (!tooLarge) throw err;
-  });
-  if (tooLarge) throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'git answer too large');
-  return out.trim();
-}
-
-async function streamArchive(gitDir: string, commit: string, out: ArchiveSink, ctx: Omit<RunContext, 'deadline'>): Promise<void> {
+async function streamArchive(gitDir: string, commit: string, out: ArchiveSink, ctx: Omit<RunContext, 'deadline' | 'opts'> & { opts: PackGitOptions }): Promise<void> {
+  const fetched = await dirBytes(join(gitDir, 'objects'));
+  const budget = new InflateBudget(ctx.opts.limits ?? DEFAULT_INFLATE_LIMITS, ctx.opts.signal);
   const proc = startGit(['archive', '--format=tar', commit], { ...ctx, gitDir, deadline: Date.now() + ctx.opts.timeoutMs });
   async function* tar(): AsyncGenerator<Buffer> {
-    for await (const chunk of proc.stdout as AsyncIterable<Buffer>) yield chunk;
+    for await (const chunk of proc.stdout as AsyncIterable<Buffer>) {
+      budget.take(chunk.length);
+      budget.checkRatio(fetched, budget.inflated, 'git archive');
+      yield chunk;
+    }
     await proc.exited;
   }
   const sink = typeof out === 'function' ? async (source: AsyncIterable<Buffer>): Promise<void> => {
@@ -228,76 +181,65 @@ async function streamArchive(gitDir: string, commit: string, out: ArchiveSink, c
   }
 }
 
-/** A started git process: its stdout, and a promise of a clean exit (mapped errors otherwise). */
-function startGit(args: string[], ctx: RunContext): { stdout: Readable; exited: Promise<void>; kill: () => void } {
-  const { dir, opts } = ctx;
-  const child = spawn('git', [...gitConfigArgs(opts), ...args], {
-    cwd: dir,
-    env: gitEnv(dir, ctx.gitDir),
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  const kill = (): void => {
-    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
+
+/** Settings of one instance's git access. */
+export interface GitRemoteSettings {
+  timeoutMs: number;
+  allowHttp: boolean;
+  /** git processes running at once; operations beyond wait in line (within their timeout). */
+  maxProcesses: number;
+  /** How long a failed ls-remote or pack is answered from memory. */
+  failureTtlMs: number;
+  limits: Readonly<InflateLimits>;
+  tmpDir?: string;
+}
+
+/** One instance's git access: a bounded number of git processes at once, and recent failures remembered. */
+export interface GitRemote {
+  lsRemote(url: string, ref: string | undefined, signal?: AbortSignal): Promise<ResolvedRef>;
+  pack(url: string, sha: string, out: ArchiveSink, opts?: { ref?: string; signal?: AbortSignal }): Promise<void>;
+}
+
+/**
+ * Creates the git access of one instance. Each operation (an ls-remote, or
+ * a whole pack: init, fetch, archive, one process at a time) holds one of
+ * `maxProcesses` slots; waiting counts against its timeout. A failure is
+ * remembered for `failureTtlMs`, so a storm of requests for a missing ref
+ * or an unreachable repository runs git once; shutdown, and giving up in
+ * line, are not remembered.
+ */
+export function createGitRemote(settings: GitRemoteSettings): GitRemote {
+  const slots = new Semaphore(settings.maxProcesses);
+  const failures = new FailureMemo(settings.failureTtlMs);
+  const base = { timeoutMs: settings.timeoutMs, allowHttp: settings.allowHttp, ...(settings.tmpDir === undefined ? {} : { tmpDir: settings.tmpDir }) };
+
+  async function limited<T>(key: string, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+    const earlier = failures.get(key);
+    if (earlier !== undefined) throw earlier;
+    const release = await slots.acquire({ waitMs: settings.timeoutMs, what: 'git processes', ...(signal ? { signal } : {}) });
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof RegcacheError && err.code !== 'ERR_SHUTTING_DOWN' && signal?.aborted !== true) failures.set(key, err);
+      throw err;
+    } finally {
+      release();
     }
+  }
+
+  return {
+    lsRemote(url, ref, signal) {
+      const opts = { ...base, ...(signal ? { signal } : {}) };
+      if (isCommitId(ref)) return lsRemote(url, ref, opts);
+      return limited(`ls-remote ${url}#${ref ?? ''}`, signal, () => lsRemote(url, ref, opts));
+    },
+    pack(url, sha, out, opts = {}) {
+      const packOpts: PackGitOptions = { ...base, limits: settings.limits, ...opts };
+      return limited(`pack ${url}@${sha}`, opts.signal, () => packGitCommit(url, sha, out, packOpts)).catch((err: unknown) => {
+        // A remembered failure never reached packGitCommit, which ends a stream sink itself.
+        if (typeof out !== 'function' && !out.destroyed) out.destroy();
+        throw err;
+      });
+    },
   };
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_LIMIT);
-  });
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    kill();
-  }, Math.max(0, ctx.deadline - Date.now()));
-  const onAbort = (): void => kill();
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  if (opts.signal?.aborted === true) kill();
-  const exited = new Promise<void>((resolve, reject) => {
-    child.on('error', (err) => reject(new RegcacheError('ERR_INTERNAL', 'cannot run git', { cause: err })));
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      if (opts.signal?.aborted === true) reject(abortReason(opts.signal));
-      else if (timedOut) reject(new RegcacheError('ERR_UPSTREAM_TIMEOUT', `git ${args[0] ?? ''} timed out`));
-      else if (code === 0) resolve();
-      else reject(gitError(args[0] ?? 'git', stderr));
-    });
-  });
-  exited.catch(() => undefined);
-  return { stdout: child.stdout, exited, kill };
-}
-
-function abortReason(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : new Error('aborted');
-}
-
-/** Maps git's (C-locale) complaints to stable codes; the message keeps one scrubbed line. */
-function gitError(command: string, stderr: string): RegcacheError {
-  const line = scrub(stderr.split('\n').find((l) => /^(fatal|error):/.test(l)) ?? stderr.trim().split('\n').pop() ?? '');
-  const message = `git ${command} failed: ${line}`.slice(0, 300);
-  const has = (re: RegExp): boolean => re.test(stderr);
-  if (has(/timed out|Timeout was reached/i)) return new RegcacheError('ERR_UPSTREAM_TIMEOUT', message);
-  if (has(/Could not resolve|Failed to connect|Couldn't connect|Connection refused|Connection reset|Empty reply|SSL|TLS|certificate/i)) {
-    return new RegcacheError('ERR_UPSTREAM_UNREACHABLE', message);
-  }
-  if (has(/Authentication failed|could not read (Username|Password)|terminal prompts disabled|returned error: 40[13]/)) {
-    return new RegcacheError('ERR_UPSTREAM_UNAUTHORIZED', message);
-  }
-  if (has(/not found|couldn't find remote ref|unadvertised object|not our ref|no such ref|returned error: 404/i)) {
-    return new RegcacheError('ERR_UPSTREAM_NOT_FOUND', message);
-  }
-  if (has(/returned error: \d{3}/)) return new RegcacheError('ERR_UPSTREAM_STATUS', message);
-  return new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', message);
-}
-
-/** Replaces every URL in git's text with its credential- and query-free form. */
-function scrub(text: string): string {
-  return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s'"]*/gi, (u) => safeUrl(u)).trim();
 }

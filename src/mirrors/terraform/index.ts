@@ -9,6 +9,8 @@ import { loadSigningKey } from '../../access/signing-key.js';
 import type { ModeContext, ModeJobProgress as JobProgress } from '../mode.js';
 import type { Mirror } from '../mirror.js';
 import { createDiscoveryDoc } from './discovery-doc.js';
+import { createGitRemote } from './git-remote.js';
+import { createStoredZipHasher } from './h1-store.js';
 import { createModuleArchives } from './module-archive.js';
 import { createModuleReader } from './module-reader.js';
 import { createModuleRegistry } from './module-registry.js';
@@ -44,9 +46,17 @@ export async function createTerraformMirrors(ctx: ModeContext, tf: TerraformSett
   });
   const timing = { ttlMs: tf.metadata.ttl, staleIfErrorMs: tf.metadata.staleIfError, maxMetadataBytes: ctx.limits.maxMetadataBytes };
   const registry = createRegistryReader(cache, client, access, timing);
-  const packages = createProviderPackages({ cache, store, client, registry });
+  const { failureTtl, ...limits } = tf.limits;
+  const hasher = createStoredZipHasher(store, { limits, failureTtlMs: failureTtl });
+  const packages = createProviderPackages({ cache, store, client, registry, hasher });
   const shared = { upstreams, registry, packages, access, policy, parallelism: ctx.limits.parallelism, cache };
-  const git = { timeoutMs: tf.git.timeout, allowHttp: tf.git.allowHttp };
+  const git = createGitRemote({
+    timeoutMs: tf.git.timeout,
+    allowHttp: tf.git.allowHttp,
+    maxProcesses: tf.git.maxProcesses,
+    failureTtlMs: tf.git.failureTtl,
+    limits,
+  });
   return {
     mirrors: [
       createNetworkMirror(shared),

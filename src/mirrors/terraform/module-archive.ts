@@ -12,7 +12,7 @@ import type { Cache } from '../../core/cache.js';
 import { RegcacheError } from '../../core/errors.js';
 import type { ArtifactRoute } from '../../core/route.js';
 import type { UpstreamClient } from '../../upstream/client.js';
-import { packGitCommit } from './git-remote.js';
+import type { GitRemote } from './git-remote.js';
 import { moduleScope, type ModuleId } from './module-reader.js';
 import type { ArchiveFormat } from './module-source.js';
 
@@ -24,7 +24,7 @@ const CONTENT_TYPES: Record<ArchiveFormat, string> = {
 };
 
 /** Creates the archive route builders. */
-export function createModuleArchives(deps: { cache: Cache; client: UpstreamClient; git: { timeoutMs: number; allowHttp: boolean } }) {
+export function createModuleArchives(deps: { cache: Cache; client: UpstreamClient; git: GitRemote }) {
   const { cache, client } = deps;
 
   function recorded(key: string): Pick<ArtifactRoute, 'verify' | 'afterCommit'> {
@@ -84,7 +84,7 @@ export function createModuleArchives(deps: { cache: Cache; client: UpstreamClien
           const sink = async (chunk: Buffer): Promise<void> => {
             if (!body.write(chunk)) await once(body, 'drain');
           };
-          packGitCommit(url, sha, sink, { timeoutMs: deps.git.timeoutMs, allowHttp: deps.git.allowHttp, signal, ...(ref ? { ref } : {}) }).then(
+          deps.git.pack(url, sha, sink, { signal, ...(ref ? { ref } : {}) }).then(
             () => body.end(),
             (err: unknown) => body.destroy(err instanceof Error ? err : new RegcacheError('ERR_UPSTREAM_UNREACHABLE')),
           );

@@ -10,7 +10,7 @@ import type { Cache } from '../../core/cache.js';
 import { RegcacheError } from '../../core/errors.js';
 import type { MetadataRoute } from '../../core/route.js';
 import type { UpstreamClient } from '../../upstream/client.js';
-import { lsRemote } from './git-remote.js';
+import type { GitRemote } from './git-remote.js';
 import { hostKey, isVersion } from './names.js';
 import type { Credential } from '../../access/credential.js';
 import { parseCachedJson, type Cached, type RegistryReader, type RegistryTiming } from './registry.js';
@@ -65,7 +65,7 @@ export function createModuleReader(deps: {
   client: UpstreamClient;
   registry: RegistryReader;
   timing: RegistryTiming;
-  git: { timeoutMs: number; allowHttp: boolean };
+  git: GitRemote;
 }): ModuleReader {
   const { cache, client, registry, timing } = deps;
 
@@ -140,7 +140,7 @@ export function createModuleReader(deps: {
       const base = `tf/git-refs/${hex(`${url}#${ref ?? ''}`)}`;
       const pinned = await cache.cached(`${base}/pinned`);
       if (pinned) return { value: parsed<GitRef>(pinned.body), result: 'hit', private: false };
-      const r = await cache.metadata(route(`${base}/ref`, async () => json(await lsRemote(url, ref, deps.git))));
+      const r = await cache.metadata(route(`${base}/ref`, async (signal) => json(await deps.git.lsRemote(url, ref, signal))));
       const value = parsed<GitRef>(r.body);
       if (value.kind === 'tag' || value.kind === 'commit') {
         await cache.metadata(route(`${base}/pinned`, () => Promise.resolve(json(value)), Number.POSITIVE_INFINITY));

@@ -76,7 +76,8 @@ export function createModuleRegistry(deps: ModuleRegistryDeps): Mirror {
       route = archives.httpRoute(id, version, source.url, source.format);
     } else if (tail.length === 2 && tail[0] === 'git' && source.kind === 'git') {
       const m = /^([0-9a-f]{40}|[0-9a-f]{64})\.tar\.gz$/.exec(tail[1] ?? '');
-      if (m?.[1]) route = archives.gitRoute(source.url, m[1], source.ref);
+      // Only the commit this version's ref resolves to: a host may serve any commit by id (on GitHub, a fork's).
+      if (m?.[1] && m[1] === (await modules.gitRef(source.url, source.ref)).value.sha) route = archives.gitRoute(source.url, m[1], source.ref);
     }
     if (!route) throw new RegcacheError('ERR_NOT_FOUND', 'no such module archive');
     // An archive of a private module is stored as private (git archives are shared by repo@commit, not scoped),

@@ -13,7 +13,7 @@ import { RegcacheError } from '../../core/errors.js';
 import type { ArtifactRoute, CacheResult, MetadataRoute } from '../../core/route.js';
 import type { Store } from '../../core/store.js';
 import type { UpstreamClient } from '../../upstream/client.js';
-import { h1FromStoredZip } from './h1-store.js';
+import type { StoredZipHasher } from './h1-store.js';
 import { providerKey } from './names.js';
 import type { RegistryReader } from './registry.js';
 import type { DownloadInfo } from './registry-json.js';
@@ -110,7 +110,7 @@ function baseKey(id: PackageId): string {
 }
 
 /** Creates the package helper. */
-export function createProviderPackages(deps: { cache: Cache; store: Store; client: UpstreamClient; registry: RegistryReader }): ProviderPackages {
+export function createProviderPackages(deps: { cache: Cache; store: Store; client: UpstreamClient; registry: RegistryReader; hasher: StoredZipHasher }): ProviderPackages {
   const { cache, store, client, registry } = deps;
 
   const h1Route = (id: PackageId): MetadataRoute => ({
@@ -120,9 +120,9 @@ export function createProviderPackages(deps: { cache: Cache; store: Store; clien
     // Derived from the verified zip and never stale: kept like the zip, not purged with metadata.
     class: 'artifact',
     staleIfErrorMs: 0,
-    async load() {
+    async load(signal) {
       const zip = await store.stat(`${baseKey(id)}/zip`);
-      const h1 = await h1FromStoredZip(store, `${baseKey(id)}/zip`);
+      const h1 = await deps.hasher.h1(`${baseKey(id)}/zip`, signal);
       const scope = zip?.attrs?.[PRIVATE_ATTR];
       return { body: Buffer.from(h1), contentType: 'text/plain', attrs: { size: String(zip?.size ?? ''), ...(scope ? privateAttrs(scope) : {}) } };
     },

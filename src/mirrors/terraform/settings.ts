@@ -1,9 +1,10 @@
 /**
  * The Terraform mode's settings: upstream registries, metadata lifetimes,
- * git module sources, allow/deny policy and private-content lifetimes.
+ * git module sources, allow/deny policy, private-content lifetimes and the
+ * limits on unpacking what upstreams send.
  */
 import { z } from 'zod';
-import { baseUrl, duration, upstreamHostProblem } from '../../config/types.js';
+import { baseUrl, duration, size, upstreamHostProblem } from '../../config/types.js';
 
 const upstreamHostSchema = z.strictObject({
   host: z.string().transform((host, ctx) => {
@@ -61,6 +62,21 @@ export const terraformSettingsSchema = z.strictObject({
         .prefault(['github.com']),
       allowHttp: z.boolean().prefault(false),
       timeout: duration.prefault('120s'),
+      /** git processes (ls-remote, fetch + archive) running at once; the rest wait in line. */
+      maxProcesses: z.number().int().min(1).max(64).prefault(4),
+      /** A failed ls-remote or fetch is answered from memory this long instead of running git again. */
+      failureTtl: duration.prefault('30s'),
+    })
+    .prefault({}),
+  /** Bounds on unpacking (h1 of provider zips, git archives); defaults no real artifact comes near. */
+  limits: z
+    .strictObject({
+      maxInflatedBytes: size.prefault('2GiB'),
+      maxRatio: z.number().min(1).prefault(1000),
+      ratioMinBytes: size.prefault('1MiB'),
+      maxEntries: z.number().int().min(1).prefault(100_000),
+      /** A zip that failed to hash is not hashed again for this long (per stored content). */
+      failureTtl: duration.prefault('1h'),
     })
     .prefault({}),
   allow: z.array(policyEntry).prefault([]),

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import net, { type Socket } from 'node:net';
+import http from 'node:http';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { RegcacheError, type ErrorCode } from '../../../src/core/errors.js';
-import { lsRemote, packGitCommit, type GitRemoteOptions } from '../../../src/mirrors/terraform/git-remote.js';
+import { DEFAULT_INFLATE_LIMITS } from '../../../src/core/inflate-limits.js';
+import { createGitRemote, lsRemote, packGitCommit, type GitRemoteOptions, type PackGitOptions } from '../../../src/mirrors/terraform/git-remote.js';
 import { startGitHost, type FakeGitFile, type GitHost } from '../../fakes/git-host.js';
 
 const LONG_PATH = `modules/${'nested-directory-name/'.repeat(5)}variables.tf`;
@@ -57,7 +59,7 @@ function readTarGz(bytes: Buffer): TarItem[] {
   return items;
 }
 
-async function packToBuffer(url: string, sha: string, opts: GitRemoteOptions & { ref?: string }): Promise<Buffer> {
+async function packToBuffer(url: string, sha: string, opts: PackGitOptions): Promise<Buffer> {
   const chunks: Buffer[] = [];
   await packGitCommit(url, sha, (chunk) => {
     chunks.push(chunk);
@@ -195,6 +197,64 @@ void describe('git remote (against a real git http-backend)', () => {
       await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
     assert.deepEqual(await readdir(tmp), []);
+  });
+});
+
+void describe('git remote: hostile hosts and repositories', () => {
+  let host: GitHost;
+  let tmp: string;
+  let opts: GitRemoteOptions;
+  let redirector: http.Server;
+  let redirectorUrl = '';
+  let v1 = '';
+  let zeros = '';
+
+  before(async () => {
+    host = await startGitHost();
+    tmp = await mkdtemp(join(tmpdir(), 'regcache-git-hostile-'));
+    opts = { timeoutMs: 30_000, allowHttp: true, tmpDir: tmp };
+    v1 = await host.createRepo('org/mod', V1_FILES, { tag: 'v1.0.0' });
+    // 32 names for one 256 KiB blob: 8 MiB of tar from a few KiB of objects.
+    const same = '0'.repeat(256 * 1024);
+    zeros = await host.createRepo('org/zeros', Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`f${i}.txt`, same])), { tag: 'v1.0.0' });
+    // An allowed host that sends git elsewhere.
+    redirector = http.createServer((req, res) => res.writeHead(302, { location: `${host.url}${req.url ?? '/'}` }).end());
+    await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+    redirectorUrl = `http://127.0.0.1:${(redirector.address() as AddressInfo).port}`;
+  });
+
+  after(async () => {
+    await new Promise<void>((resolve) => redirector.close(() => resolve()));
+    await host.stop();
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  void it('does not follow a redirect to another host', async () => {
+    const before = host.requests.length;
+    await assert.rejects(lsRemote(`${redirectorUrl}/org/mod.git`, 'v1.0.0', opts), (err: unknown) => err instanceof RegcacheError);
+    await assert.rejects(packToBuffer(`${redirectorUrl}/org/mod.git`, v1, opts), (err: unknown) => err instanceof RegcacheError);
+    assert.equal(host.requests.length, before, 'the other host was never contacted');
+    assert.deepEqual(await readdir(tmp), []);
+  });
+
+  void it('refuses an archive whose tree inflates far beyond what was fetched', async () => {
+    await assert.rejects(packToBuffer(`${host.url}/org/zeros.git`, zeros, opts), (err: unknown) => hasCode('ERR_UPSTREAM_BAD_RESPONSE')(err) && /git archive compression ratio/.test(String(err)));
+    const total = { ...DEFAULT_INFLATE_LIMITS, maxRatio: 1e9, maxInflatedBytes: 1024 * 1024 };
+    await assert.rejects(packToBuffer(`${host.url}/org/zeros.git`, zeros, { ...opts, limits: total }), (err: unknown) => hasCode('ERR_UPSTREAM_BAD_RESPONSE')(err) && /more than 1 MiB/.test(String(err)));
+    const roomy = { ...DEFAULT_INFLATE_LIMITS, maxRatio: 1e9 };
+    assert.ok((await packToBuffer(`${host.url}/org/zeros.git`, zeros, { ...opts, limits: roomy })).length > 0, 'within the limits it packs');
+    assert.deepEqual(await readdir(tmp), []);
+  });
+
+  void it('remembers a failed lookup for a while instead of running git again', async () => {
+    const remote = createGitRemote({ timeoutMs: 30_000, allowHttp: true, maxProcesses: 2, failureTtlMs: 60_000, limits: DEFAULT_INFLATE_LIMITS, tmpDir: tmp });
+    const url = `${host.url}/org/mod.git`;
+    const before = host.count('info/refs');
+    await assert.rejects(remote.lsRemote(url, 'v9.9.9'), hasCode('ERR_UPSTREAM_NOT_FOUND'));
+    const asked = host.count('info/refs') - before;
+    await assert.rejects(remote.lsRemote(url, 'v9.9.9'), (err: unknown) => hasCode('ERR_UPSTREAM_NOT_FOUND')(err) && /earlier/.test(String(err)));
+    assert.equal(host.count('info/refs') - before, asked);
+    assert.deepEqual(await remote.lsRemote(url, 'v1.0.0'), { sha: v1, kind: 'tag' }, 'other refs still resolve');
   });
 });
 

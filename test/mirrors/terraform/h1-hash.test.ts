@@ -15,6 +15,9 @@ import {
   providerExecutableName,
 } from '../../support/provider-fixtures.js';
 import { fsStoreFixtures, putObject } from '../../support/store-objects.js';
+import { buildZip, lyingSizeBomb, manyZerosZip, overlapBomb, zerosDeflate } from '../../support/zip-bombs.js';
+import { DEFAULT_INFLATE_LIMITS, type InflateLimits } from '../../../src/core/inflate-limits.js';
+import { createStoredZipHasher } from '../../../src/mirrors/terraform/h1-store.js';
 
 /** Hash1 written out directly from known contents, independent of any zip reader. */
 function expectedH1(files: Array<{ name: string; content: Buffer }>): string {
@@ -195,6 +198,67 @@ void describe('h1FromZipFile', () => {
   void it('reports a missing file as a storage error', async () => {
     await assert.rejects(h1FromZipFile(join(dir, 'missing.zip')), hasCode('ERR_STORAGE_UNAVAILABLE'));
   });
+
+  const refused = (pattern: RegExp) => (e: unknown) => hasCode('ERR_UPSTREAM_BAD_RESPONSE')(e) && pattern.test((e as Error).message);
+  const MiB = 1024 * 1024;
+  const limits = (over: Partial<InflateLimits>): InflateLimits => ({ ...DEFAULT_INFLATE_LIMITS, ...over });
+
+  void it('refuses directory entries that share compressed data (overlap bomb)', async () => {
+    // 64 names for one 1 MiB kernel: within every size and ratio limit, but 64 MiB inflated from 5 KiB.
+    await assert.rejects(h1FromZipFile(await writeZip(overlapBomb(MiB, 64))), refused(/overlap/));
+  });
+
+  void it('refuses an entry whose local header starts inside another entry\'s data', async () => {
+    const a = { name: 'a', data: Buffer.from('aaaa'), uncompressedSize: 4, crc32: 0, method: 'store' as const };
+    const b = { name: 'b', data: Buffer.from('bbbb'), uncompressedSize: 4, crc32: 0, method: 'store' as const };
+    const zip = buildZip([a, b]);
+    // Point b's directory record 2 bytes into a's data: its local header then overlaps a.
+    const bOffset = 30 + 1 + 4;
+    const shifted = buildZip([a, b], [{ name: 'a', blob: 0 }, { name: 'b', blob: 1, offset: bOffset - 2 }]);
+    assert.notDeepEqual(zip, shifted);
+    await assert.rejects(h1FromZipFile(await writeZip(shifted)), refused(/overlap/));
+  });
+
+  void it('refuses an entry outside the entries area (out of bounds)', async () => {
+    const a = { name: 'a', data: Buffer.from('aaaa'), uncompressedSize: 4, crc32: 0, method: 'store' as const };
+    const zip = buildZip([a], [{ name: 'a', blob: 0, offset: 20 }]);
+    await assert.rejects(h1FromZipFile(await writeZip(zip)), refused(/out of bounds/));
+  });
+
+  void it('refuses a ratio over the limit from the directory, before inflating', async () => {
+    const zip = manyZerosZip(1, 8 * MiB, 1);
+    await assert.rejects(h1FromZipFile(await writeZip(zip)), refused(/ratio \d+:1 is over the limit of 1000:1/));
+    assert.match(await h1FromZipFile(await writeZip(zip), { limits: limits({ maxRatio: 2000 }) }), /^h1:/, 'a higher limit lets it through');
+  });
+
+  void it('refuses more declared bytes than the total limit', async () => {
+    const zip = manyZerosZip(3, MiB, 1);
+    await assert.rejects(h1FromZipFile(await writeZip(zip), { limits: limits({ maxInflatedBytes: 2 * MiB }) }), refused(/more than 2 MiB/));
+  });
+
+  void it('stops inflating an entry at its declared size', async () => {
+    await assert.rejects(h1FromZipFile(await writeZip(lyingSizeBomb(64 * MiB, 1024))), refused(/inflates past its declared size of 1024 bytes/));
+  });
+
+  void it('refuses more entries than the limit', async () => {
+    const zip = await makeZip(Array.from({ length: 5 }, (_, i) => ({ name: `f${i}`, content: Buffer.from('x') })));
+    await assert.rejects(h1FromZipFile(await writeZip(zip), { limits: limits({ maxEntries: 4 }) }), refused(/5 entries/));
+  });
+
+  void it('stops when its signal fires, with the reason', async () => {
+    const path = await writeZip(manyZerosZip(2, 64 * MiB, 8));
+    const controller = new AbortController();
+    const hashing = h1FromZipFile(path, { limits: limits({ maxRatio: 2000 }), signal: controller.signal });
+    setImmediate(() => controller.abort());
+    await assert.rejects(hashing, hasCode('ERR_SHUTTING_DOWN'));
+  });
+
+  void it('hashes real deflate output made of flushed segments (the bomb builder is sound)', async () => {
+    const data = zerosDeflate(MiB, 3);
+    const zip = buildZip([{ name: 'z', data, uncompressedSize: 3 * MiB, crc32: 0 }]);
+    const h1 = await h1FromZipFile(await writeZip(zip), { limits: limits({ maxRatio: 2000 }) });
+    assert.equal(h1, expectedH1([{ name: 'z', content: Buffer.alloc(3 * MiB) }]));
+  });
 });
 
 void describe('zhFromSha256Hex and sha256Hex', () => {
@@ -213,6 +277,17 @@ void describe('zhFromSha256Hex and sha256Hex', () => {
 
 void describe('h1FromStoredZip', () => {
   const { freshStore } = fsStoreFixtures('regcache-h1-store-');
+
+  void it('remembers a zip that failed, per stored content, and hashes it again once it changed', async () => {
+    const store = await freshStore();
+    const hasher = createStoredZipHasher(store, { limits: DEFAULT_INFLATE_LIMITS, failureTtlMs: 60_000 });
+    await putObject(store, 'z/bomb.zip', overlapBomb(1024 * 1024, 16));
+    await assert.rejects(hasher.h1('z/bomb.zip'), (e: unknown) => /overlap/.test((e as Error).message) && !/earlier/.test((e as Error).message));
+    await assert.rejects(hasher.h1('z/bomb.zip'), (e: unknown) => hasCode('ERR_UPSTREAM_BAD_RESPONSE')(e) && /overlap.*failed earlier/.test((e as Error).message));
+    const good = await makeZip([{ name: 'f', content: Buffer.from('fine') }]);
+    await putObject(store, 'z/bomb.zip', good);
+    assert.equal(await hasher.h1('z/bomb.zip'), expectedH1([{ name: 'f', content: Buffer.from('fine') }]), 'new bytes under the same key are hashed');
+  });
 
   void it('hashes a stored zip like the file on disk, and hands every chunk it read back to the pool', async () => {
     const store = await freshStore();
