@@ -297,7 +297,7 @@ export function createCache(opts: CacheOptions): Cache {
       const pending = await store.create(route.key);
       try {
         await pending.append(loaded.body);
-        await pending.commit({ sha256, contentType: r.contentType, storedAt: r.storedAt, attrs: r.attrs });
+        await pending.commit({ class: route.class ?? 'metadata', sha256, contentType: r.contentType, storedAt: r.storedAt, attrs: r.attrs });
       } finally {
         await pending.dispose();
       }

@@ -348,6 +348,7 @@ export class Fill {
         stored && stored.sha256 === summary.sha256 && stored.size === summary.size
           ? stored
           : await pending.commit({
+              class: route.class ?? 'artifact',
               sha256: summary.sha256,
               contentType: route.contentType,
               storedAt: Date.now(),

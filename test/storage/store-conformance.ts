@@ -167,6 +167,32 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
       assert.equal(await store.stat('d/dropped'), undefined);
     });
 
+    void it('records the class, validators and expiry at commit and reads them back through stat, open, read and list', async () => {
+      const store = await make();
+      const body = Buffer.from('classified');
+      const p = await store.create('k/marker');
+      await p.append(body);
+      const extra = { class: 'marker', etag: '"abc"', lastModified: 'Wed, 21 Oct 2015 07:28:00 GMT', expiresAt: 5_000_000 } as const;
+      await p.commit({ sha256: sha(body), contentType: 'x', storedAt: 1, ...extra });
+      await p.dispose();
+      const pick = (m: Record<string, unknown> | undefined): Record<string, unknown> => ({ class: m?.class, etag: m?.etag, lastModified: m?.lastModified, expiresAt: m?.expiresAt });
+      assert.deepEqual(pick({ ...(await store.stat('k/marker')) }), extra);
+      const opened = await store.open('k/marker');
+      assert.ok(opened);
+      opened.body.destroy();
+      assert.deepEqual(pick({ ...opened.meta }), extra);
+      assert.deepEqual(pick({ ...(await store.read('k/marker'))?.meta }), extra);
+      const listed = [];
+      for await (const o of store.list('k/')) listed.push(o);
+      assert.deepEqual(pick({ ...listed[0]?.meta }), extra);
+      await put(store, 'k/plain', Buffer.from('old'));
+      const plain = await store.read('k/plain');
+      assert.equal(plain?.body.toString(), 'old', 'an object committed without a class still reads');
+      assert.equal(plain?.meta.class, undefined);
+      assert.equal(plain?.meta.etag, undefined);
+      assert.equal(plain?.meta.expiresAt, undefined);
+    });
+
     void it('lists each object with a last access no earlier than its commit', async () => {
       const store = await make();
       const storedAt = Date.now() - 5000;
