@@ -19,17 +19,14 @@
  *   is reused only after every view of it was handed back by a consumer whose
  *   socket write completed; views never handed back leave it to the GC.
  */
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { ChunkLender, ObjectMeta, PendingObject, Store } from './store.js';
+import type { ChunkLender, ObjectMeta, PendingObject } from './store.js';
 import { chunkPool, SharedBlock } from './buffer-pool.js';
-import { RegcacheError, toRegcacheError } from './errors.js';
-import type { Coordinator, Lease } from './coordinator.js';
-import { FillWindow, WINDOW_BLOCK } from './fill-window.js';
-import type { ArtifactRoute, ArtifactSource } from './route.js';
+import { RegcacheError } from './errors.js';
+import { WINDOW_BLOCK, type FillWindow } from './fill-window.js';
+import { runFill, type FillSpec } from './fill-run.js';
 
-/** Bytes withheld from followers until verification succeeded. */
-export const HOLDBACK = 64 * 1024;
+export { HOLDBACK, type FillObserver, type FillSpec } from './fill-run.js';
 /** Blocks kept for followers behind the window (16 MiB per fill). */
 const READ_BACK_BLOCKS = 64;
 /** Bytes a follower buffers ahead of its socket (views of the window or file reads); kept small: 100 followers hold 100 of these. */
@@ -41,13 +38,6 @@ export const STREAM_EARLY = 1024 * 1024;
 interface ReadBack {
   block: SharedBlock;
   read: Promise<number>;
-}
-
-/** Observers of a fill's outcome (logs, metrics). */
-export interface FillObserver {
-  onFillStart?(key: string): void;
-  /** `relayed`: the bytes came from another worker process's download (server.workers), not from upstream. */
-  onFillEnd?(key: string, outcome: { ok: boolean; bytes: number; ms: number; error?: RegcacheError; relayed?: boolean }): void;
 }
 
 /** A running or finished fill. */
@@ -73,17 +63,11 @@ export class Fill {
   private wakeups: Array<() => void> = [];
   private notifyScheduled = false;
 
-  constructor(
-    private readonly store: Store,
-    private readonly route: ArtifactRoute,
-    private readonly signal: AbortSignal,
-    private readonly observer: FillObserver,
-    private readonly coordinator?: Coordinator,
-  ) {
+  constructor(spec: FillSpec) {
     this.served = new Promise((resolve) => {
       this.markServed = resolve;
     });
-    this.done = this.run();
+    this.done = runFill(this, spec);
   }
 
   /**
@@ -261,115 +245,50 @@ export class Fill {
     await this.pending?.dispose();
   }
 
-  /** Adopts an object another process committed; true when there was one. */
-  private async adoptCommitted(): Promise<boolean> {
-    const meta = await this.store.stat(this.route.key);
-    if (!meta || (this.route.matches && !this.route.matches(meta))) return false;
+  /** For the runner (fill-run.ts): the upstream body is streaming into `pending`; recent bytes are in `window`. */
+  begin(pending: PendingObject, window: FillWindow, size: number | undefined): void {
+    this.pending = pending;
+    this.window = window;
+    this.size = size;
+    this.state = 'streaming';
+    this.notify();
+  }
+
+  /** For the runner: bytes [0, upTo) may go to followers. */
+  release(upTo: number): void {
+    if (upTo <= this.released) return;
+    const first = this.released === 0;
+    this.released = upTo;
+    // The first bytes wake followers at once; later progress at most once per event-loop turn,
+    // so 100 followers at the head are not woken for every 16 KiB TLS record.
+    if (first) this.notify();
+    else this.notifySoon();
+  }
+
+  /** For the runner: the object is committed (by this fill or, adopted, by another process) as `meta`. */
+  settle(meta: ObjectMeta): void {
     this.meta = meta;
     this.size = meta.size;
     this.released = meta.size;
     this.state = 'committed';
     this.notify();
-    return true;
   }
 
-  private async run(): Promise<void> {
-    const started = Date.now();
-    const { route } = this;
-    this.observer.onFillStart?.(route.key);
-    let body: Readable | undefined;
-    let lease: Lease | undefined;
-    /** Set when the bytes come from another worker's download of the key (server.workers), not from upstream. */
-    let relayed = false;
-    try {
-      let source: ArtifactSource | undefined;
-      // A worker that was downloading may finish (or fail) before it is asked for its bytes: claim again.
-      for (let attempt = 0; this.coordinator && attempt < 3; attempt++) {
-        const claim = await this.coordinator.claim(route.key, async () => (await this.store.stat(route.key)) !== undefined, this.signal);
-        if (claim.kind === 'remote') {
-          // One stream from the downloading worker feeds this fill; this worker's clients follow it here.
-          const got = await claim.remote.open(this.signal);
-          if (got) {
-            source = got.size === undefined ? { body: got.body } : { body: got.body, size: got.size };
-            relayed = true;
-            break;
-          }
-          if (await this.adoptCommitted()) return;
-          continue;
-        }
-        if (claim.kind === 'leader') lease = claim.lease;
-        if (claim.kind !== 'uncoordinated' && (await this.adoptCommitted())) return;
-        break;
-      }
-      source ??= await route.fetch(this.signal);
-      body = source.body;
-      this.size = source.size;
-      const pending = await this.store.create(route.key);
-      this.pending = pending;
-      this.state = 'streaming';
-      this.notify();
-      const hash = createHash('sha256');
-      const window = new FillWindow();
-      this.window = window;
-      for await (const chunk of body as AsyncIterable<Buffer>) {
-        if (this.size !== undefined && window.received + chunk.length > this.size) {
-          throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'upstream sent more bytes than announced');
-        }
-        hash.update(chunk);
-        const full = window.push(chunk);
-        // Released bytes may still be only in memory: followers read them from the window.
-        const releasable = Math.max(0, window.received - HOLDBACK);
-        if (releasable > this.released) {
-          const first = this.released === 0;
-          this.released = releasable;
-          // The first bytes wake followers at once; later progress at most once per event-loop turn,
-          // so 100 followers at the head are not woken for every 16 KiB TLS record.
-          if (first) this.notify();
-          else this.notifySoon();
-        }
-        if (full.length > 0) {
-          for (const block of full) await pending.append(block);
-          window.persistedUpTo(pending.written);
-        }
-      }
-      const tail = window.tail();
-      if (tail) await pending.append(tail);
-      window.persistedUpTo(pending.written);
-      if (this.size !== undefined && pending.written !== this.size) {
-        throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'upstream body shorter than announced');
-      }
-      const sha256 = hash.digest('hex');
-      const summary = { sha256, size: pending.written, digests: { sha256 } };
-      await route.verify(summary);
-      // A relayed fill's last bytes arrive only once the downloading worker committed them: the same
-      // bytes need not be stored twice. Its pending file stays for followers still reading it.
-      const stored = relayed ? await this.store.stat(route.key) : undefined;
-      const meta =
-        stored && stored.sha256 === summary.sha256 && stored.size === summary.size
-          ? stored
-          : await pending.commit({
-              class: route.class ?? 'artifact',
-              sha256: summary.sha256,
-              contentType: route.contentType,
-              storedAt: Date.now(),
-              ...(route.attrs ? { attrs: route.attrs } : {}),
-            });
-      this.meta = meta;
-      this.size = meta.size;
-      this.released = meta.size;
-      this.state = 'committed';
-      this.notify();
-      this.observer.onFillEnd?.(route.key, { ok: true, bytes: meta.size, ms: Date.now() - started, relayed });
-    } catch (err) {
-      body?.destroy();
-      this.error = this.signal.aborted ? new RegcacheError('ERR_SHUTTING_DOWN', undefined, { cause: err }) : toRegcacheError(err);
-      this.state = 'failed';
-      await this.pending?.abort().catch(() => undefined);
-      this.notify();
-      this.observer.onFillEnd?.(route.key, { ok: false, bytes: this.pending?.written ?? 0, ms: Date.now() - started, error: this.error, relayed });
-    } finally {
-      await lease?.release();
-      await this.maybeDispose();
-    }
+  /** For the runner: the fill failed; nothing is committed and every follower gets `error`. */
+  async fail(error: RegcacheError): Promise<void> {
+    this.error = error;
+    this.state = 'failed';
+    await this.pending?.abort().catch(() => undefined);
+    this.notify();
+  }
+
+  /** For the runner: bytes appended to the pending object so far. */
+  get written(): number {
+    return this.pending?.written ?? 0;
+  }
+
+  /** For the runner, once the fill is final: releases memory and handles unless followers still read. */
+  finish(): Promise<void> {
+    return this.maybeDispose();
   }
 }

@@ -1,0 +1,146 @@
+/**
+ * The upstream side of one artifact fill: find where the bytes come from
+ * (upstream, or another worker's download of the same key), stream them
+ * into a pending store object, verify, commit. fill.ts is the side clients
+ * see (followers).
+ *
+ * Invariants:
+ * - Nothing is committed before `verify` accepted the summary of exactly the
+ *   bytes appended; the last `HOLDBACK` bytes reach followers only after.
+ * - Whatever fails (upstream, verification, the store, shutdown) fails the
+ *   fill: the pending object is aborted and every follower gets the error.
+ * - Bytes relayed from another worker are verified here again; the relay is
+ *   invisible to the route.
+ */
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { ObjectMeta, Store } from './store.js';
+import { RegcacheError, toRegcacheError } from './errors.js';
+import type { Coordinator, Lease } from './coordinator.js';
+import type { Fill } from './fill.js';
+import { FillWindow } from './fill-window.js';
+import type { ArtifactRoute, ArtifactSource } from './route.js';
+
+/** Bytes withheld from followers until verification succeeded. */
+export const HOLDBACK = 64 * 1024;
+
+/** Observers of a fill's outcome (logs, metrics). */
+export interface FillObserver {
+  onFillStart?(key: string): void;
+  /** `relayed`: the bytes came from another worker process's download (server.workers), not from upstream. */
+  onFillEnd?(key: string, outcome: { ok: boolean; bytes: number; ms: number; error?: RegcacheError; relayed?: boolean }): void;
+}
+
+/** What a fill needs to run. */
+export interface FillSpec {
+  store: Store;
+  route: ArtifactRoute;
+  /** The server-lifetime signal (never a client's). */
+  signal: AbortSignal;
+  observer: FillObserver;
+  coordinator?: Coordinator | undefined;
+}
+
+/** Where the bytes come from: a body to stream, or an object another process committed meanwhile. */
+type Origin = { kind: 'source'; source: ArtifactSource; relayed: boolean } | { kind: 'adopted'; meta: ObjectMeta };
+
+/** Claims the key (when coordinated) and opens the body: a relayed one, or upstream's. */
+async function openOrigin(spec: FillSpec, onLease: (lease: Lease) => void): Promise<Origin> {
+  const { store, route, coordinator, signal } = spec;
+  const committed = async (): Promise<ObjectMeta | undefined> => {
+    const meta = await store.stat(route.key);
+    return meta && (!route.matches || route.matches(meta)) ? meta : undefined;
+  };
+  // A worker that was downloading may finish (or fail) before it is asked for its bytes: claim again.
+  for (let attempt = 0; coordinator && attempt < 3; attempt++) {
+    const claim = await coordinator.claim(route.key, async () => (await store.stat(route.key)) !== undefined, signal);
+    if (claim.kind === 'remote') {
+      // One stream from the downloading worker feeds this fill; this worker's clients follow it here.
+      const got = await claim.remote.open(signal);
+      if (got) return { kind: 'source', source: got.size === undefined ? { body: got.body } : { body: got.body, size: got.size }, relayed: true };
+      const meta = await committed();
+      if (meta) return { kind: 'adopted', meta };
+      continue;
+    }
+    if (claim.kind === 'leader') onLease(claim.lease);
+    if (claim.kind !== 'uncoordinated') {
+      const meta = await committed();
+      if (meta) return { kind: 'adopted', meta };
+    }
+    break;
+  }
+  return { kind: 'source', source: await route.fetch(signal), relayed: false };
+}
+
+/** Streams `source` into a new pending object, verifies and commits it; returns the stored meta. */
+async function pump(fill: Fill, spec: FillSpec, source: ArtifactSource, relayed: boolean): Promise<ObjectMeta> {
+  const { store, route } = spec;
+  const pending = await store.create(route.key);
+  const window = new FillWindow();
+  fill.begin(pending, window, source.size);
+  const hash = createHash('sha256');
+  for await (const chunk of source.body as AsyncIterable<Buffer>) {
+    if (source.size !== undefined && window.received + chunk.length > source.size) {
+      throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'upstream sent more bytes than announced');
+    }
+    hash.update(chunk);
+    const full = window.push(chunk);
+    // Released bytes may still be only in memory: followers read them from the window.
+    fill.release(Math.max(0, window.received - HOLDBACK));
+    if (full.length > 0) {
+      for (const block of full) await pending.append(block);
+      window.persistedUpTo(pending.written);
+    }
+  }
+  const tail = window.tail();
+  if (tail) await pending.append(tail);
+  window.persistedUpTo(pending.written);
+  if (source.size !== undefined && pending.written !== source.size) {
+    throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'upstream body shorter than announced');
+  }
+  const sha256 = hash.digest('hex');
+  const summary = { sha256, size: pending.written, digests: { sha256 } };
+  await route.verify(summary);
+  // A relayed fill's last bytes arrive only once the downloading worker committed them: the same
+  // bytes need not be stored twice. Its pending file stays for followers still reading it.
+  const stored = relayed ? await store.stat(route.key) : undefined;
+  if (stored && stored.sha256 === summary.sha256 && stored.size === summary.size) return stored;
+  return pending.commit({
+    class: route.class ?? 'artifact',
+    sha256: summary.sha256,
+    contentType: route.contentType,
+    storedAt: Date.now(),
+    ...(route.attrs ? { attrs: route.attrs } : {}),
+  });
+}
+
+/** Runs `fill` to its end (committed or failed); never rejects. */
+export async function runFill(fill: Fill, spec: FillSpec): Promise<void> {
+  const started = Date.now();
+  const { route, observer, signal } = spec;
+  observer.onFillStart?.(route.key);
+  let body: Readable | undefined;
+  let lease: Lease | undefined;
+  /** Set when the bytes come from another worker's download of the key (server.workers), not from upstream. */
+  let relayed = false;
+  try {
+    const origin = await openOrigin(spec, (l) => (lease = l));
+    if (origin.kind === 'adopted') {
+      fill.settle(origin.meta);
+      return;
+    }
+    body = origin.source.body;
+    relayed = origin.relayed;
+    const meta = await pump(fill, spec, origin.source, relayed);
+    fill.settle(meta);
+    observer.onFillEnd?.(route.key, { ok: true, bytes: meta.size, ms: Date.now() - started, relayed });
+  } catch (err) {
+    body?.destroy();
+    const error = signal.aborted ? new RegcacheError('ERR_SHUTTING_DOWN', undefined, { cause: err }) : toRegcacheError(err);
+    await fill.fail(error);
+    observer.onFillEnd?.(route.key, { ok: false, bytes: fill.written, ms: Date.now() - started, error, relayed });
+  } finally {
+    await lease?.release();
+    await fill.finish();
+  }
+}

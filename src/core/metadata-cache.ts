@@ -1,0 +1,146 @@
+/**
+ * Metadata answers: small bodies with a freshness lifetime, kept in memory
+ * (bounded) in front of the store.
+ *
+ * Invariants:
+ * - Served fresh within its ttl; after it, the stale copy is served while
+ *   one background refresh runs, until ttl + staleIfError; beyond that a
+ *   synchronous reload is required. Loads are single-flight per key.
+ * - A failed load is propagated to every waiter and never stored; a failed
+ *   background refresh is retried at most once per REFRESH_RETRY_MS.
+ * - A store failure while writing a loaded answer is only reported: the
+ *   answer is still served (it is verified; only its persistence failed).
+ */
+import { createHash } from 'node:crypto';
+import type { EngineContext } from './cache-context.js';
+import { RegcacheError, toRegcacheError } from './errors.js';
+import { decideFreshness } from './freshness.js';
+import { ByteLru } from './lru.js';
+import type { MetadataResult, MetadataRoute } from './route.js';
+import { createSingleFlight } from './single-flight.js';
+import type { Store } from './store.js';
+
+/**
+ * After a failed background refresh, stale requests within this time do
+ * not start another: an unreachable upstream is tried about once a second
+ * per key, not once per request (each attempt costs a connection attempt
+ * and a log line).
+ */
+export const REFRESH_RETRY_MS = 1000;
+
+/** The metadata half of the engine. */
+export interface MetadataCache {
+  metadata(route: MetadataRoute): Promise<MetadataResult>;
+  /** A cached body regardless of age, without any upstream call. */
+  cached(key: string): Promise<MetadataResult | undefined>;
+  /** Drops what memory holds of `key`. */
+  forget(key: string): void;
+  /** Loads running. */
+  readonly loading: number;
+}
+
+/** Creates the metadata half over `ctx`, keeping up to `memoryBytes` of bodies in memory. */
+export function createMetadataCache(ctx: EngineContext, memoryBytes: number): MetadataCache {
+  const { store, observer, now } = ctx;
+  const loads = createSingleFlight<MetadataResult>();
+  /** When the last background refresh of a key failed: the next one waits REFRESH_RETRY_MS. */
+  const refreshFailedAt = new Map<string, number>();
+  const mem = new ByteLru<MetadataResult>(memoryBytes);
+  const remember = (key: string, r: MetadataResult): void => {
+    ctx.changed(key);
+    mem.set(key, r, r.body.length + key.length + 200);
+  };
+
+  async function readCached(key: string): Promise<MetadataResult | undefined> {
+    const m = mem.get(key);
+    if (m) return m;
+    let got: Awaited<ReturnType<Store['read']>>;
+    try {
+      got = await store.read(key);
+    } catch (err) {
+      observer.onBackgroundError?.(key, toRegcacheError(err), 'store');
+      return undefined;
+    }
+    if (!got) return undefined;
+    const r: MetadataResult = {
+      body: got.body,
+      contentType: got.meta.contentType,
+      storedAt: got.meta.storedAt,
+      sha256: got.meta.sha256,
+      attrs: got.meta.attrs ?? {},
+      result: 'hit',
+    };
+    remember(key, r);
+    return r;
+  }
+
+  async function loadAndStore(route: MetadataRoute): Promise<MetadataResult> {
+    let loaded;
+    try {
+      loaded = await route.load(ctx.lifetime);
+    } catch (err) {
+      observer.onLoadError?.(route.key, toRegcacheError(err));
+      throw err;
+    }
+    if (loaded === 'not-modified') throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'unexpected not-modified answer');
+    const sha256 = createHash('sha256').update(loaded.body).digest('hex');
+    const r: MetadataResult = {
+      body: loaded.body,
+      contentType: loaded.contentType,
+      storedAt: now(),
+      sha256,
+      attrs: loaded.attrs ?? {},
+      result: 'miss',
+    };
+    try {
+      const pending = await store.create(route.key);
+      try {
+        await pending.append(loaded.body);
+        await pending.commit({ class: route.class ?? 'metadata', sha256, contentType: r.contentType, storedAt: r.storedAt, attrs: r.attrs });
+      } finally {
+        await pending.dispose();
+      }
+    } catch (err) {
+      observer.onBackgroundError?.(route.key, toRegcacheError(err), 'store');
+    }
+    remember(route.key, r);
+    return r;
+  }
+
+  async function metadata(route: MetadataRoute): Promise<MetadataResult> {
+    if (ctx.lifetime.aborted) throw new RegcacheError('ERR_SHUTTING_DOWN');
+    const cached = await readCached(route.key);
+    if (cached) {
+      const f = decideFreshness(cached.storedAt, now(), route.ttlMs, route.staleIfErrorMs);
+      if (f === 'fresh') return { ...cached, result: 'hit' };
+      if (f === 'stale') {
+        const failedAt = refreshFailedAt.get(route.key);
+        if (!loads.has(route.key) && (failedAt === undefined || now() - failedAt >= REFRESH_RETRY_MS)) {
+          ctx.track(
+            loads.run(route.key, () => loadAndStore(route)).then(
+              () => refreshFailedAt.delete(route.key),
+              (err: unknown) => {
+                if (refreshFailedAt.size >= 10_000) refreshFailedAt.clear();
+                refreshFailedAt.set(route.key, now());
+                observer.onBackgroundError?.(route.key, toRegcacheError(err), 'refresh');
+              },
+            ),
+          );
+        }
+        ctx.servedStale(route.key);
+        return { ...cached, result: 'stale' };
+      }
+    }
+    const r = await loads.run(route.key, () => loadAndStore(route));
+    return { ...r, result: 'miss' };
+  }
+
+  return {
+    metadata,
+    cached: readCached,
+    forget: (key) => mem.delete(key),
+    get loading() {
+      return loads.size;
+    },
+  };
+}
