@@ -12,14 +12,14 @@
  * - Bytes relayed from another worker are verified here again; the relay is
  *   invisible to the route.
  */
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ObjectMeta, Store } from './store.js';
 import { RegcacheError, toRegcacheError } from './errors.js';
 import type { Coordinator, Lease } from './coordinator.js';
+import { Digests } from './digests.js';
 import type { Fill } from './fill.js';
 import { FillWindow } from './fill-window.js';
-import type { ArtifactRoute, ArtifactSource } from './route.js';
+import type { ArtifactRoute, ArtifactSource, FillSummary } from './route.js';
 
 /** Bytes withheld from followers until verification succeeded. */
 export const HOLDBACK = 64 * 1024;
@@ -78,12 +78,12 @@ async function pump(fill: Fill, spec: FillSpec, source: ArtifactSource, relayed:
   const pending = await store.create(route.key);
   const window = new FillWindow();
   fill.begin(pending, window, source.size);
-  const hash = createHash('sha256');
+  const digests = new Digests(route.digests);
   for await (const chunk of source.body as AsyncIterable<Buffer>) {
     if (source.size !== undefined && window.received + chunk.length > source.size) {
       throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'upstream sent more bytes than announced');
     }
-    hash.update(chunk);
+    digests.update(chunk);
     const full = window.push(chunk);
     // Released bytes may still be only in memory: followers read them from the window.
     fill.release(Math.max(0, window.received - HOLDBACK));
@@ -98,8 +98,8 @@ async function pump(fill: Fill, spec: FillSpec, source: ArtifactSource, relayed:
   if (source.size !== undefined && pending.written !== source.size) {
     throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'upstream body shorter than announced');
   }
-  const sha256 = hash.digest('hex');
-  const summary = { sha256, size: pending.written, digests: { sha256 } };
+  const computed = digests.finish();
+  const summary: FillSummary = { sha256: computed.sha256, size: pending.written, digests: computed };
   await route.verify(summary);
   // A relayed fill's last bytes arrive only once the downloading worker committed them: the same
   // bytes need not be stored twice. Its pending file stays for followers still reading it.

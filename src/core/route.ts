@@ -3,6 +3,11 @@
  * says how to obtain the bytes on a miss; the core decides everything else
  * (hit or miss, freshness, single-flight, verify-before-commit). Nothing here
  * knows any protocol.
+ *
+ * The process topology is invisible to a route: under `server.workers` a
+ * fill may get its bytes from another worker's download instead of calling
+ * `fetch`; it still computes every digest the route lists and calls
+ * `verify` with them, exactly as for bytes it fetched itself.
  */
 import type { Readable } from 'node:stream';
 import type { ObjectClass, ObjectMeta } from './store.js';
@@ -76,7 +81,7 @@ export interface ArtifactRoute {
   matches?(meta: ObjectMeta): boolean;
   /** Recorded with the object; default 'artifact'. */
   class?: ObjectClass;
-  /** Digests computed once while streaming, for `verify` (sha256 is always computed). */
+  /** Digests computed once while streaming (relayed bytes included), for `verify` (sha256 is always computed). */
   digests?: readonly DigestAlgorithm[];
   /** Mutable artifact: kept fresh this way (see Freshness); absent = immutable. */
   freshness?: Freshness;
