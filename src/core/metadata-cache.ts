@@ -8,6 +8,9 @@
  *   synchronous reload is required. Loads are single-flight per key.
  * - A failed load is propagated to every waiter and never stored; a failed
  *   background refresh is retried at most once per REFRESH_RETRY_MS.
+ * - A stale copy with upstream validators is revalidated conditionally:
+ *   'not-modified' renews it (Store.renew: new storedAt, no body transfer)
+ *   and the same bytes are served on; a new body replaces it.
  * - A store failure while writing a loaded answer is only reported: the
  *   answer is still served (it is verified; only its persistence failed).
  */
@@ -16,9 +19,27 @@ import type { EngineContext } from './cache-context.js';
 import { RegcacheError, toRegcacheError } from './errors.js';
 import { decideFreshness } from './freshness.js';
 import { ByteLru } from './lru.js';
-import type { MetadataResult, MetadataRoute } from './route.js';
+import type { LoadedMetadata, MetadataResult, MetadataRoute, Validators } from './route.js';
 import { createSingleFlight } from './single-flight.js';
-import type { Store } from './store.js';
+import type { ObjectMeta, RenewPatch, Store } from './store.js';
+
+/** A metadata answer as held in memory: with what revalidation and expiry need. */
+type Held = MetadataResult & Pick<ObjectMeta, 'etag' | 'lastModified' | 'expiresAt'>;
+
+/** The validators of a held copy, when it has any. */
+function validatorsOf(h: Held | undefined): Validators | undefined {
+  if (!h || (h.etag === undefined && h.lastModified === undefined)) return undefined;
+  return { ...(h.etag !== undefined ? { etag: h.etag } : {}), ...(h.lastModified !== undefined ? { lastModified: h.lastModified } : {}) };
+}
+
+/** The optional ObjectMeta fields of a held copy that are set. */
+function extrasOf(h: Pick<ObjectMeta, 'etag' | 'lastModified' | 'expiresAt'>): Pick<ObjectMeta, 'etag' | 'lastModified' | 'expiresAt'> {
+  return {
+    ...(h.etag !== undefined ? { etag: h.etag } : {}),
+    ...(h.lastModified !== undefined ? { lastModified: h.lastModified } : {}),
+    ...(h.expiresAt !== undefined ? { expiresAt: h.expiresAt } : {}),
+  };
+}
 
 /**
  * After a failed background refresh, stale requests within this time do
@@ -42,16 +63,16 @@ export interface MetadataCache {
 /** Creates the metadata half over `ctx`, keeping up to `memoryBytes` of bodies in memory. */
 export function createMetadataCache(ctx: EngineContext, memoryBytes: number): MetadataCache {
   const { store, observer, now } = ctx;
-  const loads = createSingleFlight<MetadataResult>();
+  const loads = createSingleFlight<Held>();
   /** When the last background refresh of a key failed: the next one waits REFRESH_RETRY_MS. */
   const refreshFailedAt = new Map<string, number>();
-  const mem = new ByteLru<MetadataResult>(memoryBytes);
-  const remember = (key: string, r: MetadataResult): void => {
+  const mem = new ByteLru<Held>(memoryBytes);
+  const remember = (key: string, r: Held): void => {
     ctx.changed(key);
     mem.set(key, r, r.body.length + key.length + 200);
   };
 
-  async function readCached(key: string): Promise<MetadataResult | undefined> {
+  async function readCached(key: string): Promise<Held | undefined> {
     const m = mem.get(key);
     if (m) return m;
     let got: Awaited<ReturnType<Store['read']>>;
@@ -62,47 +83,75 @@ export function createMetadataCache(ctx: EngineContext, memoryBytes: number): Me
       return undefined;
     }
     if (!got) return undefined;
-    const r: MetadataResult = {
+    const r: Held = {
       body: got.body,
       contentType: got.meta.contentType,
       storedAt: got.meta.storedAt,
       sha256: got.meta.sha256,
       attrs: got.meta.attrs ?? {},
       result: 'hit',
+      ...extrasOf(got.meta),
     };
     remember(key, r);
     return r;
   }
 
-  async function loadAndStore(route: MetadataRoute): Promise<MetadataResult> {
-    let loaded;
-    try {
-      loaded = await route.load(ctx.lifetime);
-    } catch (err) {
-      observer.onLoadError?.(route.key, toRegcacheError(err));
-      throw err;
-    }
-    if (loaded === 'not-modified') throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'unexpected not-modified answer');
-    const sha256 = createHash('sha256').update(loaded.body).digest('hex');
-    const r: MetadataResult = {
-      body: loaded.body,
-      contentType: loaded.contentType,
-      storedAt: now(),
-      sha256,
-      attrs: loaded.attrs ?? {},
-      result: 'miss',
-    };
+  /** Commits `r` as `route`'s object; a store failure is only reported. */
+  async function commit(route: MetadataRoute, r: Held): Promise<void> {
     try {
       const pending = await store.create(route.key);
       try {
-        await pending.append(loaded.body);
-        await pending.commit({ class: route.class ?? 'metadata', sha256, contentType: r.contentType, storedAt: r.storedAt, attrs: r.attrs });
+        await pending.append(r.body);
+        await pending.commit({ class: route.class ?? 'metadata', sha256: r.sha256, contentType: r.contentType, storedAt: r.storedAt, attrs: r.attrs, ...extrasOf(r) });
       } finally {
         await pending.dispose();
       }
     } catch (err) {
       observer.onBackgroundError?.(route.key, toRegcacheError(err), 'store');
     }
+  }
+
+  /** Upstream confirmed `prior` (a 304): it starts a new lifetime, stored without its body moving. */
+  async function renew(route: MetadataRoute, prior: Held): Promise<Held> {
+    const r: Held = { ...prior, storedAt: now(), result: 'hit' };
+    const patch: RenewPatch = { storedAt: r.storedAt };
+    try {
+      const renewed = store.renew ? await store.renew(route.key, patch) : undefined;
+      // Gone from the store meanwhile (or a store that cannot renew): the confirmed bytes are stored again.
+      if (!renewed && (!store.renew || (await store.stat(route.key)) === undefined)) await commit(route, r);
+    } catch (err) {
+      observer.onBackgroundError?.(route.key, toRegcacheError(err), 'store');
+    }
+    remember(route.key, r);
+    return r;
+  }
+
+  /** Loads `route` (conditionally when `prior` has validators) and stores the answer. */
+  async function loadAndStore(route: MetadataRoute, prior: Held | undefined): Promise<Held> {
+    const validators = validatorsOf(prior);
+    let loaded: LoadedMetadata | 'not-modified';
+    try {
+      loaded = await route.load(ctx.lifetime, validators);
+    } catch (err) {
+      observer.onLoadError?.(route.key, toRegcacheError(err));
+      throw err;
+    }
+    if (loaded === 'not-modified') {
+      if (!prior || !validators) throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'unexpected not-modified answer');
+      observer.onRevalidated?.(route.key, true);
+      return renew(route, prior);
+    }
+    if (validators) observer.onRevalidated?.(route.key, false);
+    const r: Held = {
+      body: loaded.body,
+      contentType: loaded.contentType,
+      storedAt: now(),
+      sha256: createHash('sha256').update(loaded.body).digest('hex'),
+      attrs: loaded.attrs ?? {},
+      result: 'miss',
+      ...extrasOf(loaded),
+    };
+    await commit(route, r);
     remember(route.key, r);
     return r;
   }
@@ -117,7 +166,7 @@ export function createMetadataCache(ctx: EngineContext, memoryBytes: number): Me
         const failedAt = refreshFailedAt.get(route.key);
         if (!loads.has(route.key) && (failedAt === undefined || now() - failedAt >= REFRESH_RETRY_MS)) {
           ctx.track(
-            loads.run(route.key, () => loadAndStore(route)).then(
+            loads.run(route.key, () => loadAndStore(route, cached)).then(
               () => refreshFailedAt.delete(route.key),
               (err: unknown) => {
                 if (refreshFailedAt.size >= 10_000) refreshFailedAt.clear();
@@ -131,8 +180,8 @@ export function createMetadataCache(ctx: EngineContext, memoryBytes: number): Me
         return { ...cached, result: 'stale' };
       }
     }
-    const r = await loads.run(route.key, () => loadAndStore(route));
-    return { ...r, result: 'miss' };
+    // Past staleIfError a copy with validators is still revalidated (a 304 serves it on), synchronously.
+    return { ...(await loads.run(route.key, () => loadAndStore(route, cached))) };
   }
 
   return {
