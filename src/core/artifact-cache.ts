@@ -3,26 +3,27 @@
  * downloads them.
  *
  * Invariants:
- * - Artifact hits never call upstream; misses are single-flight per key
- *   and run on the server-lifetime signal (see fill.ts).
+ * - Hits of immutable artifacts (and of mutable ones within freshForMs)
+ *   never call upstream; misses and revalidations are single-flight per
+ *   key (one Fill) and run on the server-lifetime signal (see fill.ts).
+ * - A mutable artifact past its freshness is revalidated by the request
+ *   that found it so; while that runs, other requests get the stored copy
+ *   (busy 'stale', result 'stale') or their own unstored upstream stream
+ *   (busy 'bypass'). A revalidation failing for upstream or storage reasons
+ *   serves the stored copy (result 'stale', reported once as a background
+ *   error); the next attempt waits REFRESH_RETRY_MS.
  * - A key being filled or streamed to a client is `busy` (retention keeps it).
  */
 import type { Readable } from 'node:stream';
+import { bypass } from './bypass.js';
 import type { ArtifactReply, ArtifactRequest } from './cache.js';
 import type { EngineContext } from './cache-context.js';
 import { RegcacheError, toRegcacheError } from './errors.js';
 import { Fill } from './fill.js';
-import { ByteLru } from './lru.js';
+import { decideArtifactFreshness, REFRESH_RETRY_MS, servesStaleOn } from './freshness.js';
 import type { ArtifactRoute, CacheResult } from './route.js';
 import type { ObjectMeta } from './store.js';
-
-/**
- * How long a HEAD of a cached artifact may be answered from the metadata an
- * earlier request of this process read (no store access): bounds what another
- * process (a replica, `regcache gc`) removed meanwhile. Local commits and
- * invalidations forget the key at once. A GET always reads the stored object.
- */
-const HEAD_META_MS = 60_000;
+import { createStoredArtifacts, type Found } from './stored-artifacts.js';
 
 /** The artifact half of the engine. */
 export interface ArtifactCache {
@@ -39,41 +40,20 @@ export interface ArtifactCache {
 export function createArtifactCache(ctx: EngineContext): ArtifactCache {
   const { store, observer, now } = ctx;
   const fills = new Map<string, Fill>();
-  /** Artifact metadata last read from the store, for HEAD (see HEAD_META_MS). */
-  const artifactMeta = new ByteLru<{ meta: ObjectMeta; at: number }>(4 * 1024 * 1024);
-  const rememberArtifact = (key: string, meta: ObjectMeta): void => artifactMeta.set(key, { meta, at: now() }, key.length + 400);
-  const readers = new Map<string, number>();
-  const touched = new Map<string, number>();
+  const stored = createStoredArtifacts(ctx);
+  /** When the last revalidation of a key failed: the next one waits REFRESH_RETRY_MS. */
+  const revalidationFailedAt = new Map<string, number>();
 
-  /** Counts a response streaming `key` until its body closes. */
-  const holdReader = (key: string, body: Readable): void => {
-    readers.set(key, (readers.get(key) ?? 0) + 1);
-    body.once('close', () => {
-      const n = (readers.get(key) ?? 1) - 1;
-      if (n <= 0) readers.delete(key);
-      else readers.set(key, n);
-    });
-  };
-
-  /** Records use for retention, at most once a minute per key. */
-  const touch = (key: string): void => {
-    if (!store.touch) return;
-    const t = now();
-    if ((touched.get(key) ?? 0) > t - 60_000) return;
-    if (touched.size > 10_000) touched.clear();
-    touched.set(key, t);
-    store.touch(key);
-  };
-
-  function startFill(route: ArtifactRoute): Fill {
-    const fill = new Fill({ store, route, signal: ctx.lifetime, observer, coordinator: ctx.coordinator });
+  function startFill(route: ArtifactRoute, replaces: ObjectMeta | undefined): Fill {
+    const fill = new Fill({ store, route, signal: ctx.lifetime, observer, coordinator: ctx.coordinator, replaces, now });
     fills.set(route.key, fill);
     ctx.track(
       fill.done.then(async () => {
         fills.delete(route.key);
-        artifactMeta.delete(route.key);
+        stored.forget(route.key);
         ctx.changed(route.key);
-        if (fill.state !== 'committed') return;
+        if (replaces) noteRevalidation(route.key, fill);
+        if (fill.state !== 'committed' || fill.unchanged) return;
         const logFailure = (err: unknown): void => observer.onBackgroundError?.(route.key, toRegcacheError(err), 'after-commit');
         if (route.afterCommit) await route.afterCommit(route.key).catch(logFailure);
         if (route.afterServed) {
@@ -85,54 +65,31 @@ export function createArtifactCache(ctx: EngineContext): ArtifactCache {
     return fill;
   }
 
-  async function headMeta(key: string): Promise<ObjectMeta | undefined> {
-    const known = artifactMeta.get(key);
-    if (known && now() - known.at < HEAD_META_MS) return known.meta;
-    const meta = await store.stat(key);
-    if (meta) rememberArtifact(key, meta);
-    else artifactMeta.delete(key);
-    return meta;
+  /** Remembers how a revalidation ended: a failure that leaves the copy served is reported once and delays the next attempt. */
+  function noteRevalidation(key: string, fill: Fill): void {
+    if (fill.state !== 'failed' || !fill.error || !servesStaleOn(fill.error)) {
+      revalidationFailedAt.delete(key);
+      return;
+    }
+    if (revalidationFailedAt.size >= 10_000) revalidationFailedAt.clear();
+    revalidationFailedAt.set(key, now());
+    observer.onBackgroundError?.(key, fill.error, 'refresh');
   }
 
-  async function fromStore(route: ArtifactRoute, req: ArtifactRequest, result: CacheResult): Promise<ArtifactReply | undefined> {
-    // GET opens once (metadata and body from one descriptor); only a Range reopens.
-    let opened = req.head ? undefined : await store.open(route.key);
-    const meta = req.head ? await headMeta(route.key) : opened?.meta;
-    if (!meta) return undefined;
-    if (opened) rememberArtifact(route.key, meta);
-    if (route.matches && !route.matches(meta)) {
-      opened?.body.destroy();
-      throw new RegcacheError('ERR_NOT_FOUND');
-    }
-    const picked = req.pickRange?.(meta.size);
-    if (picked === 'unsatisfiable') {
-      opened?.body.destroy();
-      throw new RegcacheError('ERR_RANGE_NOT_SATISFIABLE');
-    }
-    if (opened && picked) {
-      opened.body.destroy();
-      opened = await store.open(route.key, picked);
-      if (!opened) return undefined;
-    }
-    const body: Readable | undefined = opened?.body;
-    if (body) holdReader(route.key, body);
-    if (result === 'hit') touch(route.key);
-    return { result, size: meta.size, sha256: meta.sha256, storedAt: meta.storedAt, contentType: meta.contentType, range: picked, body };
+  /** Serves `found`, which must exist (it was just read). */
+  async function serve(route: ArtifactRoute, req: ArtifactRequest, found: Found, result: CacheResult): Promise<ArtifactReply> {
+    const reply = await stored.reply(route, req, found, result);
+    if (reply) return reply;
+    throw new RegcacheError('ERR_STORAGE_UNAVAILABLE', 'object vanished while being served');
   }
 
-  async function artifact(route: ArtifactRoute, req: ArtifactRequest): Promise<ArtifactReply> {
-    if (ctx.lifetime.aborted) throw new RegcacheError('ERR_SHUTTING_DOWN');
-    let fill = fills.get(route.key);
-    if (!fill) {
-      const hit = await fromStore(route, req, 'hit');
-      if (hit) return hit;
-      fill = fills.get(route.key) ?? startFill(route);
-    }
+  /** Follows `fill` (streaming while it downloads), or serves what it committed. */
+  async function join(route: ArtifactRoute, req: ArtifactRequest, fill: Fill): Promise<ArtifactReply> {
     await fill.ready();
     // Synchronous from here to follow(): the fill cannot be disposed in between.
     if (fill.state === 'committed' || !fill.followable) {
-      const done = await fromStore(route, req, 'miss');
-      if (done) return done;
+      const found = await stored.lookup(route, req);
+      if (found) return serve(route, req, found, fill.unchanged ? 'hit' : 'miss');
       throw new RegcacheError('ERR_STORAGE_UNAVAILABLE', 'object vanished after commit');
     }
     const size = fill.size;
@@ -140,6 +97,49 @@ export function createArtifactCache(ctx: EngineContext): ArtifactCache {
     if (picked === 'unsatisfiable') throw new RegcacheError('ERR_RANGE_NOT_SATISFIABLE');
     const body = req.head ? undefined : fill.follow(picked?.start ?? 0, picked?.end);
     return { result: 'miss', size, sha256: undefined, storedAt: undefined, contentType: route.contentType, range: picked, body };
+  }
+
+  /** A request for a key another request is filling or revalidating, per the route's `busy` mode. */
+  async function whileBusy(route: ArtifactRoute, req: ArtifactRequest, fill: Fill): Promise<ArtifactReply> {
+    const busy = route.freshness?.busy;
+    if (busy === 'bypass') return bypass(route, req, ctx.lifetime);
+    if (busy === 'stale' && fill.replaces) {
+      const found = await stored.lookup(route, req);
+      if (found) return serve(route, req, found, fill.state === 'committed' ? 'hit' : 'stale');
+    }
+    return join(route, req, fill);
+  }
+
+  /** Revalidates the stale copy `found` (this request waits for the outcome); on an upstream failure serves the copy. */
+  async function revalidate(route: ArtifactRoute, req: ArtifactRequest, found: Found): Promise<ArtifactReply> {
+    const failedAt = revalidationFailedAt.get(route.key);
+    if (failedAt !== undefined && now() - failedAt < REFRESH_RETRY_MS) return serve(route, req, found, 'stale');
+    const running = fills.get(route.key);
+    stored.release(found);
+    if (running) return whileBusy(route, req, running);
+    const fill = startFill(route, found.meta);
+    try {
+      await fill.ready();
+    } catch (err) {
+      if (!servesStaleOn(toRegcacheError(err))) throw err;
+      const copy = await stored.lookup(route, req);
+      if (!copy) throw err;
+      return serve(route, req, copy, 'stale');
+    }
+    return join(route, req, fill);
+  }
+
+  async function artifact(route: ArtifactRoute, req: ArtifactRequest): Promise<ArtifactReply> {
+    if (ctx.lifetime.aborted) throw new RegcacheError('ERR_SHUTTING_DOWN');
+    const running = fills.get(route.key);
+    if (running) return whileBusy(route, req, running);
+    const found = await stored.lookup(route, req);
+    if (found) {
+      if (decideArtifactFreshness(route, found.meta, now()) === 'fresh') return serve(route, req, found, 'hit');
+      return revalidate(route, req, found);
+    }
+    const other = fills.get(route.key);
+    return other ? whileBusy(route, req, other) : join(route, req, startFill(route, undefined));
   }
 
   return {
@@ -151,8 +151,8 @@ export function createArtifactCache(ctx: EngineContext): ArtifactCache {
       if (fill.state === 'committed' || !fill.followable) return undefined;
       return { size: fill.size, body: fill.follow() };
     },
-    busy: (key) => fills.has(key) || readers.has(key),
-    forget: (key) => artifactMeta.delete(key),
+    busy: (key) => fills.has(key) || stored.reading(key),
+    forget: (key) => stored.forget(key),
     get filling() {
       return fills.size;
     },

@@ -15,8 +15,6 @@ export interface CacheObserver extends FillObserver {
   onBackgroundError?(key: string, error: RegcacheError, what: 'refresh' | 'store' | 'after-commit'): void;
   /** A metadata load failed (once per load, however many requests waited on it). */
   onLoadError?(key: string, error: RegcacheError): void;
-  /** A stored copy was revalidated upstream: `notModified` when upstream confirmed it (renewed, no body transfer). */
-  onRevalidated?(key: string, notModified: boolean): void;
 }
 
 /** The engine's shared state. */

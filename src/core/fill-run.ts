@@ -11,15 +11,20 @@
  *   fill: the pending object is aborted and every follower gets the error.
  * - Bytes relayed from another worker are verified here again; the relay is
  *   invisible to the route.
+ * - A fill that replaces a stored copy (`replaces`) first asks upstream
+ *   conditionally (`route.revalidate`): 'not-modified' renews the copy in
+ *   the store (no body transfer) and ends the fill; a body replaces the
+ *   copy through the same verified path as any download. Only a copy other
+ *   than the one being replaced counts as committed by another process.
  */
 import type { Readable } from 'node:stream';
-import type { ObjectMeta, Store } from './store.js';
+import type { ObjectMeta, RenewPatch, Store } from './store.js';
 import { RegcacheError, toRegcacheError } from './errors.js';
 import type { Coordinator, Lease } from './coordinator.js';
 import { Digests } from './digests.js';
 import type { Fill } from './fill.js';
 import { FillWindow } from './fill-window.js';
-import type { ArtifactRoute, ArtifactSource, FillSummary } from './route.js';
+import type { ArtifactRoute, ArtifactSource, FillSummary, Validators } from './route.js';
 
 /** Bytes withheld from followers until verification succeeded. */
 export const HOLDBACK = 64 * 1024;
@@ -29,6 +34,8 @@ export interface FillObserver {
   onFillStart?(key: string): void;
   /** `relayed`: the bytes came from another worker process's download (server.workers), not from upstream. */
   onFillEnd?(key: string, outcome: { ok: boolean; bytes: number; ms: number; error?: RegcacheError; relayed?: boolean }): void;
+  /** A stored copy was revalidated upstream: `notModified` when upstream confirmed it (renewed, no body transfer). */
+  onRevalidated?(key: string, notModified: boolean): void;
 }
 
 /** What a fill needs to run. */
@@ -39,21 +46,53 @@ export interface FillSpec {
   signal: AbortSignal;
   observer: FillObserver;
   coordinator?: Coordinator | undefined;
+  /** The stored copy this fill revalidates or replaces; undefined for a plain miss. */
+  replaces?: ObjectMeta | undefined;
+  now: () => number;
 }
 
-/** Where the bytes come from: a body to stream, or an object another process committed meanwhile. */
-type Origin = { kind: 'source'; source: ArtifactSource; relayed: boolean } | { kind: 'adopted'; meta: ObjectMeta };
+/**
+ * Where the bytes come from: a body to stream, an object another process
+ * committed meanwhile, or the stored copy, renewed because upstream
+ * confirmed it.
+ */
+type Origin = { kind: 'source'; source: ArtifactSource; relayed: boolean } | { kind: 'adopted'; meta: ObjectMeta } | { kind: 'renewed'; meta: ObjectMeta };
+
+/** The validators stored with a copy. */
+const validatorsOf = (meta: ObjectMeta): Validators => ({
+  ...(meta.etag !== undefined ? { etag: meta.etag } : {}),
+  ...(meta.lastModified !== undefined ? { lastModified: meta.lastModified } : {}),
+});
+
+/** The same stored copy (not a newer commit of the key). */
+const sameCopy = (a: ObjectMeta, b: ObjectMeta): boolean => a.storedAt === b.storedAt && a.sha256 === b.sha256 && a.size === b.size;
+
+/** Asks upstream whether the stored copy `replaces` is current; renews it if so, else opens the new body. */
+async function revalidate(spec: FillSpec, replaces: ObjectMeta): Promise<Origin> {
+  const { store, route, signal, observer } = spec;
+  if (!route.revalidate || !store.renew) return { kind: 'source', source: await route.fetch(signal), relayed: false };
+  const answer = await route.revalidate(validatorsOf(replaces), signal);
+  observer.onRevalidated?.(route.key, answer === 'not-modified');
+  if (answer !== 'not-modified') return { kind: 'source', source: answer, relayed: false };
+  const patch: RenewPatch = { storedAt: spec.now() };
+  const renewed = await store.renew(route.key, patch);
+  if (renewed) return { kind: 'renewed', meta: renewed };
+  // Removed or replaced while upstream was asked: fetch the current bytes whole.
+  return { kind: 'source', source: await route.fetch(signal), relayed: false };
+}
 
 /** Claims the key (when coordinated) and opens the body: a relayed one, or upstream's. */
 async function openOrigin(spec: FillSpec, onLease: (lease: Lease) => void): Promise<Origin> {
-  const { store, route, coordinator, signal } = spec;
+  const { store, route, coordinator, signal, replaces } = spec;
+  /** An object another process committed (or renewed) meanwhile, that this fill may serve instead. */
   const committed = async (): Promise<ObjectMeta | undefined> => {
     const meta = await store.stat(route.key);
-    return meta && (!route.matches || route.matches(meta)) ? meta : undefined;
+    if (!meta || (replaces && sameCopy(meta, replaces))) return undefined;
+    return !route.matches || route.matches(meta) ? meta : undefined;
   };
   // A worker that was downloading may finish (or fail) before it is asked for its bytes: claim again.
   for (let attempt = 0; coordinator && attempt < 3; attempt++) {
-    const claim = await coordinator.claim(route.key, async () => (await store.stat(route.key)) !== undefined, signal);
+    const claim = await coordinator.claim(route.key, async () => (await committed()) !== undefined, signal);
     if (claim.kind === 'remote') {
       // One stream from the downloading worker feeds this fill; this worker's clients follow it here.
       const got = await claim.remote.open(signal);
@@ -69,6 +108,7 @@ async function openOrigin(spec: FillSpec, onLease: (lease: Lease) => void): Prom
     }
     break;
   }
+  if (replaces) return revalidate(spec, replaces);
   return { kind: 'source', source: await route.fetch(signal), relayed: false };
 }
 
@@ -109,7 +149,9 @@ async function pump(fill: Fill, spec: FillSpec, source: ArtifactSource, relayed:
     class: route.class ?? 'artifact',
     sha256: summary.sha256,
     contentType: route.contentType,
-    storedAt: Date.now(),
+    storedAt: spec.now(),
+    ...(source.etag !== undefined ? { etag: source.etag } : {}),
+    ...(source.lastModified !== undefined ? { lastModified: source.lastModified } : {}),
     ...(route.attrs ? { attrs: route.attrs } : {}),
   });
 }
@@ -125,8 +167,9 @@ export async function runFill(fill: Fill, spec: FillSpec): Promise<void> {
   let relayed = false;
   try {
     const origin = await openOrigin(spec, (l) => (lease = l));
-    if (origin.kind === 'adopted') {
-      fill.settle(origin.meta);
+    if (origin.kind !== 'source') {
+      // Adopted from another process: unchanged when that process renewed the copy this fill was replacing.
+      fill.settle(origin.meta, origin.kind === 'renewed' || (spec.replaces !== undefined && origin.meta.sha256 === spec.replaces.sha256));
       return;
     }
     body = origin.source.body;

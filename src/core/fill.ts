@@ -48,6 +48,10 @@ export class Fill {
   released = 0;
   error: RegcacheError | undefined;
   meta: ObjectMeta | undefined;
+  /** The stored copy this fill revalidates or replaces (mutable or expired artifacts); undefined for a plain miss. */
+  readonly replaces: ObjectMeta | undefined;
+  /** Committed without new bytes: upstream confirmed the stored copy, which was renewed. */
+  unchanged = false;
   /** Settles when the fill is final (committed or failed); never rejects. */
   readonly done: Promise<void>;
   /** Settles once the fill is final and its last follower is gone (its memory released); never rejects. */
@@ -64,6 +68,7 @@ export class Fill {
   private notifyScheduled = false;
 
   constructor(spec: FillSpec) {
+    this.replaces = spec.replaces;
     this.served = new Promise((resolve) => {
       this.markServed = resolve;
     });
@@ -265,8 +270,9 @@ export class Fill {
     else this.notifySoon();
   }
 
-  /** For the runner: the object is committed (by this fill or, adopted, by another process) as `meta`. */
-  settle(meta: ObjectMeta): void {
+  /** For the runner: the object is committed (by this fill or, adopted, by another process) as `meta`; `unchanged` when it is the stored copy, renewed. */
+  settle(meta: ObjectMeta, unchanged = false): void {
+    this.unchanged = unchanged;
     this.meta = meta;
     this.size = meta.size;
     this.released = meta.size;

@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import type { EngineContext } from './cache-context.js';
 import { RegcacheError, toRegcacheError } from './errors.js';
-import { decideFreshness } from './freshness.js';
+import { decideFreshness, REFRESH_RETRY_MS } from './freshness.js';
 import { ByteLru } from './lru.js';
 import type { LoadedMetadata, MetadataResult, MetadataRoute, Validators } from './route.js';
 import { createSingleFlight } from './single-flight.js';
@@ -40,14 +40,6 @@ function extrasOf(h: Pick<ObjectMeta, 'etag' | 'lastModified' | 'expiresAt'>): P
     ...(h.expiresAt !== undefined ? { expiresAt: h.expiresAt } : {}),
   };
 }
-
-/**
- * After a failed background refresh, stale requests within this time do
- * not start another: an unreachable upstream is tried about once a second
- * per key, not once per request (each attempt costs a connection attempt
- * and a log line).
- */
-export const REFRESH_RETRY_MS = 1000;
 
 /** The metadata half of the engine. */
 export interface MetadataCache {
