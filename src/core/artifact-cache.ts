@@ -12,6 +12,7 @@
  *   (busy 'bypass'). A revalidation failing for upstream or storage reasons
  *   serves the stored copy (result 'stale', reported once as a background
  *   error); the next attempt waits REFRESH_RETRY_MS.
+ * - A copy past its expiresAt is never served: it is fetched again whole.
  * - A key being filled or streamed to a client is `busy` (retention keeps it).
  */
 import type { Readable } from 'node:stream';
@@ -20,7 +21,7 @@ import type { ArtifactReply, ArtifactRequest } from './cache.js';
 import type { EngineContext } from './cache-context.js';
 import { RegcacheError, toRegcacheError } from './errors.js';
 import { Fill } from './fill.js';
-import { decideArtifactFreshness, REFRESH_RETRY_MS, servesStaleOn } from './freshness.js';
+import { decideArtifactFreshness, isExpired, REFRESH_RETRY_MS, servesStaleOn } from './freshness.js';
 import type { ArtifactRoute, CacheResult } from './route.js';
 import type { ObjectMeta } from './store.js';
 import { createStoredArtifacts, type Found } from './stored-artifacts.js';
@@ -44,15 +45,15 @@ export function createArtifactCache(ctx: EngineContext): ArtifactCache {
   /** When the last revalidation of a key failed: the next one waits REFRESH_RETRY_MS. */
   const revalidationFailedAt = new Map<string, number>();
 
-  function startFill(route: ArtifactRoute, replaces: ObjectMeta | undefined): Fill {
-    const fill = new Fill({ store, route, signal: ctx.lifetime, observer, coordinator: ctx.coordinator, replaces, now });
+  function startFill(route: ArtifactRoute, replaces: ObjectMeta | undefined, revalidate = false): Fill {
+    const fill = new Fill({ store, route, signal: ctx.lifetime, observer, coordinator: ctx.coordinator, replaces, revalidate, now });
     fills.set(route.key, fill);
     ctx.track(
       fill.done.then(async () => {
         fills.delete(route.key);
         stored.forget(route.key);
         ctx.changed(route.key);
-        if (replaces) noteRevalidation(route.key, fill);
+        if (revalidate) noteRevalidation(route.key, fill);
         if (fill.state !== 'committed' || fill.unchanged) return;
         const logFailure = (err: unknown): void => observer.onBackgroundError?.(route.key, toRegcacheError(err), 'after-commit');
         if (route.afterCommit) await route.afterCommit(route.key).catch(logFailure);
@@ -74,6 +75,14 @@ export function createArtifactCache(ctx: EngineContext): ArtifactCache {
     if (revalidationFailedAt.size >= 10_000) revalidationFailedAt.clear();
     revalidationFailedAt.set(key, now());
     observer.onBackgroundError?.(key, fill.error, 'refresh');
+  }
+
+  /** The stored copy, unless it is missing or expired. */
+  async function usable(route: ArtifactRoute, req: ArtifactRequest): Promise<Found | undefined> {
+    const found = await stored.lookup(route, req);
+    if (!found || !isExpired(found.meta, now())) return found;
+    stored.release(found);
+    return undefined;
   }
 
   /** Serves `found`, which must exist (it was just read). */
@@ -104,7 +113,7 @@ export function createArtifactCache(ctx: EngineContext): ArtifactCache {
     const busy = route.freshness?.busy;
     if (busy === 'bypass') return bypass(route, req, ctx.lifetime);
     if (busy === 'stale' && fill.replaces) {
-      const found = await stored.lookup(route, req);
+      const found = await usable(route, req);
       if (found) return serve(route, req, found, fill.state === 'committed' ? 'hit' : 'stale');
     }
     return join(route, req, fill);
@@ -117,12 +126,12 @@ export function createArtifactCache(ctx: EngineContext): ArtifactCache {
     const running = fills.get(route.key);
     stored.release(found);
     if (running) return whileBusy(route, req, running);
-    const fill = startFill(route, found.meta);
+    const fill = startFill(route, found.meta, true);
     try {
       await fill.ready();
     } catch (err) {
       if (!servesStaleOn(toRegcacheError(err))) throw err;
-      const copy = await stored.lookup(route, req);
+      const copy = await usable(route, req);
       if (!copy) throw err;
       return serve(route, req, copy, 'stale');
     }
@@ -134,12 +143,14 @@ export function createArtifactCache(ctx: EngineContext): ArtifactCache {
     const running = fills.get(route.key);
     if (running) return whileBusy(route, req, running);
     const found = await stored.lookup(route, req);
-    if (found) {
+    if (found && !isExpired(found.meta, now())) {
       if (decideArtifactFreshness(route, found.meta, now()) === 'fresh') return serve(route, req, found, 'hit');
       return revalidate(route, req, found);
     }
+    // Missing, or expired (treated as missing: fetched again whole).
+    if (found) stored.release(found);
     const other = fills.get(route.key);
-    return other ? whileBusy(route, req, other) : join(route, req, startFill(route, undefined));
+    return other ? whileBusy(route, req, other) : join(route, req, startFill(route, found?.meta));
   }
 
   return {

@@ -62,7 +62,7 @@ export interface Cache {
   metadata(route: MetadataRoute): Promise<MetadataResult>;
   /** Reads a cached object's metadata without any upstream call. */
   peek(key: string): Promise<ObjectMeta | undefined>;
-  /** A cached metadata body regardless of age, without any upstream call. */
+  /** A cached metadata body regardless of age (unless past its expiresAt), without any upstream call. */
   cached(key: string): Promise<MetadataResult | undefined>;
   /** Drops a cached object (both tiers); the coordinator tells the other worker processes. */
   invalidate(key: string): Promise<boolean>;

@@ -11,13 +11,16 @@
  *   fill: the pending object is aborted and every follower gets the error.
  * - Bytes relayed from another worker are verified here again; the relay is
  *   invisible to the route.
- * - A fill that replaces a stored copy (`replaces`) first asks upstream
- *   conditionally (`route.revalidate`): 'not-modified' renews the copy in
+ * - A fill that revalidates a stored copy (`replaces`, `revalidate`) first
+ *   asks upstream conditionally: 'not-modified' renews the copy in
  *   the store (no body transfer) and ends the fill; a body replaces the
- *   copy through the same verified path as any download. Only a copy other
- *   than the one being replaced counts as committed by another process.
+ *   copy through the same verified path as any download. Only an unexpired
+ *   copy other than the one being replaced counts as committed by another
+ *   process.
+ * - A commit or renewal of a route with `expireAfterMs` records expiresAt.
  */
 import type { Readable } from 'node:stream';
+import { expiryOf, isExpired } from './freshness.js';
 import type { ObjectMeta, RenewPatch, Store } from './store.js';
 import { RegcacheError, toRegcacheError } from './errors.js';
 import type { Coordinator, Lease } from './coordinator.js';
@@ -46,8 +49,10 @@ export interface FillSpec {
   signal: AbortSignal;
   observer: FillObserver;
   coordinator?: Coordinator | undefined;
-  /** The stored copy this fill revalidates or replaces; undefined for a plain miss. */
+  /** The stored copy this fill revalidates or replaces (an expired one); undefined for a plain miss. */
   replaces?: ObjectMeta | undefined;
+  /** Ask upstream conditionally about `replaces` first (mutable artifacts past their freshness). */
+  revalidate?: boolean;
   now: () => number;
 }
 
@@ -74,7 +79,8 @@ async function revalidate(spec: FillSpec, replaces: ObjectMeta): Promise<Origin>
   const answer = await route.revalidate(validatorsOf(replaces), signal);
   observer.onRevalidated?.(route.key, answer === 'not-modified');
   if (answer !== 'not-modified') return { kind: 'source', source: answer, relayed: false };
-  const patch: RenewPatch = { storedAt: spec.now() };
+  const storedAt = spec.now();
+  const patch: RenewPatch = { storedAt, ...expiryOf(route, storedAt) };
   const renewed = await store.renew(route.key, patch);
   if (renewed) return { kind: 'renewed', meta: renewed };
   // Removed or replaced while upstream was asked: fetch the current bytes whole.
@@ -87,7 +93,7 @@ async function openOrigin(spec: FillSpec, onLease: (lease: Lease) => void): Prom
   /** An object another process committed (or renewed) meanwhile, that this fill may serve instead. */
   const committed = async (): Promise<ObjectMeta | undefined> => {
     const meta = await store.stat(route.key);
-    if (!meta || (replaces && sameCopy(meta, replaces))) return undefined;
+    if (!meta || (replaces && sameCopy(meta, replaces)) || isExpired(meta, spec.now())) return undefined;
     return !route.matches || route.matches(meta) ? meta : undefined;
   };
   // A worker that was downloading may finish (or fail) before it is asked for its bytes: claim again.
@@ -108,7 +114,7 @@ async function openOrigin(spec: FillSpec, onLease: (lease: Lease) => void): Prom
     }
     break;
   }
-  if (replaces) return revalidate(spec, replaces);
+  if (replaces && spec.revalidate) return revalidate(spec, replaces);
   return { kind: 'source', source: await route.fetch(signal), relayed: false };
 }
 
@@ -145,11 +151,13 @@ async function pump(fill: Fill, spec: FillSpec, source: ArtifactSource, relayed:
   // bytes need not be stored twice. Its pending file stays for followers still reading it.
   const stored = relayed ? await store.stat(route.key) : undefined;
   if (stored && stored.sha256 === summary.sha256 && stored.size === summary.size) return stored;
+  const storedAt = spec.now();
   return pending.commit({
     class: route.class ?? 'artifact',
     sha256: summary.sha256,
     contentType: route.contentType,
-    storedAt: spec.now(),
+    storedAt,
+    ...expiryOf(route, storedAt),
     ...(source.etag !== undefined ? { etag: source.etag } : {}),
     ...(source.lastModified !== undefined ? { lastModified: source.lastModified } : {}),
     ...(route.attrs ? { attrs: route.attrs } : {}),

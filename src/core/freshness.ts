@@ -31,6 +31,16 @@ export function decideArtifactFreshness(route: Pick<ArtifactRoute, 'freshness'>,
   return Math.max(0, now - meta.storedAt) < route.freshness.freshForMs ? 'fresh' : 'stale';
 }
 
+/** Whether a copy is past its expiresAt (then it is treated as missing). */
+export function isExpired(meta: Pick<ObjectMeta, 'expiresAt'>, now: number): boolean {
+  return meta.expiresAt !== undefined && now >= meta.expiresAt;
+}
+
+/** The expiresAt a copy stored (or renewed) at `storedAt` gets from its route's `expireAfterMs`. */
+export function expiryOf(route: { expireAfterMs?: number }, storedAt: number): { expiresAt?: number } {
+  return route.expireAfterMs === undefined ? {} : { expiresAt: storedAt + route.expireAfterMs };
+}
+
 /**
  * Whether a failed revalidation still lets the stored copy be served
  * (stale): yes for upstream trouble (5xx, timeouts, broken or refused

@@ -8,6 +8,8 @@
  *   synchronous reload is required. Loads are single-flight per key.
  * - A failed load is propagated to every waiter and never stored; a failed
  *   background refresh is retried at most once per REFRESH_RETRY_MS.
+ * - A copy past its expiresAt is treated as missing: loaded again,
+ *   unconditionally, and `cached` does not return it.
  * - A stale copy with upstream validators is revalidated conditionally:
  *   'not-modified' renews it (Store.renew: new storedAt, no body transfer)
  *   and the same bytes are served on; a new body replaces it.
@@ -17,7 +19,7 @@
 import { createHash } from 'node:crypto';
 import type { EngineContext } from './cache-context.js';
 import { RegcacheError, toRegcacheError } from './errors.js';
-import { decideFreshness, REFRESH_RETRY_MS } from './freshness.js';
+import { decideFreshness, expiryOf, isExpired, REFRESH_RETRY_MS } from './freshness.js';
 import { ByteLru } from './lru.js';
 import type { LoadedMetadata, MetadataResult, MetadataRoute, Validators } from './route.js';
 import { createSingleFlight } from './single-flight.js';
@@ -88,6 +90,12 @@ export function createMetadataCache(ctx: EngineContext, memoryBytes: number): Me
     return r;
   }
 
+  /** The held copy of `key` unless it is missing or expired (an expired copy is treated as missing). */
+  async function readUsable(key: string): Promise<Held | undefined> {
+    const held = await readCached(key);
+    return held && !isExpired(held, now()) ? held : undefined;
+  }
+
   /** Commits `r` as `route`'s object; a store failure is only reported. */
   async function commit(route: MetadataRoute, r: Held): Promise<void> {
     try {
@@ -105,8 +113,9 @@ export function createMetadataCache(ctx: EngineContext, memoryBytes: number): Me
 
   /** Upstream confirmed `prior` (a 304): it starts a new lifetime, stored without its body moving. */
   async function renew(route: MetadataRoute, prior: Held): Promise<Held> {
-    const r: Held = { ...prior, storedAt: now(), result: 'hit' };
-    const patch: RenewPatch = { storedAt: r.storedAt };
+    const storedAt = now();
+    const r: Held = { ...prior, storedAt, result: 'hit', ...expiryOf(route, storedAt) };
+    const patch: RenewPatch = { storedAt, ...expiryOf(route, storedAt) };
     try {
       const renewed = store.renew ? await store.renew(route.key, patch) : undefined;
       // Gone from the store meanwhile (or a store that cannot renew): the confirmed bytes are stored again.
@@ -134,14 +143,16 @@ export function createMetadataCache(ctx: EngineContext, memoryBytes: number): Me
       return renew(route, prior);
     }
     if (validators) observer.onRevalidated?.(route.key, false);
+    const storedAt = now();
     const r: Held = {
       body: loaded.body,
       contentType: loaded.contentType,
-      storedAt: now(),
+      storedAt,
       sha256: createHash('sha256').update(loaded.body).digest('hex'),
       attrs: loaded.attrs ?? {},
       result: 'miss',
       ...extrasOf(loaded),
+      ...expiryOf(route, storedAt),
     };
     await commit(route, r);
     remember(route.key, r);
@@ -150,7 +161,7 @@ export function createMetadataCache(ctx: EngineContext, memoryBytes: number): Me
 
   async function metadata(route: MetadataRoute): Promise<MetadataResult> {
     if (ctx.lifetime.aborted) throw new RegcacheError('ERR_SHUTTING_DOWN');
-    const cached = await readCached(route.key);
+    const cached = await readUsable(route.key);
     if (cached) {
       const f = decideFreshness(cached.storedAt, now(), route.ttlMs, route.staleIfErrorMs);
       if (f === 'fresh') return { ...cached, result: 'hit' };
@@ -178,7 +189,7 @@ export function createMetadataCache(ctx: EngineContext, memoryBytes: number): Me
 
   return {
     metadata,
-    cached: readCached,
+    cached: readUsable,
     forget: (key) => mem.delete(key),
     get loading() {
       return loads.size;

@@ -92,7 +92,7 @@ export interface ArtifactRoute {
    * Required with `freshness`.
    */
   revalidate?(validators: Validators, signal: AbortSignal): Promise<'not-modified' | ArtifactSource>;
-  /** The stored copy is not served (and retention removes it) this long after it was stored; absent = kept. */
+  /** The stored copy is not served (it is fetched again) this long after it was stored or renewed; absent = kept. */
   expireAfterMs?: number;
   /** Upper bound of the body; a larger announced or streamed body fails the fill (ERR_UPSTREAM_TOO_LARGE). */
   maxBytes?: number;
@@ -119,6 +119,8 @@ export interface MetadataRoute {
   load(signal: AbortSignal, validators?: Validators): Promise<LoadedMetadata | 'not-modified'>;
   /** Recorded with the object; default 'metadata'. */
   class?: ObjectClass;
+  /** The stored copy is not served (it is loaded again, unconditionally) this long after it was stored or renewed; absent = kept. */
+  expireAfterMs?: number;
   /** Upstream 404/401 answers for this key are remembered this long (default 0 = not at all). */
   negativeTtlMs?: number;
 }
