@@ -46,7 +46,8 @@ export function createArtifactCache(ctx: EngineContext): ArtifactCache {
   const revalidationFailedAt = new Map<string, number>();
 
   function startFill(route: ArtifactRoute, replaces: ObjectMeta | undefined, revalidate = false): Fill {
-    const fill = new Fill({ store, route, signal: ctx.lifetime, observer, coordinator: ctx.coordinator, replaces, revalidate, now });
+    const limits = { deadlineMs: ctx.fillDeadlineMs, abandonAfterMs: ctx.abandonedFillMs };
+    const fill = new Fill({ store, route, signal: ctx.lifetime, observer, coordinator: ctx.coordinator, replaces, revalidate, now, ...limits });
     fills.set(route.key, fill);
     ctx.track(
       fill.done.then(async () => {

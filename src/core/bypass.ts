@@ -4,7 +4,7 @@
  * itself and streams the body straight to its client, storing nothing.
  *
  * Invariant: even then no client receives a complete unverified body: the
- * bytes are digested as they pass, the last HOLDBACK bytes are withheld
+ * bytes are digested as they pass, the last `holdBack` bytes are withheld
  * until `verify` accepted the whole, and on any failure the stream is
  * destroyed with the error instead of ending.
  */
@@ -12,7 +12,7 @@ import { pipeline, Transform, type TransformCallback } from 'node:stream';
 import type { ArtifactReply, ArtifactRequest } from './cache.js';
 import { Digests } from './digests.js';
 import { RegcacheError, toRegcacheError } from './errors.js';
-import { HOLDBACK } from './fill-run.js';
+import { checkSize, HOLDBACK } from './fill-run.js';
 import type { ArtifactRoute, ArtifactSource } from './route.js';
 
 /** Passes bytes through, withholding the last `holdBack` of them until the whole body is verified. */
@@ -26,6 +26,12 @@ function verifying(route: ArtifactRoute, source: ArtifactSource, holdBack: numbe
       received += chunk.length;
       if (source.size !== undefined && received > source.size) {
         cb(new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'upstream sent more bytes than announced'));
+        return;
+      }
+      try {
+        checkSize(route, received, false);
+      } catch (err) {
+        cb(toRegcacheError(err));
         return;
       }
       digests.update(chunk);
@@ -70,12 +76,18 @@ function verifying(route: ArtifactRoute, source: ArtifactSource, holdBack: numbe
 /** Serves `route` straight from upstream (result 'bypass'); nothing is stored. Ranges are not applied (a 200 with the whole body). */
 export async function bypass(route: ArtifactRoute, req: ArtifactRequest, signal: AbortSignal): Promise<ArtifactReply> {
   const source = await route.fetch(signal);
+  try {
+    if (source.size !== undefined) checkSize(route, source.size, true);
+  } catch (err) {
+    source.body.destroy();
+    throw err;
+  }
   const base = { result: 'bypass' as const, size: source.size, sha256: undefined, storedAt: undefined, contentType: route.contentType, range: undefined };
   if (req.head) {
     source.body.destroy();
     return { ...base, body: undefined };
   }
   // A client that goes away ends the upstream request too.
-  const body = pipeline(source.body, verifying(route, source, HOLDBACK), () => undefined);
+  const body = pipeline(source.body, verifying(route, source, route.holdBack ?? HOLDBACK), () => undefined);
   return { ...base, body };
 }

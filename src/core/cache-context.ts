@@ -25,6 +25,10 @@ export interface EngineContext {
   /** The server-lifetime signal: aborted by close(). */
   readonly lifetime: AbortSignal;
   readonly coordinator: Coordinator | undefined;
+  /** A fill fails with ERR_UPSTREAM_TIMEOUT after this long (CacheOptions.fillDeadlineMs). */
+  readonly fillDeadlineMs: number;
+  /** A download of unknown length nobody follows is abandoned after this long (CacheOptions.abandonedFillMs). */
+  readonly abandonedFillMs: number;
   /** Records that what `key` reads as changed in this process (memoized answers built from it lapse). */
   changed(key: string): void;
   /** A stale copy of `key` was served (answers composed meanwhile are not reused). */

@@ -13,6 +13,7 @@
  * - Non-cacheable outcomes (upstream 404/401/5xx, verification failures) are
  *   propagated to every waiter and never stored.
  */
+import { setMaxListeners } from 'node:events';
 import type { Readable } from 'node:stream';
 import { createArtifactCache } from './artifact-cache.js';
 import type { CacheObserver, EngineContext } from './cache-context.js';
@@ -34,6 +35,14 @@ export interface CacheOptions {
   /** Fleet-wide single-flight for replicas sharing the store (and for the worker processes of one host). */
   coordinator?: Coordinator;
   now?: () => number;
+  /** Longest a fill may take from the upstream request to its commit (default 1 hour); then ERR_UPSTREAM_TIMEOUT. */
+  fillDeadlineMs?: number;
+  /**
+   * A download whose length upstream did not announce is abandoned once no
+   * client has followed or waited for it this long (default 10 s): a body
+   * that never ends must not be spooled forever after its last client left.
+   */
+  abandonedFillMs?: number;
 }
 
 /** What an artifact request asked for. */
@@ -102,6 +111,8 @@ export function createCache(opts: CacheOptions): Cache {
   const now = opts.now ?? Date.now;
   const memoryBytes = opts.memoryBytes ?? 32 * 1024 * 1024;
   const lifetime = new AbortController();
+  // Every running fill listens on the lifetime signal.
+  setMaxListeners(0, lifetime.signal);
   const background = new Set<Promise<unknown>>();
   const memo = createMemo(now, Math.max(1024 * 1024, memoryBytes / 4));
   const ctx: EngineContext = {
@@ -110,6 +121,8 @@ export function createCache(opts: CacheOptions): Cache {
     now,
     lifetime: lifetime.signal,
     coordinator: opts.coordinator,
+    fillDeadlineMs: opts.fillDeadlineMs ?? 3_600_000,
+    abandonedFillMs: opts.abandonedFillMs ?? 10_000,
     changed: (key) => memo.changed(key),
     servedStale: (key) => memo.servedStale(key),
     track(p) {

@@ -54,6 +54,10 @@ export interface FillSpec {
   /** Ask upstream conditionally about `replaces` first (mutable artifacts past their freshness). */
   revalidate?: boolean;
   now: () => number;
+  /** The whole fill (upstream request to commit) fails with ERR_UPSTREAM_TIMEOUT after this long. */
+  deadlineMs: number;
+  /** A download of unknown length that no client follows or waits for is abandoned after this long. */
+  abandonAfterMs: number;
 }
 
 /**
@@ -118,21 +122,30 @@ async function openOrigin(spec: FillSpec, onLease: (lease: Lease) => void): Prom
   return { kind: 'source', source: await route.fetch(signal), relayed: false };
 }
 
+/** Fails a body announced or grown larger than the route allows. */
+export function checkSize(route: Pick<ArtifactRoute, 'maxBytes'>, bytes: number, announced: boolean): void {
+  if (route.maxBytes === undefined || bytes <= route.maxBytes) return;
+  throw new RegcacheError('ERR_UPSTREAM_TOO_LARGE', `upstream ${announced ? 'announced' : 'sent'} more than the ${route.maxBytes} bytes this route allows`);
+}
+
 /** Streams `source` into a new pending object, verifies and commits it; returns the stored meta. */
-async function pump(fill: Fill, spec: FillSpec, source: ArtifactSource, relayed: boolean): Promise<ObjectMeta> {
+async function pump(fill: Fill, spec: FillSpec, source: ArtifactSource, relayed: boolean, abandon: () => void): Promise<ObjectMeta> {
   const { store, route } = spec;
+  if (source.size !== undefined) checkSize(route, source.size, true);
+  const holdBack = route.holdBack ?? HOLDBACK;
   const pending = await store.create(route.key);
   const window = new FillWindow();
-  fill.begin(pending, window, source.size);
+  fill.begin(pending, window, source.size, { afterMs: spec.abandonAfterMs, now: abandon });
   const digests = new Digests(route.digests);
   for await (const chunk of source.body as AsyncIterable<Buffer>) {
     if (source.size !== undefined && window.received + chunk.length > source.size) {
       throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'upstream sent more bytes than announced');
     }
+    checkSize(route, window.received + chunk.length, false);
     digests.update(chunk);
     const full = window.push(chunk);
     // Released bytes may still be only in memory: followers read them from the window.
-    fill.release(Math.max(0, window.received - HOLDBACK));
+    fill.release(Math.max(0, window.received - holdBack));
     if (full.length > 0) {
       for (const block of full) await pending.append(block);
       window.persistedUpTo(pending.written);
@@ -164,17 +177,53 @@ async function pump(fill: Fill, spec: FillSpec, source: ArtifactSource, relayed:
   });
 }
 
+/** Resolves like `p`, or rejects with `signal`'s reason once it aborts (a body opened too late is then destroyed). */
+function untilAborted(p: Promise<Origin>, signal: AbortSignal): Promise<Origin> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      reject(signal.reason as Error);
+      p.then((o) => o.kind === 'source' && o.source.body.destroy(), () => undefined);
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(toRegcacheError(err));
+      },
+    );
+  });
+}
+
 /** Runs `fill` to its end (committed or failed); never rejects. */
 export async function runFill(fill: Fill, spec: FillSpec): Promise<void> {
   const started = Date.now();
-  const { route, observer, signal } = spec;
+  const { route, observer } = spec;
   observer.onFillStart?.(route.key);
+  // The fill's own signal: server shutdown, its deadline, or abandonment (reason: the error to report).
+  const stop = new AbortController();
+  const onShutdown = (): void => stop.abort(new RegcacheError('ERR_SHUTTING_DOWN'));
+  spec.signal.addEventListener('abort', onShutdown, { once: true });
+  if (spec.signal.aborted) onShutdown();
+  const deadline = setTimeout(() => stop.abort(new RegcacheError('ERR_UPSTREAM_TIMEOUT', `the download did not finish within ${spec.deadlineMs} ms`)), spec.deadlineMs);
+  deadline.unref();
+  const abandon = (): void => stop.abort(new RegcacheError('ERR_UPSTREAM_TIMEOUT', 'nobody followed this download of unknown length any more'));
+  const run: FillSpec = { ...spec, signal: stop.signal };
   let body: Readable | undefined;
+  const onStop = (): void => void body?.destroy(stop.signal.reason as Error);
+  stop.signal.addEventListener('abort', onStop, { once: true });
   let lease: Lease | undefined;
   /** Set when the bytes come from another worker's download of the key (server.workers), not from upstream. */
   let relayed = false;
   try {
-    const origin = await openOrigin(spec, (l) => (lease = l));
+    const origin = await untilAborted(
+      openOrigin(run, (l) => (lease = l)),
+      stop.signal,
+    );
     if (origin.kind !== 'source') {
       // Adopted from another process: unchanged when that process renewed the copy this fill was replacing.
       fill.settle(origin.meta, origin.kind === 'renewed' || (spec.replaces !== undefined && origin.meta.sha256 === spec.replaces.sha256));
@@ -182,15 +231,19 @@ export async function runFill(fill: Fill, spec: FillSpec): Promise<void> {
     }
     body = origin.source.body;
     relayed = origin.relayed;
-    const meta = await pump(fill, spec, origin.source, relayed);
+    const meta = await pump(fill, run, origin.source, relayed, abandon);
     fill.settle(meta);
     observer.onFillEnd?.(route.key, { ok: true, bytes: meta.size, ms: Date.now() - started, relayed });
   } catch (err) {
     body?.destroy();
-    const error = signal.aborted ? new RegcacheError('ERR_SHUTTING_DOWN', undefined, { cause: err }) : toRegcacheError(err);
+    const reason: unknown = stop.signal.reason;
+    const error = stop.signal.aborted && reason instanceof RegcacheError ? new RegcacheError(reason.code, reason.message, { cause: err }) : toRegcacheError(err);
     await fill.fail(error);
     observer.onFillEnd?.(route.key, { ok: false, bytes: fill.written, ms: Date.now() - started, error, relayed });
   } finally {
+    clearTimeout(deadline);
+    spec.signal.removeEventListener('abort', onShutdown);
+    stop.signal.removeEventListener('abort', onStop);
     await lease?.release();
     await fill.finish();
   }

@@ -9,10 +9,12 @@
  *   blocks (views, no copies); those that fell behind share blocks read
  *   back once from the pending object (a bounded set per fill), so a slow
  *   client never pins more than a few blocks and never slows the fill.
- * - The last HOLDBACK bytes are released only after `verify` passed and the
- *   object is committed: no client ever receives a complete unverified
- *   artifact. On failure every follower is destroyed with the error and
- *   nothing is committed.
+ * - The last `route.holdBack` bytes (default HOLDBACK) are released only
+ *   after `verify` passed and the object is committed: no client ever
+ *   receives a complete unverified artifact. On failure every follower is
+ *   destroyed with the error and nothing is committed.
+ * - A download of unknown length that no client follows or waits for is
+ *   abandoned after a while (see checkIdle).
  * - The pending object's read handle is disposed once the fill is final and
  *   no follower remains.
  * - Blocks (window and read-back) are pooled and reference-counted: a buffer
@@ -21,24 +23,17 @@
  */
 import { Readable } from 'node:stream';
 import type { ChunkLender, ObjectMeta, PendingObject } from './store.js';
-import { chunkPool, SharedBlock } from './buffer-pool.js';
+import type { SharedBlock } from './buffer-pool.js';
 import { RegcacheError } from './errors.js';
 import { WINDOW_BLOCK, type FillWindow } from './fill-window.js';
 import { runFill, type FillSpec } from './fill-run.js';
+import { ReadBackBlocks } from './read-back.js';
 
 export { HOLDBACK, type FillObserver, type FillSpec } from './fill-run.js';
-/** Blocks kept for followers behind the window (16 MiB per fill). */
-const READ_BACK_BLOCKS = 64;
 /** Bytes a follower buffers ahead of its socket (views of the window or file reads); kept small: 100 followers hold 100 of these. */
 const FOLLOWER_BUFFER = 64 * 1024;
 /** Announced size from which clients get response headers before the first byte is released. */
 export const STREAM_EARLY = 1024 * 1024;
-
-/** A block read back from the pending object, and the read filling it (resolves to its length). */
-interface ReadBack {
-  block: SharedBlock;
-  read: Promise<number>;
-}
 
 /** A running or finished fill. */
 export class Fill {
@@ -60,10 +55,15 @@ export class Fill {
   private pending: PendingObject | undefined;
   /** Recent bytes in memory, shared by followers near the head; freed on dispose. */
   private window: FillWindow | undefined;
-  /** Blocks read back for followers behind the window, most recently used last. */
-  private readBack = new Map<number, ReadBack>();
+  /** Blocks read back for followers behind the window. */
+  private readonly readBack = new ReadBackBlocks(() => this.state === 'committed');
   private followers = 0;
   private disposed = false;
+  /** Requests waiting in ready(): clients too, though not following yet. */
+  private waiting = 0;
+  /** Ends the download when nobody is left to serve (see FillSpec.abandonAfterMs), armed by the runner. */
+  private abandon: { afterMs: number; now: () => void } | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
   private wakeups: Array<() => void> = [];
   private notifyScheduled = false;
 
@@ -85,11 +85,18 @@ export class Fill {
    * reach the client as a clean JSON error.
    */
   async ready(): Promise<void> {
-    for (;;) {
-      if (this.state === 'failed') throw this.error ?? new RegcacheError('ERR_INTERNAL');
-      if (this.state === 'committed' || this.released > 0) return;
-      if (this.state === 'streaming' && this.size !== undefined && this.size >= STREAM_EARLY) return;
-      await this.changed();
+    this.waiting++;
+    this.checkIdle();
+    try {
+      for (;;) {
+        if (this.state === 'failed') throw this.error ?? new RegcacheError('ERR_INTERNAL');
+        if (this.state === 'committed' || this.released > 0) return;
+        if (this.state === 'streaming' && this.size !== undefined && this.size >= STREAM_EARLY) return;
+        await this.changed();
+      }
+    } finally {
+      this.waiting--;
+      this.checkIdle();
     }
   }
 
@@ -107,6 +114,7 @@ export class Fill {
     const pending = this.pending;
     if (!pending || this.disposed) throw new Error('fill is not followable');
     this.followers++;
+    this.checkIdle();
     /**
      * Views handed on and not yet handed back, each holding one reference to
      * its block. Weak: a consumer that drops views without handing them back
@@ -129,7 +137,7 @@ export class Fill {
           // Behind the window: blocks read back from the pending object, shared by
           // the followers at about the same position (with many clients they move together).
           const index = Math.floor(pos / WINDOW_BLOCK);
-          const entry = this.readBlock(pending, index);
+          const entry = this.readBack.get(pending, index);
           entry.block.retain();
           let length: number;
           try {
@@ -168,56 +176,27 @@ export class Fill {
     };
     stream.once('close', () => {
       this.followers--;
+      this.checkIdle();
       void this.maybeDispose();
     });
     return Object.assign(stream, lender);
   }
 
   /**
-   * One block of the pending object read back once for every follower that
-   * needs it. The read-back set holds one reference to each block and the
-   * read in flight another, so the buffer is never reused under a read.
+   * A download of unknown length that no client follows or waits for is
+   * abandoned after `abandon.afterMs` (a body that never ends must not be
+   * spooled forever once its last client left); one with an announced
+   * length ends by itself (more bytes than announced fail it at once).
    */
-  private readBlock(pending: PendingObject, index: number): ReadBack {
-    const hit = this.readBack.get(index);
-    if (hit) {
-      this.readBack.delete(index);
-      this.readBack.set(index, hit);
-      return hit;
+  private checkIdle(): void {
+    const idle = this.abandon !== undefined && this.state === 'streaming' && this.size === undefined && this.followers + this.waiting === 0;
+    if (idle && this.idleTimer === undefined && this.abandon) {
+      this.idleTimer = setTimeout(this.abandon.now, this.abandon.afterMs);
+      this.idleTimer.unref();
+    } else if (!idle && this.idleTimer !== undefined) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
     }
-    const block = new SharedBlock(chunkPool.take());
-    block.retain();
-    const read = pending.readAt(index * WINDOW_BLOCK, WINDOW_BLOCK, block.buf).then((u) => {
-      // A backend that ignored `into` returned its own buffer: the bytes go where followers look.
-      if (u.buffer !== block.buf.buffer || u.byteOffset !== block.buf.byteOffset) block.buf.set(u);
-      return u.length;
-    });
-    const entry: ReadBack = { block, read };
-    this.readBack.set(index, entry);
-    read.then(
-      (length) => {
-        block.release();
-        // Only whole blocks (or the last one of a finished download) stay shared.
-        if (length < WINDOW_BLOCK && this.state !== 'committed') this.dropReadBack(index, entry);
-      },
-      () => {
-        block.release();
-        this.dropReadBack(index, entry);
-      },
-    );
-    while (this.readBack.size > READ_BACK_BLOCKS) {
-      const [oldest, old] = this.readBack.entries().next().value ?? [];
-      if (oldest === undefined || old === undefined) break;
-      this.dropReadBack(oldest, old);
-    }
-    return entry;
-  }
-
-  /** Removes `entry` from the read-back set (once) and drops the set's reference. */
-  private dropReadBack(index: number, entry: ReadBack): void {
-    if (this.readBack.get(index) !== entry) return;
-    this.readBack.delete(index);
-    entry.block.release();
   }
 
   private changed(): Promise<void> {
@@ -245,17 +224,19 @@ export class Fill {
     this.disposed = true;
     this.window?.clear();
     this.window = undefined;
-    for (const [index, entry] of [...this.readBack]) this.dropReadBack(index, entry);
+    this.readBack.clear();
     this.markServed();
     await this.pending?.dispose();
   }
 
   /** For the runner (fill-run.ts): the upstream body is streaming into `pending`; recent bytes are in `window`. */
-  begin(pending: PendingObject, window: FillWindow, size: number | undefined): void {
+  begin(pending: PendingObject, window: FillWindow, size: number | undefined, abandon?: { afterMs: number; now: () => void }): void {
+    this.abandon = abandon;
     this.pending = pending;
     this.window = window;
     this.size = size;
     this.state = 'streaming';
+    this.checkIdle();
     this.notify();
   }
 
@@ -277,6 +258,7 @@ export class Fill {
     this.size = meta.size;
     this.released = meta.size;
     this.state = 'committed';
+    this.checkIdle();
     this.notify();
   }
 
@@ -284,6 +266,7 @@ export class Fill {
   async fail(error: RegcacheError): Promise<void> {
     this.error = error;
     this.state = 'failed';
+    this.checkIdle();
     await this.pending?.abort().catch(() => undefined);
     this.notify();
   }

@@ -97,3 +97,13 @@ export function readyRoute(key: string, bytes: Buffer, extra: Partial<ArtifactRo
   };
   return { route, state };
 }
+
+/**
+ * Keeps the event loop alive until `p` settles: the engine's own timers
+ * (fill deadlines, abandonment) are unref'd, as a server's sockets keep
+ * its loop alive, and a test with nothing else pending would end early.
+ */
+export function holdLoop<T>(p: Promise<T>): Promise<T> {
+  const keep = setInterval(() => undefined, 1000);
+  return p.finally(() => clearInterval(keep));
+}
