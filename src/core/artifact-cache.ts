@@ -45,7 +45,9 @@ export function createArtifactCache(ctx: EngineContext): ArtifactCache {
   /** When the last revalidation of a key failed: the next one waits REFRESH_RETRY_MS. */
   const revalidationFailedAt = new Map<string, number>();
 
+  /** Starts the one fill of `route.key`, unless upstream refused it recently (negativeTtlMs): that refusal is thrown instead. */
   function startFill(route: ArtifactRoute, replaces: ObjectMeta | undefined, revalidate = false): Fill {
+    ctx.negative.check(route.key);
     const limits = { deadlineMs: ctx.fillDeadlineMs, abandonAfterMs: ctx.abandonedFillMs };
     const fill = new Fill({ store, route, signal: ctx.lifetime, observer, coordinator: ctx.coordinator, replaces, revalidate, now, ...limits });
     fills.set(route.key, fill);
@@ -55,6 +57,7 @@ export function createArtifactCache(ctx: EngineContext): ArtifactCache {
         stored.forget(route.key);
         ctx.changed(route.key);
         if (revalidate) noteRevalidation(route.key, fill);
+        if (fill.error) ctx.negative.remember(route.key, fill.error, route.negativeTtlMs);
         if (fill.state !== 'committed' || fill.unchanged) return;
         const logFailure = (err: unknown): void => observer.onBackgroundError?.(route.key, toRegcacheError(err), 'after-commit');
         if (route.afterCommit) await route.afterCommit(route.key).catch(logFailure);

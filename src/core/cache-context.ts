@@ -8,6 +8,7 @@
 import type { Coordinator } from './coordinator.js';
 import type { RegcacheError } from './errors.js';
 import type { FillObserver } from './fill.js';
+import type { NegativeCache } from './negative-cache.js';
 import type { Store } from './store.js';
 
 /** Hooks the core calls so logs and metrics can subscribe without the core knowing them. */
@@ -29,6 +30,8 @@ export interface EngineContext {
   readonly fillDeadlineMs: number;
   /** A download of unknown length nobody follows is abandoned after this long (CacheOptions.abandonedFillMs). */
   readonly abandonedFillMs: number;
+  /** Upstream refusals remembered per key (routes' negativeTtlMs). */
+  readonly negative: NegativeCache;
   /** Records that what `key` reads as changed in this process (memoized answers built from it lapse). */
   changed(key: string): void;
   /** A stale copy of `key` was served (answers composed meanwhile are not reused). */

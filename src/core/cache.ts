@@ -11,7 +11,8 @@
  *   served while one background refresh runs, until ttl + staleIfError;
  *   beyond that a synchronous reload is required. Loads are single-flight.
  * - Non-cacheable outcomes (upstream 404/401/5xx, verification failures) are
- *   propagated to every waiter and never stored.
+ *   propagated to every waiter and never stored; a 404/401 may be
+ *   remembered in memory for the route's negativeTtlMs (negative-cache.ts).
  */
 import { setMaxListeners } from 'node:events';
 import type { Readable } from 'node:stream';
@@ -20,6 +21,7 @@ import type { CacheObserver, EngineContext } from './cache-context.js';
 import type { Coordinator } from './coordinator.js';
 import { createMemo, type MemoStamp } from './memo.js';
 import { createMetadataCache } from './metadata-cache.js';
+import { NegativeCache } from './negative-cache.js';
 import type { ArtifactRoute, CacheResult, MetadataResult, MetadataRoute } from './route.js';
 import type { ByteRange, ObjectMeta, Store } from './store.js';
 
@@ -121,6 +123,7 @@ export function createCache(opts: CacheOptions): Cache {
     now,
     lifetime: lifetime.signal,
     coordinator: opts.coordinator,
+    negative: new NegativeCache(now),
     fillDeadlineMs: opts.fillDeadlineMs ?? 3_600_000,
     abandonedFillMs: opts.abandonedFillMs ?? 10_000,
     changed: (key) => memo.changed(key),
@@ -139,6 +142,7 @@ export function createCache(opts: CacheOptions): Cache {
     peek: (key) => store.stat(key),
     cached: (key) => metadata.cached(key),
     async invalidate(key) {
+      ctx.negative.forget(key);
       memo.changed(key);
       metadata.forget(key);
       artifacts.forget(key);
@@ -154,6 +158,7 @@ export function createCache(opts: CacheOptions): Cache {
     derivedStamp: (key, maxAgeMs) => memo.derivedStamp(key, maxAgeMs),
     isCurrent: (stamp) => memo.isCurrent(stamp),
     forget(key) {
+      ctx.negative.forget(key);
       memo.changed(key);
       metadata.forget(key);
       artifacts.forget(key);

@@ -131,10 +131,14 @@ export function createMetadataCache(ctx: EngineContext, memoryBytes: number): Me
   async function loadAndStore(route: MetadataRoute, prior: Held | undefined): Promise<Held> {
     const validators = validatorsOf(prior);
     let loaded: LoadedMetadata | 'not-modified';
+    // A refusal remembered for this key stands in for the load (negativeTtlMs).
+    ctx.negative.check(route.key);
     try {
       loaded = await route.load(ctx.lifetime, validators);
     } catch (err) {
-      observer.onLoadError?.(route.key, toRegcacheError(err));
+      const error = toRegcacheError(err);
+      ctx.negative.remember(route.key, error, route.negativeTtlMs);
+      observer.onLoadError?.(route.key, error);
       throw err;
     }
     if (loaded === 'not-modified') {

@@ -98,7 +98,11 @@ export interface ArtifactRoute {
   maxBytes?: number;
   /** Bytes withheld from clients until verified and committed (default 64 KiB; Infinity = all). */
   holdBack?: number;
-  /** Upstream 404/401 answers for this key are remembered this long (default 0 = not at all). */
+  /**
+   * Upstream 404/401 answers for this key are remembered in memory this
+   * long and given again without asking upstream (default 0 = not at all).
+   * Only for keys whose answer does not depend on the client's credential.
+   */
   negativeTtlMs?: number;
 }
 
@@ -121,7 +125,7 @@ export interface MetadataRoute {
   class?: ObjectClass;
   /** The stored copy is not served (it is loaded again, unconditionally) this long after it was stored or renewed; absent = kept. */
   expireAfterMs?: number;
-  /** Upstream 404/401 answers for this key are remembered this long (default 0 = not at all). */
+  /** As ArtifactRoute.negativeTtlMs: remembered 404/401 answers stand in for the load. */
   negativeTtlMs?: number;
 }
 
