@@ -118,6 +118,8 @@ async function openOrigin(spec: FillSpec, onLease: (lease: Lease) => void): Prom
     }
     break;
   }
+  // A fill stopped while it claimed (deadline, shutdown) does not go upstream any more.
+  signal.throwIfAborted();
   if (replaces && spec.revalidate) return revalidate(spec, replaces);
   return { kind: 'source', source: await route.fetch(signal), relayed: false };
 }
