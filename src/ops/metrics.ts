@@ -26,6 +26,8 @@ export interface Metrics {
   onUpstream(e: UpstreamEvent): void;
   onFill(bytes: number, ok: boolean, code: string | undefined): void;
   onLoadError(code: string): void;
+  /** A stored copy was revalidated upstream; `notModified`: confirmed by a 304 (renewed, no body transfer). */
+  onRevalidated(notModified: boolean): void;
 }
 
 const statusClass = (s: number | undefined): string => (s === undefined || s === 0 ? 'error' : `${Math.floor(s / 100)}xx`);
@@ -84,7 +86,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
   const servedTally = new Tally<{ source: string }>();
   new Counter({
     name: 'regcache_bytes_served_total',
-    help: 'Body bytes sent to clients, by source: cache (hit/stale) or upstream (served while filling)',
+    help: 'Body bytes sent to clients, by source: cache (hit/stale) or upstream (served while filling, or bypassing the cache)',
     labelNames: ['source'],
     registers: [registry],
     collect() {
@@ -109,6 +111,12 @@ export function createMetrics(sources: MetricsSources): Metrics {
     name: 'regcache_integrity_failures_total',
     help: 'Artifacts or checksum files refused by verification, by kind (hash, signature)',
     labelNames: ['kind'],
+    registers: [registry],
+  });
+  const revalidations = new Counter({
+    name: 'regcache_revalidations_total',
+    help: 'Conditional revalidations of stored copies by result: not_modified (renewed without a body transfer) or modified (replaced)',
+    labelNames: ['result'],
     registers: [registry],
   });
   const fills = new Counter({ name: 'regcache_fills_total', help: 'Artifact fills by outcome', labelNames: ['outcome'], registers: [registry] });
@@ -148,7 +156,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
       const instance = e.instance ?? 'none';
       requestTally.add(`${instance} ${e.route} ${e.kind} ${e.cache} ${status}`, () => ({ instance, route: e.route, kind: e.kind, result: e.cache, status_class: status }), 1);
       if (e.bytes > 0 && (e.kind === 'artifact' || e.kind === 'metadata')) {
-        const source = e.cache === 'miss' ? 'upstream' : 'cache';
+        const source = e.cache === 'miss' || e.cache === 'bypass' ? 'upstream' : 'cache';
         servedTally.add(source, () => ({ source }), e.bytes);
       }
     },
@@ -162,6 +170,9 @@ export function createMetrics(sources: MetricsSources): Metrics {
       if (ok) fetched.inc(bytes);
       if (code === 'ERR_INTEGRITY_MISMATCH') integrity.inc({ kind: 'hash' });
       if (code === 'ERR_SIGNATURE_INVALID') integrity.inc({ kind: 'signature' });
+    },
+    onRevalidated(notModified) {
+      revalidations.inc({ result: notModified ? 'not_modified' : 'modified' });
     },
     onLoadError(code) {
       if (code === 'ERR_SIGNATURE_INVALID') integrity.inc({ kind: 'signature' });

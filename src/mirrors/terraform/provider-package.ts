@@ -44,7 +44,8 @@ export interface Composed {
 
 /**
  * A composed JSON answer for a public provider, built once and reused until
- * any cached object changes in this process (or for ANSWER_MEMO_MS).
+ * a cached object of its namespace (`tf/`) changes in this process (or for
+ * ANSWER_MEMO_MS).
  * Private providers are always composed per request: their answers depend
  * on the client's credential and carry expiring signed URLs. Whether the
  * scope is private is read from the store on every call (another process
@@ -57,14 +58,16 @@ export interface Composed {
 export async function publicAnswer(deps: Pick<ProviderAdapterDeps, 'access' | 'cache'>, scope: string, key: string, build: () => Promise<Composed>): Promise<BodyAnswer> {
   if (await deps.access.isPrivate(scope)) return (await build()).answer;
   let built = false;
-  const answer = await deps.cache.derived(key, ANSWER_MEMO_MS, async () => {
+  // Memo keys live in the namespace of what they are composed from (the scope's `tf/`): only changes there end them.
+  const memoKey = `${scope} ${key}`;
+  const answer = await deps.cache.derived(memoKey, ANSWER_MEMO_MS, async () => {
     built = true;
     const composed = await build();
     // The build may have found the scope private (upstream refused anonymous access, or another process marked it).
     const cacheable = !composed.private && !(await deps.access.isPrivate(scope));
     return { value: composed.answer, cost: composed.answer.body.length, cacheable };
   });
-  const reuse = deps.cache.derivedStamp(key, ANSWER_MEMO_MS);
+  const reuse = deps.cache.derivedStamp(memoKey, ANSWER_MEMO_MS);
   const out = built ? answer : { ...answer, result: 'hit' as const };
   return reuse ? { ...out, reuse } : out;
 }
