@@ -70,7 +70,7 @@ export async function startInstances(deps: InstanceDeps): Promise<RunningInstanc
       inst.settings,
     );
     const mountSegments = inst.bind || inst.mount === '' ? [] : inst.mount.slice(1).split('/');
-    const mirrors = instance.mirrors.map((m): Mirror => ({ name: m.name, prefix: [...mountSegments, ...m.prefix], handle: (req) => m.handle(req) }));
+    const mirrors = instance.mirrors.map((m): Mirror => ({ name: m.name, instance: inst.name, prefix: [...mountSegments, ...m.prefix], handle: (req) => m.handle(req) }));
     out.push({ name: inst.name, mode: inst.mode, mount: inst.bind ? '' : inst.mount, bind: inst.bind, instance, mirrors, client: own });
   }
   return out;

@@ -36,6 +36,7 @@ export interface HandlerDeps {
 /** Mutable per-request outcome, filled while the request is served. */
 interface Outcome {
   route: string;
+  instance?: string;
   kind: string;
   cache: CacheResult | undefined;
   bytes: number;
@@ -76,6 +77,7 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
     const mirror = deps.mirrors.find((m) => m.prefix.every((p, i) => segments[i] === p));
     if (!mirror) throw new RegcacheError('ERR_NOT_FOUND');
     out.route = mirror.name;
+    if (mirror.instance !== undefined) out.instance = mirror.instance;
     out.kind = 'metadata';
     const answer = await mirror.handle({
       method,
@@ -89,7 +91,7 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
       out.cache = answer.result;
       const headers = { 'content-type': answer.contentType, 'content-length': String(answer.body.length), 'cache-control': 'no-cache', ...answer.headers };
       if (answer.reuse && out.preparedKey !== undefined) {
-        prepared?.set(out.preparedKey, { route: mirror.name, status: answer.status, headers, body: answer.body, stamp: answer.reuse });
+        prepared?.set(out.preparedKey, { route: mirror.name, ...(mirror.instance !== undefined ? { instance: mirror.instance } : {}), status: answer.status, headers, body: answer.body, stamp: answer.reuse });
       }
       out.bytes = writeBody(req, res, answer.status, headers, answer.body);
       return;
@@ -126,7 +128,7 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
       const p = prepared.get(key);
       if (p) {
         const bytes = writeBody(req, res, p.status, p.headers, p.body);
-        deps.onRequest({ method: req.method, path, route: p.route, kind: 'metadata', status: p.status, cache: 'hit', bytes, ms: elapsedMs(started) });
+        deps.onRequest({ method: req.method, path, route: p.route, ...(p.instance !== undefined ? { instance: p.instance } : {}), kind: 'metadata', status: p.status, cache: 'hit', bytes, ms: elapsedMs(started) });
         return;
       }
       out.preparedKey = key;
@@ -146,6 +148,7 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
           method: req.method ?? '',
           path,
           route: out.route,
+          ...(out.instance !== undefined ? { instance: out.instance } : {}),
           kind: out.kind,
           status: res.headersSent ? res.statusCode : 0,
           cache: out.cache ?? 'bypass',

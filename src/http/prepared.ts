@@ -16,6 +16,8 @@ import { ByteLru } from '../core/lru.js';
 export interface PreparedAnswer {
   /** Mirror name, for logs and metrics. */
   route: string;
+  /** The instance whose mirror answered (metrics label). */
+  instance?: string;
   status: number;
   headers: Readonly<Record<string, string>>;
   body: Buffer;

@@ -53,6 +53,8 @@ export interface Mirror {
   readonly name: string;
   /** Leading path segments this adapter owns, e.g. ["v1", "mirror"]. */
   readonly prefix: readonly string[];
+  /** The instance it belongs to (set when mounted; a metrics and log label). */
+  readonly instance?: string;
   handle(req: MirrorRequest): Promise<MirrorAnswer>;
 }
 

@@ -53,11 +53,11 @@ class Tally<L extends Record<string, string>> {
 export function createMetrics(sources: { inflight: () => number; usage: UsageTracker }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'regcache_' });
-  const requestTally = new Tally<{ route: string; kind: string; result: string; status_class: string }>();
+  const requestTally = new Tally<{ instance: string; route: string; kind: string; result: string; status_class: string }>();
   new Counter({
     name: 'regcache_requests_total',
-    help: 'Requests by route, kind (artifact, metadata, or endpoint), cache result and status class',
-    labelNames: ['route', 'kind', 'result', 'status_class'],
+    help: 'Requests by mode instance (none for built-in endpoints), route, kind (artifact, metadata, or endpoint), cache result and status class',
+    labelNames: ['instance', 'route', 'kind', 'result', 'status_class'],
     registers: [registry],
     collect() {
       requestTally.drainInto(this);
@@ -127,7 +127,8 @@ export function createMetrics(sources: { inflight: () => number; usage: UsageTra
     registry,
     onRequest(e) {
       const status = statusClass(e.status);
-      requestTally.add(`${e.route} ${e.kind} ${e.cache} ${status}`, () => ({ route: e.route, kind: e.kind, result: e.cache, status_class: status }), 1);
+      const instance = e.instance ?? 'none';
+      requestTally.add(`${instance} ${e.route} ${e.kind} ${e.cache} ${status}`, () => ({ instance, route: e.route, kind: e.kind, result: e.cache, status_class: status }), 1);
       if (e.bytes > 0 && (e.kind === 'artifact' || e.kind === 'metadata')) {
         const source = e.cache === 'miss' ? 'upstream' : 'cache';
         servedTally.add(source, () => ({ source }), e.bytes);

@@ -11,6 +11,8 @@ export interface RequestEvent {
   path: string;
   /** Mirror or endpoint name; "none" when nothing matched. */
   route: string;
+  /** The mode instance that answered (configured names only, so the label set is bounded). */
+  instance?: string;
   /** 'artifact' | 'metadata' for mirrors, else the endpoint name. */
   kind: string;
   status: number;

@@ -120,7 +120,7 @@ void describe('operations: admin API, metrics, policy', () => {
     const r = await h.get('/metrics');
     assert.equal(r.status, 200);
     const text = r.body.toString();
-    assert.match(text, /regcache_requests_total\{route="terraform-mirror",kind="artifact",result="hit",status_class="2xx"\} \d+/);
+    assert.match(text, /regcache_requests_total\{instance="terraform",route="terraform-mirror",kind="artifact",result="hit",status_class="2xx"\} \d+/);
     assert.match(text, /regcache_upstream_requests_total\{host="127\.0\.0\.1:\d+",status_class="2xx"\} \d+/);
     assert.match(text, /regcache_upstream_request_duration_seconds_bucket\{le="0\.1",host=/);
     assert.match(text, /regcache_bytes_served_total\{source="cache"\} [1-9]/);

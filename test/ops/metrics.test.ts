@@ -12,7 +12,7 @@ import { fsStoreFixtures } from '../support/store-objects.js';
 
 const { freshStore } = fsStoreFixtures('regcache-metrics-');
 
-const event = (over: Partial<RequestEvent>): RequestEvent => ({ method: 'GET', path: '/x', route: 'terraform-mirror', kind: 'metadata', status: 200, cache: 'hit', bytes: 10, ms: 0.1, ...over });
+const event = (over: Partial<RequestEvent>): RequestEvent => ({ method: 'GET', path: '/x', route: 'terraform-mirror', instance: 'terraform', kind: 'metadata', status: 200, cache: 'hit', bytes: 10, ms: 0.1, ...over });
 
 function sample(text: string, series: string): number {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
@@ -22,19 +22,19 @@ function sample(text: string, series: string): number {
 void describe('metrics: request counters', () => {
   void it('counts each request once per label set, across scrapes', async () => {
     const m = createMetrics({ inflight: () => 0, usage: createUsageTracker(await freshStore()) });
-    const hit = 'regcache_requests_total{route="terraform-mirror",kind="metadata",result="hit",status_class="2xx"}';
-    const miss = 'regcache_requests_total{route="terraform-mirror",kind="artifact",result="miss",status_class="5xx"}';
+    const hit = 'regcache_requests_total{instance="terraform",route="terraform-mirror",kind="metadata",result="hit",status_class="2xx"}';
+    const miss = 'regcache_requests_total{instance="terraform",route="terraform-mirror",kind="artifact",result="miss",status_class="5xx"}';
     const fromCache = 'regcache_bytes_served_total{source="cache"}';
     const fromUpstream = 'regcache_bytes_served_total{source="upstream"}';
     for (let i = 0; i < 3; i++) m.onRequest(event({}));
     m.onRequest(event({ kind: 'artifact', cache: 'miss', status: 502, bytes: 7 }));
-    m.onRequest(event({ kind: 'health', route: 'health', bytes: 99 }));
+    m.onRequest({ method: 'GET', path: '/health', route: 'health', kind: 'health', status: 200, cache: 'hit', bytes: 99, ms: 0.1 });
     let text = await m.registry.metrics();
     assert.equal(sample(text, hit), 3);
     assert.equal(sample(text, miss), 1);
     assert.equal(sample(text, fromCache), 30, 'endpoint bodies are not counted as served');
     assert.equal(sample(text, fromUpstream), 7);
-    assert.equal(sample(text, 'regcache_requests_total{route="health",kind="health",result="hit",status_class="2xx"}'), 1);
+    assert.equal(sample(text, 'regcache_requests_total{instance="none",route="health",kind="health",result="hit",status_class="2xx"}'), 1);
 
     text = await m.registry.metrics();
     assert.equal(sample(text, hit), 3, 'a second scrape adds nothing');
