@@ -35,6 +35,8 @@ export interface FetchOptions {
   authorization?: string;
   accept?: string;
   method?: 'GET' | 'HEAD';
+  /** Further request headers (conditional validators, a mode's forwarded headers); sent on every hop. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** A successful (2xx) upstream answer with its body still to be read. */
@@ -118,7 +120,7 @@ export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClien
         throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', `unsupported URL scheme ${u.protocol}`);
       }
       if (u.username || u.password) throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'URL with user-info refused');
-      const headers: Record<string, string> = { 'user-agent': opts.userAgent };
+      const headers: Record<string, string> = { ...o.headers, 'user-agent': opts.userAgent };
       if (o.accept) headers.accept = o.accept;
       if (o.authorization && u.origin === firstOrigin) headers.authorization = o.authorization;
       let res;
