@@ -5,8 +5,8 @@
  * If-Modified-Since answered 304, HEAD, single Range, optional digest
  * headers, a log of every request (counts per path and method), and faults
  * switched on and off while requests are in flight: down (connection
- * refused), any status, slow, held mid-body until released, truncated,
- * wrong bytes.
+ * refused), any status, no answer, slow, held mid-body until released,
+ * truncated, wrong bytes.
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -34,6 +34,8 @@ export interface FileOptions {
 /** A fault for the paths it matches. */
 export type FileFault =
   | { kind: 'status'; status: number }
+  /** No answer at all (not even headers) until the fault is cleared. */
+  | { kind: 'stall' }
   /** Body at this many bytes per second. */
   | { kind: 'slow'; bytesPerSecond: number }
   /** Headers and the first `after` bytes, then nothing until the fault is cleared (or `release`d). */
@@ -124,6 +126,11 @@ export async function startFileOrigin(opts: { tls?: boolean } = {}): Promise<Fil
       else res.end();
     };
     const f = faultFor(path);
+    if (f?.fault.kind === 'stall') {
+      await f.released;
+      res.destroy();
+      return;
+    }
     if (f?.fault.kind === 'status') return send(f.fault.status, { 'content-type': 'text/plain' }, Buffer.from(`injected ${f.fault.status}\n`));
     const file = files.get(path);
     if (!file) return send(404, { 'content-type': 'text/plain' }, Buffer.from('not found\n'));
