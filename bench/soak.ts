@@ -76,6 +76,7 @@ async function startRegcache(dir: string, originUrl: string, caFile: string): Pr
       server: { listen: '127.0.0.1:0', tls: false, shutdownTimeout: '5s' },
       storage: { path: join(dir, 'data') },
       terraform: { upstreams: [{ host: HOST, url: originUrl }], metadata: { ttl: '20s' } },
+      upstream: { allowAddresses: ['127.0.0.1'] },
       admin: { token: ADMIN_TOKEN },
       log: { level: 'info' },
     }),

@@ -31,13 +31,16 @@ export interface InstanceDeps {
 
 function clientFor(inst: InstanceConfig, deps: InstanceDeps): UpstreamClient | undefined {
   const t = inst.transport;
-  if (t.proxy === undefined && t.userAgent === undefined && t.timeoutMs === undefined) return undefined;
-  return createUpstreamClient({
-    ...deps.clientOptions,
-    ...(t.userAgent !== undefined ? { userAgent: t.userAgent } : {}),
-    ...(t.timeoutMs !== undefined ? { headersTimeoutMs: t.timeoutMs, bodyTimeoutMs: t.timeoutMs } : {}),
-    ...(t.proxy !== undefined ? { proxy: t.proxy } : {}),
-  });
+  const set = <K extends string, V>(k: K, v: V | undefined): Partial<Record<K, V>> => (v === undefined ? {} : ({ [k]: v } as Record<K, V>));
+  const own = {
+    ...set('userAgent', t.userAgent),
+    ...set('connectTimeoutMs', t.connectTimeoutMs),
+    ...set('headersTimeoutMs', t.headersTimeoutMs),
+    ...set('bodyTimeoutMs', t.bodyTimeoutMs),
+    ...set('proxy', t.proxy),
+  };
+  if (Object.keys(own).length === 0) return undefined;
+  return createUpstreamClient({ ...deps.clientOptions, ...own });
 }
 
 /** Creates every enabled instance, in configuration order. */
@@ -91,4 +94,9 @@ export function classifier(): (key: string, meta: ObjectMeta) => ObjectClass {
     }
     return 'metadata';
   };
+}
+
+/** Every upstream base URL the configured instances name (the outbound policy's configured origins). */
+export function configuredUpstreamUrls(config: Config): string[] {
+  return config.instances.flatMap((inst) => MODES.find((m) => m.name === inst.mode)?.upstreamUrls(inst.settings) ?? []);
 }

@@ -10,7 +10,7 @@ import type { Config } from './config/schema.js';
 import { parseListenAddress } from './config/schema.js';
 import { createAdminForward, startInternalListener, type InternalListener } from './cluster/internal.js';
 import type { WorkerLink } from './cluster/worker.js';
-import { classifier, startInstances, type RunningInstance } from './app-instances.js';
+import { classifier, configuredUpstreamUrls, startInstances, type RunningInstance } from './app-instances.js';
 import { createCache, type Cache } from './core/cache.js';
 import { layered, type Coordinator } from './core/coordinator.js';
 import { createAdminEndpoints } from './http/admin.js';
@@ -30,6 +30,7 @@ import { createUsageTracker } from './ops/usage.js';
 import { createFsStore } from './storage/fs/fs-store.js';
 import type { Store } from './core/store.js';
 import { createUpstreamClient } from './upstream/client.js';
+import { createOutboundPolicy } from './upstream/policy.js';
 import { VERSION } from './version.js';
 
 /** A running regcache instance. */
@@ -171,10 +172,14 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       },
     },
   });
+  const { allowHttp, allowPrivateAddresses, allowAddresses } = config.upstream;
   const clientOptions = {
     connectTimeoutMs: config.upstream.connectTimeout,
     headersTimeoutMs: config.upstream.headersTimeout,
     bodyTimeoutMs: config.upstream.bodyTimeout,
+    metadataDeadlineMs: config.upstream.metadataDeadline,
+    holdBackAllBelow: config.upstream.holdBackAllBelow,
+    policy: createOutboundPolicy({ allowHttp, allowPrivateAddresses, allowAddresses, configuredUrls: configuredUpstreamUrls(config) }),
     userAgent: `regcache/${VERSION}`,
     onResponse: (e: { host: string; status: number | undefined; seconds: number }) => metrics.onUpstream(e),
   };
@@ -182,7 +187,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   const instances = await startInstances({ config, cache, store, client, clientOptions, log });
   const upstreamHosts = [...new Set(instances.flatMap((i) => i.instance.upstreamHosts))];
   const classify = classifier();
-  const housekeeping = startHousekeeping(cache, usage, { maxSize: config.storage.maxSize, expireAfterMs: config.storage.expireAfter, intervalMs: config.storage.cleanupInterval, retention: lead, classify }, log);
+  const housekeeping = startHousekeeping(cache, usage, { maxSize: config.storage.maxSize, expireAfterMs: config.storage.expireAfter, intervalMs: config.storage.cleanupInterval, retention: lead, mode: config.storage.retentionMode, classify }, log);
   worker?.onForget((key) => cache.forget(key));
   const jobs = createJobs();
 

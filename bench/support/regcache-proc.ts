@@ -103,6 +103,8 @@ export async function startRegcacheInstance(spec: RegcacheSpec): Promise<Regcach
   const config = {
     server: { listen: '127.0.0.1:0', ...(spec.tls ? {} : { tls: false }), shutdownTimeout: '2s', workers: spec.workers ?? 1 },
     storage: { type: 'fs', path: spec.dataDir },
+    // The fake origins listen on 127.0.0.1, which the outbound policy refuses unless allowed.
+    upstream: { allowAddresses: ['127.0.0.1'] },
     terraform: {
       upstreams: [{ host: 'registry.terraform.io', url: spec.upstreamUrl }],
       // Keeps "warm" metadata warm for the whole run; the default 10m would refresh mid-benchmark.

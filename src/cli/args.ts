@@ -32,6 +32,8 @@ export interface ToolOptions {
   readonly maxSize?: string;
   readonly expireAfter?: string;
   readonly modules?: boolean;
+  /** purge: the instance whose keys the target names (any mode), instead of Terraform's provider/module paths. */
+  readonly instance?: string;
   readonly metadataOnly?: boolean;
   readonly dryRun?: boolean;
   readonly force?: boolean;
@@ -59,6 +61,7 @@ const OPTIONS = {
   'max-size': { type: 'string' },
   'expire-after': { type: 'string' },
   modules: { type: 'boolean' },
+  instance: { type: 'string' },
   'metadata-only': { type: 'boolean' },
   'dry-run': { type: 'boolean' },
   force: { type: 'boolean' },
@@ -80,6 +83,7 @@ const TOOL_FLAGS: Readonly<Partial<Record<OptionName, ToolKey>>> = {
   'max-size': 'maxSize',
   'expire-after': 'expireAfter',
   modules: 'modules',
+  instance: 'instance',
   'metadata-only': 'metadataOnly',
   'dry-run': 'dryRun',
   force: 'force',
@@ -109,7 +113,7 @@ const COMMAND_FLAGS: Readonly<Record<string, { tool: readonly ToolKey[]; config:
   warm: { tool: [...CONNECT, 'platforms', 'providers'], config: false },
   lock: { tool: ['server', 'ca', 'clientToken', 'platforms', 'upgrade'], config: false },
   ls: { tool: [...CONNECT, 'json'], config: true },
-  purge: { tool: [...CONNECT, 'modules', 'metadataOnly', 'json'], config: false },
+  purge: { tool: [...CONNECT, 'modules', 'instance', 'metadataOnly', 'json'], config: false },
   gc: { tool: [...CONNECT, 'dryRun', 'force', 'maxSize', 'expireAfter', 'json'], config: true },
 };
 
@@ -133,6 +137,7 @@ commands:
                 regcache lock --server URL --platform OS_ARCH ... [DIR]
   ls          list cached providers and modules
   purge       remove cached objects: regcache purge [--modules] HOST[/NS[/TYPE[/VERSION]]]
+              or, for any mode instance: regcache purge --instance NAME PATH
   gc          apply retention (storage.maxSize / storage.expireAfter) now
   version     print the version
   help        show this text
@@ -161,6 +166,7 @@ client options (warm, lock, ls, purge, gc):
   --upgrade              lock: pick the newest matching versions even if DIR's lock
                          file already selects a version that still matches
   --modules              purge: module cache (/v1/modules/) instead of providers
+  --instance NAME        purge: the instance NAME's objects under PATH (its mode maps PATH to keys)
   --metadata-only        purge: remove only metadata, keep downloaded packages
   --dry-run              gc: report what would be removed, remove nothing
   --json                 ls, purge, gc: print JSON instead of text

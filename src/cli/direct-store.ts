@@ -12,6 +12,7 @@ import { createCache } from '../core/cache.js';
 import type { MountedInstance } from '../mirrors/mode.js';
 import { createFsStore } from '../storage/fs/fs-store.js';
 import { createUpstreamClient } from '../upstream/client.js';
+import { createOutboundPolicy } from '../upstream/policy.js';
 import { pino } from 'pino';
 import type { Store } from '../core/store.js';
 import { CommandError, serverUrl, UsageError, type ToolContext } from './tool-io.js';
@@ -50,7 +51,8 @@ export async function resolveTarget(ctx: ToolContext): Promise<Target> {
  * only describe keys (their outbound client is never used).
  */
 export async function offlineInstances(config: Config, store: Store): Promise<MountedInstance[]> {
-  const clientOptions = { connectTimeoutMs: 1000, headersTimeoutMs: 1000, bodyTimeoutMs: 1000, userAgent: 'regcache-cli' };
+  const policy = createOutboundPolicy({ allowHttp: false, allowPrivateAddresses: false, allowAddresses: [], configuredUrls: [] });
+  const clientOptions = { connectTimeoutMs: 1000, headersTimeoutMs: 1000, bodyTimeoutMs: 1000, metadataDeadlineMs: 1000, holdBackAllBelow: 0, policy, userAgent: 'regcache-cli' };
   const client = createUpstreamClient(clientOptions);
   try {
     return await startInstances({ config, cache: createCache({ store }), store, client, clientOptions, log: pino({ level: 'silent' }) });

@@ -2,6 +2,8 @@
  * `regcache purge HOST[/NS[/TYPE[/VERSION]]]`: removes cached providers
  * (or, with --modules, modules: HOST[/NS[/NAME[/SYSTEM[/VERSION]]]]) through
  * the admin API, so the next request fetches them from upstream again.
+ * `--instance NAME PATH` purges any mode instance's objects under PATH
+ * (`DELETE /admin/purge/NAME/PATH`; the instance's mode maps it to keys).
  * --metadata-only keeps downloaded packages and drops only the answers
  * that go stale (version lists, download metadata).
  */
@@ -25,12 +27,15 @@ export async function runPurge(ctx: ToolContext): Promise<number> {
   const server = requireServer(ctx);
   const token = adminToken(ctx);
   const modules = ctx.opts.modules === true;
+  const instance = ctx.opts.instance;
   const [target, ...extra] = ctx.args.rest;
-  const shape = modules ? 'HOST[/NAMESPACE[/NAME[/SYSTEM[/VERSION]]]]' : 'HOST[/NAMESPACE[/TYPE[/VERSION]]]';
+  const shape = instance !== undefined ? 'PATH' : modules ? 'HOST[/NAMESPACE[/NAME[/SYSTEM[/VERSION]]]]' : 'HOST[/NAMESPACE[/TYPE[/VERSION]]]';
   if (target === undefined || extra.length > 0) throw new UsageError(`purge needs one ${shape}`);
   const parts = target.replace(/^\/+|\/+$/g, '').split('/');
-  if (parts.some((p) => p === '') || parts.length > (modules ? 5 : 4)) throw new UsageError(`purge expects ${shape}, got ${JSON.stringify(target)}`);
-  const url = apiUrl(server, `/v1/${modules ? 'modules' : 'mirror'}/${parts.map(encodeURIComponent).join('/')}`);
+  if (parts.some((p) => p === '') || (instance === undefined && parts.length > (modules ? 5 : 4))) throw new UsageError(`purge expects ${shape}, got ${JSON.stringify(target)}`);
+  if (instance !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(instance)) throw new UsageError(`--instance expects an instance name, got ${JSON.stringify(instance)}`);
+  const path = instance !== undefined ? `/admin/purge/${instance}` : `/v1/${modules ? 'modules' : 'mirror'}`;
+  const url = apiUrl(server, `${path}/${parts.map(encodeURIComponent).join('/')}`);
   if (ctx.opts.metadataOnly === true) url.searchParams.set('only', 'metadata');
   const http = await createHttpClient(ctx.opts.ca, ctx.env);
   try {

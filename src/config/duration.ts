@@ -10,19 +10,23 @@ const UNIT_MS = {
   m: 60 * 1000,
   s: 1000,
   ms: 1,
+  us: 0.001,
+  µs: 0.001,
+  ns: 0.000001,
 } as const;
 
 type Unit = keyof typeof UNIT_MS;
 
 /** Largest to smallest: a duration must list its units in this order, each at most once. */
-const UNIT_ORDER: readonly Unit[] = ['w', 'd', 'h', 'm', 's', 'ms'];
+const UNIT_ORDER: readonly Unit[] = ['w', 'd', 'h', 'm', 's', 'ms', 'us', 'µs', 'ns'];
 
-const PART = /(\d+)(ms|w|d|h|m|s)/y;
+const PART = /(\d+(?:\.\d+)?)(ms|us|µs|ns|w|d|h|m|s)/y;
 
 /**
- * Parses "500ms", "10s", "10m", "1h30m", "7d", "2w" or "0" into milliseconds.
- * Integers only, units largest-first and not repeated, no sign, no spaces:
- * anything looser hides typos like "10x" or "-1m".
+ * Parses "500ms", "10s", "10m", "1h30m", "7d", "2w" or "0" into milliseconds,
+ * and Go's durations as cache-proxy files write them ("1.5h", "250us"),
+ * rounded to the millisecond. Units largest-first and not repeated, no sign,
+ * no spaces: anything looser hides typos like "10x" or "-1m".
  * @throws RangeError naming the offending text.
  */
 export function parseDuration(text: string): number {
@@ -41,8 +45,9 @@ export function parseDuration(text: string): number {
     lastRank = rank;
     total += Number(match[1]) * UNIT_MS[unit];
   }
-  if (!Number.isSafeInteger(total)) throw invalid;
-  return total;
+  const ms = Math.round(total);
+  if (!Number.isSafeInteger(ms)) throw invalid;
+  return ms;
 }
 
 /**
@@ -57,7 +62,7 @@ export function formatDuration(ms: number): string {
   if (rest === 0) return '0';
   let out = '';
   for (const unit of UNIT_ORDER) {
-    if (unit === 'w') continue;
+    if (unit === 'w' || UNIT_MS[unit] < 1) continue;
     const size = UNIT_MS[unit];
     const count = Math.floor(rest / size);
     if (count > 0) {

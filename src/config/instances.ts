@@ -7,7 +7,7 @@
  * instance; a disabled instance is skipped without validating its block.
  */
 import { z } from 'zod';
-import { duration, expiration, listen, mountPath } from './types.js';
+import { baseUrl, duration, expiration, listen, mountPath } from './types.js';
 
 /** What config needs of a registered mode (structural: config imports no mode). */
 export interface ModeSchemaInfo {
@@ -26,13 +26,19 @@ export const DEFAULT_EXPIRE_AFTER_MS = 720 * 3600 * 1000;
 const commonShape = {
   route: z.strictObject({ path: mountPath }).optional(),
   bind: listen.optional(),
-  display_url: z.string().url().optional(),
+  display_url: baseUrl('display_url').optional(),
   expire_after: expiration.optional(),
   transport: z
     .strictObject({
       proxy: z.string().regex(/^https?:\/\/[^\s]+$/, { error: 'expected an http(s):// proxy URL' }).optional(),
       ua: z.string().min(1).max(200).optional(),
       timeout: duration.optional(),
+      /** cache-proxy's finer timeouts: connect, response headers, silence within a body. */
+      dial_timeout: duration.optional(),
+      header_timeout: duration.optional(),
+      idle_body_timeout: duration.optional(),
+      /** A total deadline per upstream request. */
+      max_request_duration: duration.optional(),
     })
     .optional(),
 };
@@ -41,7 +47,12 @@ const commonShape = {
 export interface InstanceTransport {
   readonly proxy: string | undefined;
   readonly userAgent: string | undefined;
+  /** `timeout`: connect, headers and body silence alike, unless the finer keys say otherwise. */
   readonly timeoutMs: number | undefined;
+  readonly connectTimeoutMs: number | undefined;
+  readonly headersTimeoutMs: number | undefined;
+  readonly bodyTimeoutMs: number | undefined;
+  readonly deadlineMs: number | undefined;
 }
 
 /** One configured, enabled mode instance, as the composition root sees it. */
@@ -59,7 +70,8 @@ export interface InstanceConfig {
   readonly settings: unknown;
 }
 
-const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+/** Instance names: a metrics label, a status page section and a key segment (`file/<name>/…`). */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -72,7 +84,7 @@ export function toInstance(name: string, mode: string, block: Record<string, unk
     bind?: string;
     display_url?: string;
     expire_after?: number;
-    transport?: { proxy?: string; ua?: string; timeout?: number };
+    transport?: { proxy?: string; ua?: string; timeout?: number; dial_timeout?: number; header_timeout?: number; idle_body_timeout?: number; max_request_duration?: number };
   } & Record<string, unknown>;
   return {
     name,
@@ -81,7 +93,15 @@ export function toInstance(name: string, mode: string, block: Record<string, unk
     bind,
     displayUrl,
     expireAfterMs: expireAfter ?? DEFAULT_EXPIRE_AFTER_MS,
-    transport: { proxy: transport?.proxy, userAgent: transport?.ua, timeoutMs: transport?.timeout },
+    transport: {
+      proxy: transport?.proxy,
+      userAgent: transport?.ua,
+      timeoutMs: transport?.timeout,
+      connectTimeoutMs: transport?.dial_timeout ?? transport?.timeout,
+      headersTimeoutMs: transport?.header_timeout ?? transport?.timeout,
+      bodyTimeoutMs: transport?.idle_body_timeout ?? transport?.timeout,
+      deadlineMs: transport?.max_request_duration,
+    },
     settings,
   };
 }
@@ -97,7 +117,7 @@ export function instancesSchema(modes: readonly ModeSchemaInfo[]) {
     }
     const { name, enabled, ...blocks } = raw;
     if (typeof name !== 'string' || !NAME.test(name)) {
-      ctx.addIssue({ code: 'custom', message: 'expected a name of lowercase letters, digits, - and _ (at most 63)', path: ['name'] });
+      ctx.addIssue({ code: 'custom', message: 'expected a name of letters, digits, ., - and _ (at most 63, starting with a letter or digit)', path: ['name'] });
       return z.NEVER;
     }
     if (enabled !== undefined && typeof enabled !== 'boolean') {
@@ -116,6 +136,10 @@ export function instancesSchema(modes: readonly ModeSchemaInfo[]) {
     const mode = byName.get(modeName);
     if (!mode) {
       ctx.addIssue({ code: 'custom', message: `instance "${name}": mode "${modeName}" is not available in this regcache (available: ${available}); set enabled: false to keep the block`, path: [modeName] });
+      return z.NEVER;
+    }
+    if (mode.section) {
+      ctx.addIssue({ code: 'custom', message: `instance "${name}": ${modeName} is configured by the top-level ${modeName}: section, not as an instance`, path: [modeName] });
       return z.NEVER;
     }
     const parsed = mode.schema.extend(commonShape).safeParse(blocks[modeName] ?? {}, { reportInput: true });

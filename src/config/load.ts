@@ -9,7 +9,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { coerceLeafValue, findLeaf, readEnvOverrides, type ConfigOverride } from './env.js';
 import { MODES } from '../mirrors/modes.js';
-import { isCacheProxyFormat, translateCacheProxy } from './cache-proxy.js';
+import { isCacheProxyFormat, stripIgnoredTransport, translateCacheProxy } from './cache-proxy.js';
 import { configSchema, DEFAULT_LISTEN, type Config } from './schema.js';
 
 /** Invalid configuration; `issues` holds one human-readable line per problem, each starting with the key path. */
@@ -256,6 +256,7 @@ export async function loadConfigReport(opts: LoadConfigOptions): Promise<LoadedC
   const file = opts.file === undefined ? {} : await readYamlFile(opts.file);
   const cacheProxy = isCacheProxyFormat(file);
   const { raw, ignored } = cacheProxy ? translateCacheProxy(file) : { raw: file, ignored: [] };
+  ignored.push(...stripIgnoredTransport(raw));
   if (!cacheProxy) for (const m of MODES) if (m.section && raw[m.name] === undefined) raw[m.name] = {};
   const server = raw['server'];
   const fileListen = isObject(server) ? server['listen'] : undefined;

@@ -55,6 +55,8 @@ const storageSchema = z.strictObject({
   maxSize: size.optional(),
   expireAfter: duration.optional(),
   cleanupInterval: duration.prefault('10m'),
+  /** What periodic retention does: remove, only report what it would remove, or nothing. */
+  retentionMode: z.enum(['remove', 'report', 'off']).prefault('remove'),
   /** fs store: descriptors of recently served objects kept open (0 = off). */
   openFiles: z.number().int().min(0).max(65536).prefault(256),
   path: z
@@ -70,6 +72,16 @@ const upstreamSchema = z.strictObject({
   bodyTimeout: duration.prefault('60s'),
   maxMetadataBytes: size.prefault('8MiB'),
   parallelism: z.number().int().min(1).max(64).prefault(8),
+  /** Total time one metadata read may take; bodyTimeout alone only bounds silence. */
+  metadataDeadline: duration.prefault('60s'),
+  /** Plain http to any upstream host; without it only https, and http only to configured http:// upstream URLs. */
+  allowHttp: z.boolean().prefault(false),
+  /** Lets upstream requests reach loopback, private, link-local and other non-public addresses. */
+  allowPrivateAddresses: z.boolean().prefault(false),
+  /** Non-public addresses or blocks upstream requests may reach ("10.1.2.3", "fd00::/8"). */
+  allowAddresses: z.array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()], { error: 'expected an IP address or CIDR block' })).prefault([]),
+  /** Artifacts from hosts an upstream named (not configured ones) are held back whole, up to this size, until verified. */
+  holdBackAllBelow: size.prefault('64MiB'),
 });
 
 const metricsSchema = z.strictObject({

@@ -17,6 +17,7 @@ export const ErrorCodes = {
   ERR_UPSTREAM_TIMEOUT: 'upstream did not answer in time',
   ERR_UPSTREAM_UNREACHABLE: 'upstream connection failed',
   ERR_UPSTREAM_BAD_RESPONSE: 'upstream answered something malformed or too large',
+  ERR_UPSTREAM_REFUSED: 'an upstream URL or address is refused by the outbound policy',
   ERR_INTEGRITY_MISMATCH: 'artifact bytes do not match the signed checksum',
   ERR_SIGNATURE_INVALID: 'SHA256SUMS signature missing or not valid for the signing keys',
   ERR_STORAGE_UNAVAILABLE: 'the cache store cannot be read or written',

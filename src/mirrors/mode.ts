@@ -160,6 +160,12 @@ export interface ModeDefinition<T extends z.ZodObject> {
   readonly section?: boolean;
   /** The class of an object stored before classes were recorded (undefined: not this mode's key). */
   legacyClass?(key: string): ObjectClass | undefined;
+  /**
+   * The upstream base URLs the operator configured in these settings: the
+   * outbound policy treats their origins as configured (64 KiB hold-back,
+   * http when written as http://, any address) rather than merely tolerated.
+   */
+  upstreamUrls?(settings: z.output<T>): string[];
   create(ctx: ModeContext, settings: z.output<T>): Promise<ModeInstance>;
 }
 
@@ -170,6 +176,7 @@ export interface RegisteredMode {
   readonly schema: z.ZodObject;
   readonly section: boolean;
   legacyClass(key: string): ObjectClass | undefined;
+  upstreamUrls(settings: unknown): string[];
   create(ctx: ModeContext, settings: unknown): Promise<ModeInstance>;
 }
 
@@ -185,6 +192,7 @@ export function defineMode<T extends z.ZodObject>(def: ModeDefinition<T>): Regis
     schema: def.schema,
     section: def.section ?? false,
     legacyClass: (key) => def.legacyClass?.(key),
+    upstreamUrls: (settings) => def.upstreamUrls?.(settings as z.output<T>) ?? [],
     create: (ctx, settings) => def.create(ctx, settings as z.output<T>),
   };
 }

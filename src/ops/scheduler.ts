@@ -16,6 +16,8 @@ export interface Limits {
   intervalMs: number;
   /** Whether this process runs periodic retention (one worker of several does; the others only scan). Default true. */
   retention?: boolean;
+  /** `storage.retentionMode`: remove, only report (a dry run each interval), or nothing. Default remove. */
+  mode?: 'remove' | 'report' | 'off';
   /** The class of a stored object (recorded, or the owning mode's answer for older objects). */
   classify: (key: string, meta: ObjectMeta) => ObjectClass;
 }
@@ -49,9 +51,13 @@ export function startHousekeeping(cache: Cache, usage: UsageTracker, limits: Lim
   };
   // Objects stored with an expiry (an instance's expire_after) are removed once past it, so
   // retention runs whenever this process is the one that runs it.
-  const retention = limits.retention !== false;
+  const mode = limits.mode ?? 'remove';
+  const retention = limits.retention !== false && mode !== 'off';
   const timer = setInterval(() => {
-    const work = retention ? gc(false).then((r) => r.removed.length > 0 && log.info({ removed: r.removed.length, bytesAfter: r.bytesAfter }, 'retention removed objects')) : usage.scan();
+    const report = (r: RetentionReport): void => {
+      if (r.removed.length > 0) log.info({ removed: r.removed.length, bytesAfter: r.bytesAfter, dryRun: r.dryRun }, r.dryRun ? 'retention would remove objects (report only)' : 'retention removed objects');
+    };
+    const work = retention ? gc(mode === 'report').then(report) : usage.scan();
     void work.catch((err: unknown) => log.warn({ err: (err as Error).message }, 'housekeeping failed'));
   }, limits.intervalMs);
   timer.unref();

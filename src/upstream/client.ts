@@ -1,15 +1,19 @@
 /**
  * The one outbound HTTP client (undici). It knows nothing of registries: it
  * fetches URLs it is given, bounded in time and size, follows a few
- * redirects, and maps every failure to a stable error code. Which hosts may
- * be contacted is decided by the caller (see allowlist.ts) before a URL ever
- * reaches this client; credentials given for one origin are dropped on a
- * redirect to any other.
+ * redirects, and maps every failure to a stable error code. Which registry
+ * hosts may be named is decided by the caller before a URL reaches this
+ * client; every hop it then makes (the first URL, each redirect, each
+ * address it connects to) passes the outbound policy (policy.ts).
+ * Credentials given for one origin are dropped on a redirect to any other.
  */
 import { Readable } from 'node:stream';
 import { createSecureContext } from 'node:tls';
 import { Agent, ProxyAgent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import { RegcacheError } from '../core/errors.js';
+import { HOLDBACK } from '../core/fill.js';
+import { policyConnector } from './connector.js';
+import type { OutboundPolicy } from './policy.js';
 import { loadTrustedCas } from './trust.js';
 
 const MAX_REDIRECTS = 5;
@@ -20,6 +24,12 @@ export interface UpstreamClientOptions {
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
   userAgent: string;
+  /** What every hop must pass (scheme, user-info, addresses). */
+  policy: OutboundPolicy;
+  /** Total time a whole metadata read (`bytes`, `json`) may take, redirects and body included. */
+  metadataDeadlineMs: number;
+  /** Artifacts from tolerated origins are held back up to this many bytes (so wholly below it) until verified. */
+  holdBackAllBelow: number;
   /** Extra trusted CAs in PEM (tests); system roots and NODE_EXTRA_CA_CERTS are always trusted. */
   extraCaPem?: string[];
   /** Observes every outbound request (metrics): status, or undefined on a transport error. */
@@ -46,6 +56,8 @@ export interface UpstreamResponse {
   headers: Record<string, string | string[] | undefined>;
   size: number | undefined;
   body: Readable;
+  /** Every hop was on an origin the operator configured (none only tolerated). */
+  configured: boolean;
 }
 
 /** Outbound HTTP, bounded and mapped to RegcacheError codes. */
@@ -53,9 +65,15 @@ export interface UpstreamClient {
   /** Opens a 2xx answer (following redirects); any other status throws. */
   open(url: string, opts?: FetchOptions): Promise<UpstreamResponse>;
   /** Reads a whole 2xx body of at most `maxBytes`. */
-  bytes(url: string, maxBytes: number, opts?: FetchOptions): Promise<{ body: Buffer; finalUrl: string; contentType: string | undefined }>;
+  bytes(url: string, maxBytes: number, opts?: FetchOptions): Promise<{ body: Buffer; finalUrl: string; contentType: string | undefined; headers: UpstreamResponse['headers'] }>;
   /** Reads and parses a JSON body of at most `maxBytes`. */
   json(url: string, maxBytes: number, opts?: FetchOptions): Promise<{ json: unknown; finalUrl: string }>;
+  /**
+   * The `holdBack` for an artifact filled from `res`: the usual verification
+   * holdback when every hop was configured, else `holdBackAllBelow`; the
+   * latter too before the answer is known (`res` undefined).
+   */
+  holdBackFor(res: UpstreamResponse | undefined): number;
   close(): Promise<void>;
 }
 
@@ -99,27 +117,27 @@ function mapError(err: unknown, url: string): unknown {
 
 /** Creates the client with one keep-alive connection pool per origin. */
 export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClient {
+  // One TLS context for every connection: given `ca` instead, Node builds a new context per
+  // connection, parsing every trusted root again (about 7 ms of CPU each here), which is what a
+  // server retrying an unreachable upstream would spend its time on.
+  const tls = { secureContext: createSecureContext({ ca: loadTrustedCas(opts.extraCaPem ?? []) }), timeout: opts.connectTimeoutMs };
   const agentOptions = {
-    // One TLS context for every connection: given `ca` instead, Node builds a new context per
-    // connection, parsing every trusted root again (about 7 ms of CPU each here), which is what a
-    // server retrying an unreachable upstream would spend its time on.
-    connect: { secureContext: createSecureContext({ ca: loadTrustedCas(opts.extraCaPem ?? []) }), timeout: opts.connectTimeoutMs },
+    connect: policyConnector(opts.policy, tls),
     headersTimeout: opts.headersTimeoutMs,
     bodyTimeout: opts.bodyTimeoutMs,
     keepAliveTimeout: 30_000,
     connections: 32,
   };
-  const agent: Dispatcher = opts.proxy ? new ProxyAgent({ ...agentOptions, uri: opts.proxy, requestTls: agentOptions.connect }) : new Agent(agentOptions);
+  const agent: Dispatcher = opts.proxy ? new ProxyAgent({ ...agentOptions, uri: opts.proxy, requestTls: tls }) : new Agent(agentOptions);
 
   async function open(url: string, o: FetchOptions = {}): Promise<UpstreamResponse> {
     let current = url;
     const firstOrigin = new URL(url).origin;
+    let configured = true;
     for (let hop = 0; ; hop++) {
       const u = new URL(current);
-      if (u.protocol !== 'https:' && u.protocol !== 'http:') {
-        throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', `unsupported URL scheme ${u.protocol}`);
-      }
-      if (u.username || u.password) throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'URL with user-info refused');
+      opts.policy.checkUrl(u);
+      configured &&= opts.policy.configured(current);
       const headers: Record<string, string> = { ...o.headers, 'user-agent': opts.userAgent };
       if (o.accept) headers.accept = o.accept;
       if (o.authorization && u.origin === firstOrigin) headers.authorization = o.authorization;
@@ -156,11 +174,24 @@ export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClien
       const len = res.headers['content-length'];
       const size = typeof len === 'string' && /^\d+$/.test(len) ? Number(len) : undefined;
       const body = res.body;
-      return { status: statusCode, finalUrl: current, headers: res.headers, size, body: wrapBodyErrors(body, current) };
+      return { status: statusCode, finalUrl: current, headers: res.headers, size, body: wrapBodyErrors(body, current), configured };
     }
   }
 
-  async function bytes(url: string, maxBytes: number, o: FetchOptions = {}) {
+  /** Runs a whole metadata read under `metadataDeadlineMs` (bodyTimeout alone only measures silence). */
+  async function withinDeadline<T>(url: string, o: FetchOptions, read: (o: FetchOptions) => Promise<T>): Promise<T> {
+    const deadline = AbortSignal.timeout(opts.metadataDeadlineMs);
+    try {
+      return await read({ ...o, signal: o.signal ? AbortSignal.any([o.signal, deadline]) : deadline });
+    } catch (err) {
+      if (!deadline.aborted || o.signal?.aborted === true) throw err;
+      throw new RegcacheError('ERR_UPSTREAM_TIMEOUT', `upstream answer not complete within ${opts.metadataDeadlineMs} ms: ${safeUrl(url)}`, { cause: err });
+    }
+  }
+
+  const bytes = (url: string, maxBytes: number, o: FetchOptions = {}) => withinDeadline(url, o, (within) => readBytes(url, maxBytes, within));
+
+  async function readBytes(url: string, maxBytes: number, o: FetchOptions) {
     const res = await open(url, o);
     if (res.size !== undefined && res.size > maxBytes) {
       res.body.destroy();
@@ -177,7 +208,7 @@ export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClien
       chunks.push(chunk);
     }
     const ct = res.headers['content-type'];
-    return { body: Buffer.concat(chunks), finalUrl: res.finalUrl, contentType: typeof ct === 'string' ? ct : undefined };
+    return { body: Buffer.concat(chunks), finalUrl: res.finalUrl, contentType: typeof ct === 'string' ? ct : undefined, headers: res.headers };
   }
 
   async function json(url: string, maxBytes: number, o: FetchOptions = {}) {
@@ -189,7 +220,9 @@ export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClien
     }
   }
 
-  return { open, bytes, json, close: () => agent.close() };
+  const holdBackFor = (res: UpstreamResponse | undefined): number => (res?.configured === true ? HOLDBACK : opts.holdBackAllBelow);
+
+  return { open, bytes, json, holdBackFor, close: () => agent.close() };
 }
 
 /** Re-emits body errors as RegcacheErrors so every consumer sees stable codes. */

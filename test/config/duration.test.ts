@@ -14,12 +14,18 @@ void describe('parseDuration', () => {
     ['7d', 604_800_000],
     ['2w', 1_209_600_000],
     ['1d2h3m4s5ms', 93_784_005],
+    // Go's durations, as cache-proxy files write them.
+    ['1.5h', 5_400_000],
+    ['720h', 2_592_000_000],
+    ['2500us', 3],
+    ['1500000ns', 2],
+    ['0.5s', 500],
   ];
   for (const [text, ms] of valid) {
     void it(`parses ${text}`, () => assert.equal(parseDuration(text), ms));
   }
 
-  const invalid = ['', '10x', '-1m', 'm', '10', '1.5h', '10 m', ' 10m', '10M', '30m1h', '1m1m', '1h 30m', 'ms', '+5s'];
+  const invalid = ['', '10x', '-1m', 'm', '10', '1.h', '.5h', '10 m', ' 10m', '10M', '30m1h', '1m1m', '1h 30m', 'ms', '+5s'];
   for (const text of invalid) {
     void it(`rejects ${JSON.stringify(text)}`, () => {
       assert.throws(() => parseDuration(text), { name: 'RangeError', message: `invalid duration ${JSON.stringify(text)}` });

@@ -64,12 +64,13 @@ instances:
     npm:
       route: { path: /npm }
       upstream: https://registry.npmjs.org
-  - name: tf
+  - name: downloads
     enabled: true
-    terraform:
-      route: { path: /tf }
+    file:
+      route: { path: /files }
+      upstreams: [https://downloads.example.test]
       expire_after: 48h
-      transport: { ua: custom/1.0, timeout: 30s }
+      transport: { ua: custom/1.0, timeout: 30s, health: { probe_interval: 2m }, max_idle_conns: 10 }
 `;
 
 void describe('cache-proxy configuration format', () => {
@@ -84,18 +85,28 @@ void describe('cache-proxy configuration format', () => {
     assert.equal(config.metrics.token, 'secret-metrics-token');
     assert.deepEqual(
       config.instances.map((i) => [i.name, i.mode, i.mount, i.expireAfterMs, i.transport.userAgent, i.transport.timeoutMs]),
-      [['tf', 'terraform', '/tf', 48 * 3_600_000, 'custom/1.0', 30_000]],
-      'the disabled npm instance is skipped and terraform runs only as listed',
+      [['downloads', 'file', '/files', 48 * 3_600_000, 'custom/1.0', 30_000]],
+      'the disabled npm instance is skipped, and terraform (not listed) does not run',
     );
-    for (const key of ['server.status', 'storage.gc', 'storage.cleanup.dry_run', 'storage.cleanup.batch_size']) {
+    assert.equal(config.storage.retentionMode, 'remove');
+    for (const key of ['server.status', 'storage.gc', 'storage.cleanup.batch_size', 'instances[1].transport.health', 'instances[1].transport.max_idle_conns']) {
       assert.ok(ignored.some((l) => l.startsWith(`${key}:`)), `${key} reported as ignored: ${ignored.join(' | ')}`);
     }
   });
 
-  void it('defaults to cache-proxy\'s listener when bind is absent', async () => {
+  void it('defaults to cache-proxy\'s listener when bind is absent, also for a file of metrics and instances only', async () => {
     const { config } = await load('server:\n  backend: /tmp/x\ninstances: []\n');
     assert.equal(config.server.listen, '127.0.0.1:18080');
     assert.deepEqual(config.instances, []);
+    const bare = await load('metrics:\n  path: /metrics\ninstances: []\n');
+    assert.equal(bare.config.server.listen, '127.0.0.1:18080');
+    assert.equal(bare.config.server.tls, false);
+    assert.deepEqual(bare.config.instances, [], 'no implicit terraform instance');
+  });
+
+  void it('maps cleanup.enabled: false and dry_run: true onto retention', async () => {
+    assert.equal((await load('storage:\n  cleanup:\n    enabled: false\ninstances: []\n')).config.storage.retentionMode, 'off');
+    assert.equal((await load('storage:\n  cleanup:\n    dry_run: true\ninstances: []\n')).config.storage.retentionMode, 'report');
   });
 
   void it('validate prints the ignored keys and ok', async () => {
@@ -114,22 +125,26 @@ void describe('instances', () => {
   });
 
   void it('rejects a block with no mode, two modes, unknown keys, bad names and duplicates', async () => {
+    const f = 'file: { route: { path: /f }, upstreams: [https://x.example] }';
     assert.ok((await issues('instances:\n  - name: a\n')).some((l) => l.includes('exactly one mode block')));
-    assert.ok((await issues('instances:\n  - name: a\n    terraform: {}\n    npm: {}\n')).some((l) => l.includes('exactly one mode block')));
-    assert.ok((await issues('instances:\n  - name: a\n    terraform: {}\n    colour: red\n')).some((l) => l.startsWith('instances[0].colour:')));
-    assert.ok((await issues('instances:\n  - name: A B\n    terraform: {}\n')).some((l) => l.startsWith('instances[0].name:')));
-    assert.ok((await issues('instances:\n  - name: a\n    terraform: {}\n  - name: a\n    terraform: {}\n')).some((l) => l.includes('duplicate instance name')));
+    assert.ok((await issues(`instances:\n  - name: a\n    ${f}\n    npm: {}\n`)).some((l) => l.includes('exactly one mode block')));
+    assert.ok((await issues(`instances:\n  - name: a\n    ${f}\n    colour: red\n`)).some((l) => l.startsWith('instances[0].colour:')));
+    assert.ok((await issues(`instances:\n  - name: A B\n    ${f}\n`)).some((l) => l.startsWith('instances[0].name:')));
+    assert.ok((await issues(`instances:\n  - name: a\n    ${f}\n  - name: a\n    ${f}\n`)).some((l) => l.includes('duplicate instance name')));
+    assert.ok((await issues('instances:\n  - name: a\n    file: { upstreams: [https://x.example] }\n')).some((l) => l.includes('needs route.path')));
+    assert.ok((await issues('instances:\n  - name: a\n    terraform: {}\n')).some((l) => l.includes('top-level terraform: section')));
   });
 
   void it('reports a mode block\'s own errors under its path, and shared keys too', async () => {
-    const list = await issues('instances:\n  - name: a\n    terraform:\n      metadata: { ttl: soon }\n      route: { path: "no-slash" }\n      expire_after: whenever\n');
-    for (const p of ['instances[0].terraform.metadata.ttl', 'instances[0].terraform.route.path', 'instances[0].terraform.expire_after']) {
+    const list = await issues('instances:\n  - name: a\n    file:\n      upstreams: [https://x.example]\n      fresh_for: soon\n      route: { path: "no-slash" }\n      expire_after: whenever\n');
+    for (const p of ['instances[0].file.fresh_for', 'instances[0].file.route.path', 'instances[0].file.expire_after']) {
       assert.ok(list.some((l) => l.startsWith(`${p}:`)), `${p}: ${list.join('\n')}`);
     }
   });
 
   void it('accepts Go durations, forever and never', async () => {
-    const { config } = await load('instances:\n  - name: a\n    terraform:\n      expire_after: never\n  - name: b\n    terraform:\n      expire_after: 1h30m\n');
+    const f = (name: string, exp: string): string => `  - name: ${name}\n    file:\n      route: { path: /${name} }\n      upstreams: [https://x.example]\n      expire_after: ${exp}\n`;
+    const { config } = await load(`log:\n  level: info\ninstances:\n${f('a', 'never')}${f('b', '1.5h')}`);
     assert.deepEqual(config.instances.filter((i) => i.name !== 'terraform').map((i) => i.expireAfterMs), [Number.POSITIVE_INFINITY, 90 * 60_000]);
   });
 

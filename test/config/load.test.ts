@@ -67,6 +67,11 @@ void describe('loadConfig defaults', () => {
       bodyTimeout: 60_000,
       maxMetadataBytes: 8 * 1024 * 1024,
       parallelism: 8,
+      metadataDeadline: 60_000,
+      allowHttp: false,
+      allowPrivateAddresses: false,
+      allowAddresses: [],
+      holdBackAllBelow: 64 * 1024 * 1024,
     });
     assert.equal(config.log.level, 'info');
   });

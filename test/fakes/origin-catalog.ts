@@ -21,6 +21,8 @@ export interface CatalogFile {
   zipOptions?: { type: string; version: string; os: string; arch: string; extraBytes?: number };
   /** Signatures: the SHA256SUMS bytes, to sign with a rogue key for `badSignature`. */
   signedBytes?: Buffer;
+  /** Served only with `Authorization: Bearer <token>`. */
+  token?: string;
 }
 
 /** One built platform package of a provider version. */
@@ -99,7 +101,7 @@ export function createOriginCatalog(signingKey: OriginSigningKey): OriginCatalog
       const bytes = await makeProviderZip(zipOptions);
       const filename = `terraform-provider-${spec.type}_${v.version}_${os}_${arch}.zip`;
       const path = `${dir}/${filename}`;
-      files.set(path, { bytes, contentType: ZIP_TYPE, zipOptions });
+      files.set(path, { bytes, contentType: ZIP_TYPE, zipOptions, ...(spec.filesToken ? { token: spec.filesToken } : {}) });
       const shasum = createHash('sha256').update(bytes).digest('hex');
       zips.set(platformKey(os, arch), { os, arch, filename, path, shasum });
       entries.push({ filename, bytes });
@@ -108,8 +110,9 @@ export function createOriginCatalog(signingKey: OriginSigningKey): OriginCatalog
     const signature = Buffer.from(await signDetached(shasums, signingKey.armoredPrivateKey));
     const shasumsPath = `${dir}/terraform-provider-${spec.type}_${v.version}_SHA256SUMS`;
     const signaturePath = `${shasumsPath}.sig`;
-    files.set(shasumsPath, { bytes: shasums, contentType: OCTET_TYPE });
-    files.set(signaturePath, { bytes: signature, contentType: OCTET_TYPE, signedBytes: shasums });
+    const token = spec.filesToken ? { token: spec.filesToken } : {};
+    files.set(shasumsPath, { bytes: shasums, contentType: OCTET_TYPE, ...token });
+    files.set(signaturePath, { bytes: signature, contentType: OCTET_TYPE, signedBytes: shasums, ...token });
     return { version: v.version, platforms: v.platforms.map((p) => ({ ...p })), zips, shasumsPath, signaturePath };
   }
 

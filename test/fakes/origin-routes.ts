@@ -113,6 +113,7 @@ export function createOriginRouter(
     if (req.path.startsWith('/files/')) {
       const file = catalog.file(req.path);
       if (file === undefined) return notFound();
+      if (!authorized(file.token, req.authorization)) return errorReply(401, 'Unauthorized');
       return { status: 200, headers: { 'content-type': file.contentType }, body: file.bytes, file };
     }
     if (req.server === 'cdn') return notFound();

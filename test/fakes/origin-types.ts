@@ -22,6 +22,8 @@ export type Fault =
   | { kind: 'truncate'; afterBytes: number }
   /** Zips only: serve a different (valid) zip than SHA256SUMS and `shasum` describe. */
   | { kind: 'wrongShasum' }
+  /** Provider download answers only: a `shasum` that disagrees with the signed SHA256SUMS. */
+  | { kind: 'inconsistentDownload' }
   /** `.sig` only: serve a signature over the right SHA256SUMS made with a key nobody published. */
   | { kind: 'badSignature' }
   /** Answer 200 application/json with a body that is not JSON. */
@@ -67,6 +69,8 @@ export interface OriginProviderSpec {
   signed?: boolean;
   /** Makes the provider private: metadata then needs `Authorization: Bearer <token>`; files do not. */
   token?: string;
+  /** Files too (zips, SHA256SUMS, .sig) need this token, as Artifactory, Nexus and GitLab serve them. */
+  filesToken?: string;
 }
 
 /** A module to publish; adding the same address again replaces it. */

@@ -27,7 +27,8 @@ export interface HarnessOptions {
   /** Further upstream hosts, e.g. one whose CA is not trusted. */
   extraUpstreams?: Array<{ host: string; url?: string; unsigned?: 'allow' | 'refuse'; token?: string }>;
   metadata?: Record<string, string>;
-  upstream?: Record<string, string | number>;
+  /** Merged over the loopback allowance every harness needs (its fakes listen on 127.0.0.1). */
+  upstream?: Record<string, string | number | boolean | string[]>;
   server?: Record<string, string | number | boolean>;
   /** Further top-level sections (admin, metrics) and extra storage / terraform keys. */
   extra?: { storage?: Record<string, unknown>; terraform?: Record<string, unknown>; admin?: Record<string, unknown>; metrics?: Record<string, unknown> };
@@ -97,7 +98,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       },
       ...(opts.extra?.admin ? { admin: opts.extra.admin } : {}),
       ...(opts.extra?.metrics ? { metrics: opts.extra.metrics } : {}),
-      upstream: { connectTimeout: '2s', headersTimeout: '2s', bodyTimeout: '2s', ...opts.upstream },
+      upstream: { connectTimeout: '2s', headersTimeout: '2s', bodyTimeout: '2s', allowAddresses: ['127.0.0.1'], ...opts.upstream },
       log: { level: 'debug' },
     }),
   );

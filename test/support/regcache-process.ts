@@ -36,6 +36,8 @@ export async function startRegcache(config: Record<string, unknown>, env: NodeJS
     ...config,
     server: { listen: '127.0.0.1:0', ...(config.server as object | undefined) },
     storage: { ...storage, path: dataDir },
+    // The fakes listen on 127.0.0.1, which the outbound policy refuses unless allowed.
+    upstream: { allowAddresses: ['127.0.0.1'], ...(config.upstream as object | undefined) },
     log: { level: 'info', ...(config.log as object | undefined) },
   };
   const configFile = join(dir, 'regcache.yaml');

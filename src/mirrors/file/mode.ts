@@ -19,6 +19,7 @@ export const fileMode = defineMode({
   name: 'file',
   summary: 'generic HTTP files (release downloads, binaries) with bypass / immutable / revalidate policies',
   schema: fileSettingsSchema,
+  upstreamUrls: (settings) => [...settings.upstreams],
   create(ctx, settings) {
     const upstreams = createFileUpstreams(ctx.client, settings.upstreams, settings.pass_headers);
     if (upstreams.refusedHeaders.length > 0) {

@@ -8,11 +8,8 @@
  * Terraform's discovery lives at `/.well-known/terraform.json`.
  */
 import { defineMode } from '../mode.js';
-import { parseWarmBody, terraformPurgeTarget } from './admin.js';
-import { createTerraformMirrors } from './index.js';
 import { describeTerraform, legacyTerraformClass } from './listing.js';
 import { terraformSettingsSchema } from './settings.js';
-import { clientSnippets } from './snippets.js';
 
 /** The registration of the Terraform mode. */
 export const terraformMode = defineMode({
@@ -21,7 +18,11 @@ export const terraformMode = defineMode({
   schema: terraformSettingsSchema,
   section: true,
   legacyClass: legacyTerraformClass,
+  upstreamUrls: (settings) => settings.upstreams.map((u) => u.url),
+  // The runtime (registry clients, OpenPGP, zip hashing) loads only when an instance starts,
+  // so reading the configuration (validate, the primary of several workers) stays light.
   async create(ctx, settings) {
+    const [{ createTerraformMirrors }, { parseWarmBody, terraformPurgeTarget }, { clientSnippets }] = await Promise.all([import('./index.js'), import('./admin.js'), import('./snippets.js')]);
     const tf = await createTerraformMirrors(ctx, settings);
     return {
       mirrors: tf.mirrors,

@@ -54,13 +54,18 @@ export function createModuleArchives(deps: { cache: Cache; client: UpstreamClien
     /** An http(s) archive named by the registry. */
     httpRoute(id: ModuleId, version: string, url: string, format: ArchiveFormat): ArtifactRoute {
       const key = `${moduleScope(id)}/${version}/archive`;
+      let holdBack = client.holdBackFor(undefined);
       return {
         kind: 'artifact',
         key,
         contentType: CONTENT_TYPES[format],
         ...recorded(key),
+        get holdBack() {
+          return holdBack;
+        },
         async fetch(signal) {
           const res = await client.open(url, { signal });
+          holdBack = client.holdBackFor(res);
           return res.size === undefined ? { body: res.body } : { body: res.body, size: res.size };
         },
       };

@@ -75,22 +75,13 @@ export function createModuleReader(deps: {
   }
 
   async function readLocation(url: string, auth: { authorization?: string }, signal: AbortSignal): Promise<ModuleLocation> {
-    const res = await client.open(url, { signal, accept: 'application/json', ...auth });
+    // A metadata read: bounded in size and by upstream.metadataDeadline.
+    const res = await client.bytes(url, 64 * 1024, { signal, accept: 'application/json', ...auth });
     const header = res.headers['x-terraform-get'];
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for await (const c of res.body as AsyncIterable<Buffer>) {
-      total += c.length;
-      if (total > 64 * 1024) {
-        res.body.destroy();
-        throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'module download answer too large');
-      }
-      chunks.push(c);
-    }
     let location = typeof header === 'string' ? header : undefined;
-    if (location === undefined && total > 0) {
+    if (location === undefined && res.body.length > 0) {
       try {
-        const j = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { location?: unknown };
+        const j = JSON.parse(res.body.toString('utf8')) as { location?: unknown };
         if (typeof j.location === 'string') location = j.location;
       } catch {
         throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'module download answer is not JSON');

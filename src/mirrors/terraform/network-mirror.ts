@@ -83,7 +83,7 @@ export function createNetworkMirror(deps: ProviderAdapterDeps): Mirror {
         access.verifyPath(req.path, req.query);
         cred = SIGNED_URL;
       }
-      return { kind: 'artifact', route: packages.zipRoute({ up, namespace: ns, type, version, os, arch }, filename, cred) };
+      return { kind: 'artifact', route: packages.zipRoute({ up, namespace: ns, type, version, os, arch }, filename, cred, credentialOf(req)) };
     },
   };
 }

@@ -69,8 +69,14 @@ export interface PackageId {
 
 /** Builds package routes and reads derived hashes. */
 export interface ProviderPackages {
-  /** The artifact route for a zip; `filename` must be upstream's. */
-  zipRoute(id: PackageId, filename: string, cred: Credential): ArtifactRoute;
+  /**
+   * The artifact route for a zip; `filename` must be upstream's. `cred`
+   * authorizes the request (SIGNED_URL for a valid signed URL); `sent` is the
+   * client's own Authorization header, used for upstream file downloads on
+   * the registry's origin (see RegistryReader.fileAuth) even when a signed
+   * URL authorized the request.
+   */
+  zipRoute(id: PackageId, filename: string, cred: Credential, sent?: string): ArtifactRoute;
   /** The package's h1 hash and size if the zip is cached (computing the hash once if needed). */
   h1(id: PackageId): Promise<{ h1: string; size: number | undefined; result: CacheResult } | undefined>;
 }
@@ -96,14 +102,17 @@ export function createProviderPackages(deps: { cache: Cache; store: Store; clien
   });
 
   const packages: ProviderPackages = {
-    zipRoute(id, filename, cred) {
+    zipRoute(id, filename, cred, sent) {
+      const upstreamCred: Credential = sent ?? cred;
       const key = `${baseKey(id)}/zip`;
       let expected: string | undefined;
+      // Held back whole (below upstream.holdBackAllBelow) unless every hop of the download is a configured origin.
+      let holdBack = client.holdBackFor(undefined);
       /** The download answer and the zip's sha256 from the verified SHA256SUMS (cached metadata). */
       const lookup = async (): Promise<{ info: DownloadInfo; expected: string }> => {
         const info = (await registry.download(id.up, id.namespace, id.type, id.version, id.os, id.arch, cred)).value;
         if (info.filename !== filename) throw new RegcacheError('ERR_NOT_FOUND', `no package ${filename} for this platform`);
-        const bundle = (await registry.shasums(id.up, id.namespace, id.type, id.version, info)).value;
+        const bundle = (await registry.shasums(id.up, id.namespace, id.type, id.version, info, upstreamCred)).value;
         return { info, expected: expectedSha256(bundle, info) };
       };
       return {
@@ -112,10 +121,15 @@ export function createProviderPackages(deps: { cache: Cache; store: Store; clien
         contentType: 'application/zip',
         attrs: { filename },
         matches: (meta) => meta.attrs?.filename === filename,
+        get holdBack() {
+          return holdBack;
+        },
         async fetch(signal) {
           const found = await lookup();
           expected = found.expected;
-          const res = await client.open(found.info.downloadUrl, { signal });
+          const auth = await registry.fileAuth(id.up, upstreamCred, found.info.downloadUrl);
+          const res = await client.open(found.info.downloadUrl, { signal, ...auth });
+          holdBack = client.holdBackFor(res);
           return res.size === undefined ? { body: res.body } : { body: res.body, size: res.size };
         },
         // Bytes relayed from another worker's download never went through fetch: the checksum is looked up here.

@@ -63,7 +63,7 @@ export function createProviderRegistry(deps: ProviderAdapterDeps): Mirror {
     const first = entry?.platforms[0];
     if (!first) throw new RegcacheError('ERR_NOT_FOUND', `version ${version} of ${ns}/${type} not found upstream`);
     const d = await registry.download(up, ns, type, version, first.os, first.arch, cred);
-    const b = await registry.shasums(up, ns, type, version, d.value);
+    const b = await registry.shasums(up, ns, type, version, d.value, cred);
     const bytes = Buffer.from(which === SUMS ? b.value.sums : b.value.sig, 'base64');
     if (which === SIG && !b.value.signed) throw new RegcacheError('ERR_NOT_FOUND', 'this provider is not signed upstream');
     return { kind: 'body', status: 200, contentType: which === SUMS ? 'text/plain; charset=utf-8' : 'application/octet-stream', body: bytes, result: b.result };
@@ -104,7 +104,7 @@ export function createProviderRegistry(deps: ProviderAdapterDeps): Mirror {
       const { os, arch } = parsePlatform(s[5] ?? '');
       const filename = s[6] ?? '';
       if (!isFilename(filename)) throw new RegcacheError('ERR_BAD_REQUEST', 'invalid file name');
-      return { kind: 'artifact', route: packages.zipRoute({ up, namespace: ns, type, version, os, arch }, filename, cred) };
+      return { kind: 'artifact', route: packages.zipRoute({ up, namespace: ns, type, version, os, arch }, filename, cred, credentialOf(req)) };
     },
   };
 }

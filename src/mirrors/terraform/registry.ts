@@ -14,7 +14,7 @@ import type { UpstreamClient } from '../../upstream/client.js';
 import { isAuthRefusal, type Access } from './access.js';
 import { hostKey, providerKey } from './names.js';
 import { parseDownload, parseDiscovery, parseVersions, type DownloadInfo, type Discovery, type ProviderVersions } from './registry-json.js';
-import { loadShasumsBundle, type ShasumsBundle } from './shasums-bundle.js';
+import { expectedSha256, loadShasumsBundle, type ShasumsBundle } from './shasums-bundle.js';
 import type { RegistryUpstream } from './upstreams.js';
 
 /** Freshness settings for registry metadata. */
@@ -41,7 +41,15 @@ export interface RegistryReader {
   discovery(up: RegistryUpstream): Promise<Cached<Discovery>>;
   versions(up: RegistryUpstream, ns: string, type: string, cred: Credential): Promise<Cached<ProviderVersions>>;
   download(up: RegistryUpstream, ns: string, type: string, version: string, os: string, arch: string, cred: Credential): Promise<Cached<DownloadInfo>>;
-  shasums(up: RegistryUpstream, ns: string, type: string, version: string, from: DownloadInfo): Promise<Cached<ShasumsBundle>>;
+  shasums(up: RegistryUpstream, ns: string, type: string, version: string, from: DownloadInfo, cred: Credential): Promise<Cached<ShasumsBundle>>;
+  /**
+   * The Authorization to send with a file download (SHA256SUMS, zip): the
+   * credential that reads the registry's API, but only when `url` is on the
+   * registry API's own origin (scheme, host and port), as private
+   * registries (Artifactory, Nexus, GitLab) serve files behind the same
+   * credential. Never for any other host.
+   */
+  fileAuth(up: RegistryUpstream, cred: Credential, url: string): Promise<{ authorization?: string }>;
   /**
    * Runs `attempt` anonymously (or with the configured token); when refused and the
    * client sent a credential, again with it, marking `scope` private. Shared with modules.
@@ -98,7 +106,12 @@ export function createRegistryReader(cache: Cache, client: UpstreamClient, acces
     });
   }
 
-  function apiRoute(up: RegistryUpstream, scope: string, key: string, url: () => Promise<string>, cred: Credential, normalize: (json: unknown, finalUrl: string) => unknown): MetadataRoute {
+  /**
+   * A registry API answer as a metadata route. `check` runs on the parsed
+   * answer before anything is stored: an answer that fails it (inconsistent
+   * with signed data) is never cached, so the next request asks upstream again.
+   */
+  function apiRoute<T>(up: RegistryUpstream, scope: string, key: string, url: () => Promise<string>, cred: Credential, normalize: (json: unknown, finalUrl: string) => T, check?: (value: T) => Promise<void>): MetadataRoute {
     return {
       kind: 'metadata',
       key,
@@ -107,9 +120,38 @@ export function createRegistryReader(cache: Cache, client: UpstreamClient, acces
       async load(signal) {
         const target = await url();
         const r = await withCredentialFallback(up, scope, cred, (a) => client.json(target, timing.maxMetadataBytes, { signal, ...a }));
-        return { body: Buffer.from(JSON.stringify(normalize(r.json, r.finalUrl))), contentType: JSON_TYPE };
+        const value = normalize(r.json, r.finalUrl);
+        await check?.(value);
+        return { body: Buffer.from(JSON.stringify(value)), contentType: JSON_TYPE };
       },
     };
+  }
+
+  async function fileAuth(up: RegistryUpstream, cred: Credential, url: string): Promise<{ authorization?: string }> {
+    const authorization = typeof cred === 'string' ? cred : configured(up).authorization;
+    if (authorization === undefined) return {};
+    const sameOrigin = (a: string, b: string): boolean => {
+      try {
+        return new URL(a).origin === new URL(b).origin;
+      } catch {
+        return false;
+      }
+    };
+    return sameOrigin(url, await providersBase(up)) ? { authorization } : {};
+  }
+
+  async function shasums(up: RegistryUpstream, ns: string, type: string, version: string, from: DownloadInfo, cred: Credential): Promise<Cached<ShasumsBundle>> {
+    const r = await cache.metadata({
+      kind: 'metadata',
+      key: `${providerKey(up.host, ns, type)}/${version}/shasums`,
+      ttlMs: Number.POSITIVE_INFINITY,
+      staleIfErrorMs: 0,
+      async load(signal) {
+        const bundle = await loadShasumsBundle(client, from, up.allowUnsigned, signal, (url) => fileAuth(up, cred, url));
+        return { body: Buffer.from(JSON.stringify(bundle)), contentType: JSON_TYPE };
+      },
+    });
+    return { value: parse<ShasumsBundle>(r.body), result: r.result };
   }
 
   const parse = <T>(body: Buffer): T => parseCachedJson(body) as T;
@@ -138,6 +180,8 @@ export function createRegistryReader(cache: Cache, client: UpstreamClient, acces
     discovery,
     withCredentialFallback,
     guard,
+    fileAuth,
+    shasums,
 
     async versions(up, ns, type, cred) {
       const scope = providerKey(up.host, ns, type);
@@ -150,23 +194,14 @@ export function createRegistryReader(cache: Cache, client: UpstreamClient, acces
     async download(up, ns, type, version, os, arch, cred) {
       const scope = providerKey(up.host, ns, type);
       const url = async (): Promise<string> => `${await providersBase(up)}${ns}/${type}/${version}/download/${os}/${arch}`;
-      const r = await cache.metadata(apiRoute(up, scope, `${scope}/${version}/download/${os}_${arch}`, url, cred, parseDownload));
+      // A download answer whose shasum disagrees with the signed SHA256SUMS is refused, not cached.
+      const consistent = async (info: DownloadInfo): Promise<void> => {
+        expectedSha256((await shasums(up, ns, type, version, info, cred)).value, info);
+      };
+      const r = await cache.metadata(apiRoute(up, scope, `${scope}/${version}/download/${os}_${arch}`, url, cred, parseDownload, consistent));
       await guard(up, scope, cred, async () => `${await providersBase(up)}${ns}/${type}/versions`);
       return { value: parse<DownloadInfo>(r.body), result: r.result };
     },
 
-    async shasums(up, ns, type, version, from) {
-      const r = await cache.metadata({
-        kind: 'metadata',
-        key: `${providerKey(up.host, ns, type)}/${version}/shasums`,
-        ttlMs: Number.POSITIVE_INFINITY,
-        staleIfErrorMs: 0,
-        async load(signal) {
-          const bundle = await loadShasumsBundle(client, from, up.allowUnsigned, signal);
-          return { body: Buffer.from(JSON.stringify(bundle)), contentType: JSON_TYPE };
-        },
-      });
-      return { value: parse<ShasumsBundle>(r.body), result: r.result };
-    },
   };
 }

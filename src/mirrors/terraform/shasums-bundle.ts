@@ -27,16 +27,22 @@ export interface ShasumsBundle {
 }
 
 /** Fetches and verifies the SHA256SUMS named by a download answer. */
-export async function loadShasumsBundle(client: UpstreamClient, from: DownloadInfo, allowUnsigned: boolean, signal: AbortSignal): Promise<ShasumsBundle> {
+export async function loadShasumsBundle(
+  client: UpstreamClient,
+  from: DownloadInfo,
+  allowUnsigned: boolean,
+  signal: AbortSignal,
+  authFor: (url: string) => Promise<{ authorization?: string }> = () => Promise.resolve({}),
+): Promise<ShasumsBundle> {
   const unsigned = from.signingKeys.length === 0;
   if (unsigned && !allowUnsigned) {
     throw new RegcacheError('ERR_SIGNATURE_INVALID', 'upstream publishes no signing keys for this provider (set unsigned: allow for this upstream to accept it)');
   }
   const [sums, sig] = await Promise.all([
-    client.bytes(from.shasumsUrl, MAX_SUMS, { signal }),
+    authFor(from.shasumsUrl).then((a) => client.bytes(from.shasumsUrl, MAX_SUMS, { signal, ...a })),
     unsigned
       ? Promise.resolve(undefined)
-      : client.bytes(from.shasumsSignatureUrl, MAX_SIG, { signal }).catch((err: unknown) => {
+      : authFor(from.shasumsSignatureUrl).then((a) => client.bytes(from.shasumsSignatureUrl, MAX_SIG, { signal, ...a })).catch((err: unknown) => {
           // A missing file on an object-store CDN is often 403: either way there is no signature to check.
           if (err instanceof RegcacheError && (err.code === 'ERR_UPSTREAM_NOT_FOUND' || err.code === 'ERR_UPSTREAM_UNAUTHORIZED')) {
             throw new RegcacheError('ERR_SIGNATURE_INVALID', 'upstream publishes signing keys but its SHA256SUMS signature file cannot be fetched', { cause: err });

@@ -55,7 +55,7 @@ export async function collectPlatforms(
   const infos = downloads.filter((d): d is DownloadInfo => d !== undefined);
   const first = infos[0];
   if (!first) return { platforms: [], bundle: undefined, result: combineResults(results) };
-  const bundle = await registry.shasums(up, ns, type, version, first);
+  const bundle = await registry.shasums(up, ns, type, version, first, cred);
   results.push(bundle.result);
   const platforms = await mapLimit(infos, deps.parallelism, async (info) => {
     const zh = `zh:${expectedSha256(bundle.value, info)}`;
