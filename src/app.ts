@@ -170,6 +170,10 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       onBackgroundError(key, error, what) {
         log.warn({ key, what, code: error.code, err: error.message }, 'background cache operation failed');
       },
+      onRevalidated(key, notModified) {
+        metrics.onRevalidated(notModified);
+        log.debug({ key, notModified }, 'stored copy revalidated');
+      },
     },
   });
   const { allowHttp, allowPrivateAddresses, allowAddresses } = config.upstream;

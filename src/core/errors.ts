@@ -18,6 +18,7 @@ export const ErrorCodes = {
   ERR_UPSTREAM_UNREACHABLE: 'upstream connection failed',
   ERR_UPSTREAM_BAD_RESPONSE: 'upstream answered something malformed or too large',
   ERR_UPSTREAM_REFUSED: 'an upstream URL or address is refused by the outbound policy',
+  ERR_UPSTREAM_TOO_LARGE: 'upstream body is larger than this route allows',
   ERR_INTEGRITY_MISMATCH: 'artifact bytes do not match the signed checksum',
   ERR_SIGNATURE_INVALID: 'SHA256SUMS signature missing or not valid for the signing keys',
   ERR_STORAGE_UNAVAILABLE: 'the cache store cannot be read or written',
@@ -61,6 +62,7 @@ export function isUpstreamFailure(err: unknown): boolean {
     err.code === 'ERR_UPSTREAM_STATUS' ||
     err.code === 'ERR_UPSTREAM_TIMEOUT' ||
     err.code === 'ERR_UPSTREAM_UNREACHABLE' ||
-    err.code === 'ERR_UPSTREAM_BAD_RESPONSE'
+    err.code === 'ERR_UPSTREAM_BAD_RESPONSE' ||
+    err.code === 'ERR_UPSTREAM_TOO_LARGE'
   );
 }

@@ -9,46 +9,31 @@
  *   blocks (views, no copies); those that fell behind share blocks read
  *   back once from the pending object (a bounded set per fill), so a slow
  *   client never pins more than a few blocks and never slows the fill.
- * - The last HOLDBACK bytes are released only after `verify` passed and the
- *   object is committed: no client ever receives a complete unverified
- *   artifact. On failure every follower is destroyed with the error and
- *   nothing is committed.
+ * - The last `route.holdBack` bytes (default HOLDBACK) are released only
+ *   after `verify` passed and the object is committed: no client ever
+ *   receives a complete unverified artifact. On failure every follower is
+ *   destroyed with the error and nothing is committed.
+ * - A download of unknown length that no client follows or waits for is
+ *   abandoned after a while (see checkIdle).
  * - The pending object's read handle is disposed once the fill is final and
  *   no follower remains.
  * - Blocks (window and read-back) are pooled and reference-counted: a buffer
  *   is reused only after every view of it was handed back by a consumer whose
  *   socket write completed; views never handed back leave it to the GC.
  */
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { ChunkLender, ObjectMeta, PendingObject, Store } from './store.js';
-import { chunkPool, SharedBlock } from './buffer-pool.js';
-import { RegcacheError, toRegcacheError } from './errors.js';
-import type { Coordinator, Lease } from './coordinator.js';
-import { FillWindow, WINDOW_BLOCK } from './fill-window.js';
-import type { ArtifactRoute, ArtifactSource } from './route.js';
+import type { ChunkLender, ObjectMeta, PendingObject } from './store.js';
+import type { SharedBlock } from './buffer-pool.js';
+import { RegcacheError } from './errors.js';
+import { WINDOW_BLOCK, type FillWindow } from './fill-window.js';
+import { runFill, type FillSpec } from './fill-run.js';
+import { ReadBackBlocks } from './read-back.js';
 
-/** Bytes withheld from followers until verification succeeded. */
-export const HOLDBACK = 64 * 1024;
-/** Blocks kept for followers behind the window (16 MiB per fill). */
-const READ_BACK_BLOCKS = 64;
+export { HOLDBACK, type FillObserver, type FillSpec } from './fill-run.js';
 /** Bytes a follower buffers ahead of its socket (views of the window or file reads); kept small: 100 followers hold 100 of these. */
 const FOLLOWER_BUFFER = 64 * 1024;
 /** Announced size from which clients get response headers before the first byte is released. */
 export const STREAM_EARLY = 1024 * 1024;
-
-/** A block read back from the pending object, and the read filling it (resolves to its length). */
-interface ReadBack {
-  block: SharedBlock;
-  read: Promise<number>;
-}
-
-/** Observers of a fill's outcome (logs, metrics). */
-export interface FillObserver {
-  onFillStart?(key: string): void;
-  /** `relayed`: the bytes came from another worker process's download (server.workers), not from upstream. */
-  onFillEnd?(key: string, outcome: { ok: boolean; bytes: number; ms: number; error?: RegcacheError; relayed?: boolean }): void;
-}
 
 /** A running or finished fill. */
 export class Fill {
@@ -58,6 +43,10 @@ export class Fill {
   released = 0;
   error: RegcacheError | undefined;
   meta: ObjectMeta | undefined;
+  /** The stored copy this fill revalidates or replaces (mutable or expired artifacts); undefined for a plain miss. */
+  readonly replaces: ObjectMeta | undefined;
+  /** Committed without new bytes: upstream confirmed the stored copy, which was renewed. */
+  unchanged = false;
   /** Settles when the fill is final (committed or failed); never rejects. */
   readonly done: Promise<void>;
   /** Settles once the fill is final and its last follower is gone (its memory released); never rejects. */
@@ -66,24 +55,24 @@ export class Fill {
   private pending: PendingObject | undefined;
   /** Recent bytes in memory, shared by followers near the head; freed on dispose. */
   private window: FillWindow | undefined;
-  /** Blocks read back for followers behind the window, most recently used last. */
-  private readBack = new Map<number, ReadBack>();
+  /** Blocks read back for followers behind the window. */
+  private readonly readBack = new ReadBackBlocks(() => this.state === 'committed');
   private followers = 0;
   private disposed = false;
+  /** Requests waiting in ready(): clients too, though not following yet. */
+  private waiting = 0;
+  /** Ends the download when nobody is left to serve (see FillSpec.abandonAfterMs), armed by the runner. */
+  private abandon: { afterMs: number; now: () => void } | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
   private wakeups: Array<() => void> = [];
   private notifyScheduled = false;
 
-  constructor(
-    private readonly store: Store,
-    private readonly route: ArtifactRoute,
-    private readonly signal: AbortSignal,
-    private readonly observer: FillObserver,
-    private readonly coordinator?: Coordinator,
-  ) {
+  constructor(spec: FillSpec) {
+    this.replaces = spec.replaces;
     this.served = new Promise((resolve) => {
       this.markServed = resolve;
     });
-    this.done = this.run();
+    this.done = runFill(this, spec);
   }
 
   /**
@@ -96,11 +85,18 @@ export class Fill {
    * reach the client as a clean JSON error.
    */
   async ready(): Promise<void> {
-    for (;;) {
-      if (this.state === 'failed') throw this.error ?? new RegcacheError('ERR_INTERNAL');
-      if (this.state === 'committed' || this.released > 0) return;
-      if (this.state === 'streaming' && this.size !== undefined && this.size >= STREAM_EARLY) return;
-      await this.changed();
+    this.waiting++;
+    this.checkIdle();
+    try {
+      for (;;) {
+        if (this.state === 'failed') throw this.error ?? new RegcacheError('ERR_INTERNAL');
+        if (this.state === 'committed' || this.released > 0) return;
+        if (this.state === 'streaming' && this.size !== undefined && this.size >= STREAM_EARLY) return;
+        await this.changed();
+      }
+    } finally {
+      this.waiting--;
+      this.checkIdle();
     }
   }
 
@@ -118,6 +114,7 @@ export class Fill {
     const pending = this.pending;
     if (!pending || this.disposed) throw new Error('fill is not followable');
     this.followers++;
+    this.checkIdle();
     /**
      * Views handed on and not yet handed back, each holding one reference to
      * its block. Weak: a consumer that drops views without handing them back
@@ -140,7 +137,7 @@ export class Fill {
           // Behind the window: blocks read back from the pending object, shared by
           // the followers at about the same position (with many clients they move together).
           const index = Math.floor(pos / WINDOW_BLOCK);
-          const entry = this.readBlock(pending, index);
+          const entry = this.readBack.get(pending, index);
           entry.block.retain();
           let length: number;
           try {
@@ -179,56 +176,27 @@ export class Fill {
     };
     stream.once('close', () => {
       this.followers--;
+      this.checkIdle();
       void this.maybeDispose();
     });
     return Object.assign(stream, lender);
   }
 
   /**
-   * One block of the pending object read back once for every follower that
-   * needs it. The read-back set holds one reference to each block and the
-   * read in flight another, so the buffer is never reused under a read.
+   * A download of unknown length that no client follows or waits for is
+   * abandoned after `abandon.afterMs` (a body that never ends must not be
+   * spooled forever once its last client left); one with an announced
+   * length ends by itself (more bytes than announced fail it at once).
    */
-  private readBlock(pending: PendingObject, index: number): ReadBack {
-    const hit = this.readBack.get(index);
-    if (hit) {
-      this.readBack.delete(index);
-      this.readBack.set(index, hit);
-      return hit;
+  private checkIdle(): void {
+    const idle = this.abandon !== undefined && this.state === 'streaming' && this.size === undefined && this.followers + this.waiting === 0;
+    if (idle && this.idleTimer === undefined && this.abandon) {
+      this.idleTimer = setTimeout(this.abandon.now, this.abandon.afterMs);
+      this.idleTimer.unref();
+    } else if (!idle && this.idleTimer !== undefined) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
     }
-    const block = new SharedBlock(chunkPool.take());
-    block.retain();
-    const read = pending.readAt(index * WINDOW_BLOCK, WINDOW_BLOCK, block.buf).then((u) => {
-      // A backend that ignored `into` returned its own buffer: the bytes go where followers look.
-      if (u.buffer !== block.buf.buffer || u.byteOffset !== block.buf.byteOffset) block.buf.set(u);
-      return u.length;
-    });
-    const entry: ReadBack = { block, read };
-    this.readBack.set(index, entry);
-    read.then(
-      (length) => {
-        block.release();
-        // Only whole blocks (or the last one of a finished download) stay shared.
-        if (length < WINDOW_BLOCK && this.state !== 'committed') this.dropReadBack(index, entry);
-      },
-      () => {
-        block.release();
-        this.dropReadBack(index, entry);
-      },
-    );
-    while (this.readBack.size > READ_BACK_BLOCKS) {
-      const [oldest, old] = this.readBack.entries().next().value ?? [];
-      if (oldest === undefined || old === undefined) break;
-      this.dropReadBack(oldest, old);
-    }
-    return entry;
-  }
-
-  /** Removes `entry` from the read-back set (once) and drops the set's reference. */
-  private dropReadBack(index: number, entry: ReadBack): void {
-    if (this.readBack.get(index) !== entry) return;
-    this.readBack.delete(index);
-    entry.block.release();
   }
 
   private changed(): Promise<void> {
@@ -256,119 +224,60 @@ export class Fill {
     this.disposed = true;
     this.window?.clear();
     this.window = undefined;
-    for (const [index, entry] of [...this.readBack]) this.dropReadBack(index, entry);
+    this.readBack.clear();
     this.markServed();
     await this.pending?.dispose();
   }
 
-  /** Adopts an object another process committed; true when there was one. */
-  private async adoptCommitted(): Promise<boolean> {
-    const meta = await this.store.stat(this.route.key);
-    if (!meta || (this.route.matches && !this.route.matches(meta))) return false;
+  /** For the runner (fill-run.ts): the upstream body is streaming into `pending`; recent bytes are in `window`. */
+  begin(pending: PendingObject, window: FillWindow, size: number | undefined, abandon?: { afterMs: number; now: () => void }): void {
+    this.abandon = abandon;
+    this.pending = pending;
+    this.window = window;
+    this.size = size;
+    this.state = 'streaming';
+    this.checkIdle();
+    this.notify();
+  }
+
+  /** For the runner: bytes [0, upTo) may go to followers. */
+  release(upTo: number): void {
+    if (upTo <= this.released) return;
+    const first = this.released === 0;
+    this.released = upTo;
+    // The first bytes wake followers at once; later progress at most once per event-loop turn,
+    // so 100 followers at the head are not woken for every 16 KiB TLS record.
+    if (first) this.notify();
+    else this.notifySoon();
+  }
+
+  /** For the runner: the object is committed (by this fill or, adopted, by another process) as `meta`; `unchanged` when it is the stored copy, renewed. */
+  settle(meta: ObjectMeta, unchanged = false): void {
+    this.unchanged = unchanged;
     this.meta = meta;
     this.size = meta.size;
     this.released = meta.size;
     this.state = 'committed';
+    this.checkIdle();
     this.notify();
-    return true;
   }
 
-  private async run(): Promise<void> {
-    const started = Date.now();
-    const { route } = this;
-    this.observer.onFillStart?.(route.key);
-    let body: Readable | undefined;
-    let lease: Lease | undefined;
-    /** Set when the bytes come from another worker's download of the key (server.workers), not from upstream. */
-    let relayed = false;
-    try {
-      let source: ArtifactSource | undefined;
-      // A worker that was downloading may finish (or fail) before it is asked for its bytes: claim again.
-      for (let attempt = 0; this.coordinator && attempt < 3; attempt++) {
-        const claim = await this.coordinator.claim(route.key, async () => (await this.store.stat(route.key)) !== undefined, this.signal);
-        if (claim.kind === 'remote') {
-          // One stream from the downloading worker feeds this fill; this worker's clients follow it here.
-          const got = await claim.remote.open(this.signal);
-          if (got) {
-            source = got.size === undefined ? { body: got.body } : { body: got.body, size: got.size };
-            relayed = true;
-            break;
-          }
-          if (await this.adoptCommitted()) return;
-          continue;
-        }
-        if (claim.kind === 'leader') lease = claim.lease;
-        if (claim.kind !== 'uncoordinated' && (await this.adoptCommitted())) return;
-        break;
-      }
-      source ??= await route.fetch(this.signal);
-      body = source.body;
-      this.size = source.size;
-      const pending = await this.store.create(route.key);
-      this.pending = pending;
-      this.state = 'streaming';
-      this.notify();
-      const hash = createHash('sha256');
-      const window = new FillWindow();
-      this.window = window;
-      for await (const chunk of body as AsyncIterable<Buffer>) {
-        if (this.size !== undefined && window.received + chunk.length > this.size) {
-          throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'upstream sent more bytes than announced');
-        }
-        hash.update(chunk);
-        const full = window.push(chunk);
-        // Released bytes may still be only in memory: followers read them from the window.
-        const releasable = Math.max(0, window.received - HOLDBACK);
-        if (releasable > this.released) {
-          const first = this.released === 0;
-          this.released = releasable;
-          // The first bytes wake followers at once; later progress at most once per event-loop turn,
-          // so 100 followers at the head are not woken for every 16 KiB TLS record.
-          if (first) this.notify();
-          else this.notifySoon();
-        }
-        if (full.length > 0) {
-          for (const block of full) await pending.append(block);
-          window.persistedUpTo(pending.written);
-        }
-      }
-      const tail = window.tail();
-      if (tail) await pending.append(tail);
-      window.persistedUpTo(pending.written);
-      if (this.size !== undefined && pending.written !== this.size) {
-        throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'upstream body shorter than announced');
-      }
-      const sha256 = hash.digest('hex');
-      const summary = { sha256, size: pending.written, digests: { sha256 } };
-      await route.verify(summary);
-      // A relayed fill's last bytes arrive only once the downloading worker committed them: the same
-      // bytes need not be stored twice. Its pending file stays for followers still reading it.
-      const stored = relayed ? await this.store.stat(route.key) : undefined;
-      const meta =
-        stored && stored.sha256 === summary.sha256 && stored.size === summary.size
-          ? stored
-          : await pending.commit({
-              sha256: summary.sha256,
-              contentType: route.contentType,
-              storedAt: Date.now(),
-              ...(route.attrs ? { attrs: route.attrs } : {}),
-            });
-      this.meta = meta;
-      this.size = meta.size;
-      this.released = meta.size;
-      this.state = 'committed';
-      this.notify();
-      this.observer.onFillEnd?.(route.key, { ok: true, bytes: meta.size, ms: Date.now() - started, relayed });
-    } catch (err) {
-      body?.destroy();
-      this.error = this.signal.aborted ? new RegcacheError('ERR_SHUTTING_DOWN', undefined, { cause: err }) : toRegcacheError(err);
-      this.state = 'failed';
-      await this.pending?.abort().catch(() => undefined);
-      this.notify();
-      this.observer.onFillEnd?.(route.key, { ok: false, bytes: this.pending?.written ?? 0, ms: Date.now() - started, error: this.error, relayed });
-    } finally {
-      await lease?.release();
-      await this.maybeDispose();
-    }
+  /** For the runner: the fill failed; nothing is committed and every follower gets `error`. */
+  async fail(error: RegcacheError): Promise<void> {
+    this.error = error;
+    this.state = 'failed';
+    this.checkIdle();
+    await this.pending?.abort().catch(() => undefined);
+    this.notify();
+  }
+
+  /** For the runner: bytes appended to the pending object so far. */
+  get written(): number {
+    return this.pending?.written ?? 0;
+  }
+
+  /** For the runner, once the fill is final: releases memory and handles unless followers still read. */
+  finish(): Promise<void> {
+    return this.maybeDispose();
   }
 }

@@ -3,6 +3,11 @@
  * says how to obtain the bytes on a miss; the core decides everything else
  * (hit or miss, freshness, single-flight, verify-before-commit). Nothing here
  * knows any protocol.
+ *
+ * The process topology is invisible to a route: under `server.workers` a
+ * fill may get its bytes from another worker's download instead of calling
+ * `fetch`; it still computes every digest the route lists and calls
+ * `verify` with them, exactly as for bytes it fetched itself.
  */
 import type { Readable } from 'node:stream';
 import type { ObjectClass, ObjectMeta } from './store.js';
@@ -76,7 +81,7 @@ export interface ArtifactRoute {
   matches?(meta: ObjectMeta): boolean;
   /** Recorded with the object; default 'artifact'. */
   class?: ObjectClass;
-  /** Digests computed once while streaming, for `verify` (sha256 is always computed). */
+  /** Digests computed once while streaming (relayed bytes included), for `verify` (sha256 is always computed). */
   digests?: readonly DigestAlgorithm[];
   /** Mutable artifact: kept fresh this way (see Freshness); absent = immutable. */
   freshness?: Freshness;
@@ -87,13 +92,17 @@ export interface ArtifactRoute {
    * Required with `freshness`.
    */
   revalidate?(validators: Validators, signal: AbortSignal): Promise<'not-modified' | ArtifactSource>;
-  /** The stored copy is not served (and retention removes it) this long after it was stored; absent = kept. */
+  /** The stored copy is not served (it is fetched again) this long after it was stored or renewed; absent = kept. */
   expireAfterMs?: number;
   /** Upper bound of the body; a larger announced or streamed body fails the fill (ERR_UPSTREAM_TOO_LARGE). */
   maxBytes?: number;
   /** Bytes withheld from clients until verified and committed (default 64 KiB; Infinity = all). */
   holdBack?: number;
-  /** Upstream 404/401 answers for this key are remembered this long (default 0 = not at all). */
+  /**
+   * Upstream 404/401 answers for this key are remembered in memory this
+   * long and given again without asking upstream (default 0 = not at all).
+   * Only for keys whose answer does not depend on the client's credential.
+   */
   negativeTtlMs?: number;
 }
 
@@ -114,7 +123,9 @@ export interface MetadataRoute {
   load(signal: AbortSignal, validators?: Validators): Promise<LoadedMetadata | 'not-modified'>;
   /** Recorded with the object; default 'metadata'. */
   class?: ObjectClass;
-  /** Upstream 404/401 answers for this key are remembered this long (default 0 = not at all). */
+  /** The stored copy is not served (it is loaded again, unconditionally) this long after it was stored or renewed; absent = kept. */
+  expireAfterMs?: number;
+  /** As ArtifactRoute.negativeTtlMs: remembered 404/401 answers stand in for the load. */
   negativeTtlMs?: number;
 }
 

@@ -41,6 +41,26 @@ export interface ObjectMeta {
   expiresAt?: number;
 }
 
+/**
+ * What `Store.renew` changes: a copy upstream confirmed as current (an HTTP
+ * 304) starts a new lifetime. Fields left out keep their stored values.
+ */
+export interface RenewPatch {
+  storedAt: number;
+  etag?: string;
+  lastModified?: string;
+  expiresAt?: number;
+}
+
+/** The meta `renew` records: `meta` with every field `patch` sets. */
+export function renewedMeta(meta: ObjectMeta, patch: RenewPatch): ObjectMeta {
+  const next: ObjectMeta = { ...meta, storedAt: patch.storedAt };
+  if (patch.etag !== undefined) next.etag = patch.etag;
+  if (patch.lastModified !== undefined) next.lastModified = patch.lastModified;
+  if (patch.expiresAt !== undefined) next.expiresAt = patch.expiresAt;
+  return next;
+}
+
 /** Inclusive byte range, as in HTTP Range. */
 export interface ByteRange {
   start: number;
@@ -120,6 +140,14 @@ export interface Store {
   read(key: string): Promise<{ meta: ObjectMeta; body: Buffer } | undefined>;
   /** Starts writing `key`; see PendingObject. */
   create(key: string): Promise<PendingObject>;
+  /**
+   * Atomically replaces the renewable fields of a stored object's metadata
+   * (see RenewPatch); its bytes and other fields stay. Resolves with the
+   * new meta, or undefined when there is no such object or it was replaced
+   * while being renewed (nothing changed then). Optional: without it the
+   * cache commits a metadata body again and fetches an artifact again.
+   */
+  renew?(key: string, patch: RenewPatch): Promise<ObjectMeta | undefined>;
   /** Removes an object; true if something was removed. */
   delete(key: string): Promise<boolean>;
   /** Lists committed objects whose key starts with `prefix`. */

@@ -21,6 +21,8 @@ export interface Metrics {
   onUpstream(e: UpstreamEvent): void;
   onFill(bytes: number, ok: boolean, code: string | undefined): void;
   onLoadError(code: string): void;
+  /** A stored copy was revalidated upstream; `notModified`: confirmed by a 304 (renewed, no body transfer). */
+  onRevalidated(notModified: boolean): void;
 }
 
 const statusClass = (s: number | undefined): string => (s === undefined || s === 0 ? 'error' : `${Math.floor(s / 100)}xx`);
@@ -93,6 +95,12 @@ export function createMetrics(sources: { inflight: () => number; usage: UsageTra
     labelNames: ['kind'],
     registers: [registry],
   });
+  const revalidations = new Counter({
+    name: 'regcache_revalidations_total',
+    help: 'Conditional revalidations of stored copies by result: not_modified (renewed without a body transfer) or modified (replaced)',
+    labelNames: ['result'],
+    registers: [registry],
+  });
   const fills = new Counter({ name: 'regcache_fills_total', help: 'Artifact fills by outcome', labelNames: ['outcome'], registers: [registry] });
   new Gauge({
     name: 'regcache_fills_in_flight',
@@ -143,6 +151,9 @@ export function createMetrics(sources: { inflight: () => number; usage: UsageTra
       if (ok) fetched.inc(bytes);
       if (code === 'ERR_INTEGRITY_MISMATCH') integrity.inc({ kind: 'hash' });
       if (code === 'ERR_SIGNATURE_INVALID') integrity.inc({ kind: 'signature' });
+    },
+    onRevalidated(notModified) {
+      revalidations.inc({ result: notModified ? 'not_modified' : 'modified' });
     },
     onLoadError(code) {
       if (code === 'ERR_SIGNATURE_INVALID') integrity.inc({ kind: 'signature' });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decideFreshness } from '../../src/core/freshness.js';
+import { RegcacheError } from '../../src/core/errors.js';
+import { decideArtifactFreshness, decideFreshness, servesStaleOn } from '../../src/core/freshness.js';
 import { ByteLru } from '../../src/core/lru.js';
 import { mapLimit } from '../../src/core/map-limit.js';
 import { createSingleFlight } from '../../src/core/single-flight.js';
@@ -115,5 +116,22 @@ void describe('mapLimit', () => {
     });
     assert.deepEqual(out, [10, 2, 8, 4, 6, 0, 12]);
     assert.equal(peak, 3);
+  });
+});
+
+void describe('artifact freshness', () => {
+  void it('immutable artifacts are always fresh; mutable ones until freshForMs after storing', () => {
+    assert.equal(decideArtifactFreshness({}, { storedAt: 0 }, 1e12), 'fresh');
+    const route = { freshness: { freshForMs: 1000, busy: 'stale' as const } };
+    assert.equal(decideArtifactFreshness(route, { storedAt: 5000 }, 5999), 'fresh');
+    assert.equal(decideArtifactFreshness(route, { storedAt: 5000 }, 6000), 'stale');
+    assert.equal(decideArtifactFreshness({ freshness: { freshForMs: Infinity, busy: 'stale' } }, { storedAt: 0 }, 1e15), 'fresh');
+  });
+
+  void it('a failed revalidation serves the stale copy except for authoritative answers and shutdown', () => {
+    for (const code of ['ERR_UPSTREAM_STATUS', 'ERR_UPSTREAM_TIMEOUT', 'ERR_UPSTREAM_UNREACHABLE', 'ERR_INTEGRITY_MISMATCH', 'ERR_STORAGE_UNAVAILABLE'] as const) {
+      assert.equal(servesStaleOn(new RegcacheError(code)), true, code);
+    }
+    for (const code of ['ERR_UPSTREAM_NOT_FOUND', 'ERR_UPSTREAM_UNAUTHORIZED', 'ERR_SHUTTING_DOWN'] as const) assert.equal(servesStaleOn(new RegcacheError(code)), false, code);
   });
 });

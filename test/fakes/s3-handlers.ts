@@ -5,6 +5,8 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
+import type { IncomingHttpHeaders } from 'node:http';
+import { copyObject } from './s3-copy.js';
 import { completeMultipart, createMultipart, uploadOf, uploadPart } from './s3-multipart.js';
 import type { StoredObject } from './s3-objects.js';
 import { header, needBucket, receiveBody, S3Error, userMetaOf, wantsAbsent, type S3Call, type S3HandlerContext } from './s3-request.js';
@@ -13,7 +15,7 @@ import { listV2Xml } from './s3-xml.js';
 export { S3Error, type ConditionalMode, type S3Call, type S3HandlerContext } from './s3-request.js';
 
 /** Names the operation a request asks for; undefined when unsupported. */
-export function operationOf(method: string, bucket: string, key: string, q: URLSearchParams): string | undefined {
+export function operationOf(method: string, bucket: string, key: string, q: URLSearchParams, headers: IncomingHttpHeaders = {}): string | undefined {
   if (bucket === '') return undefined;
   if (key === '') {
     if (method === 'HEAD') return 'HeadBucket';
@@ -23,7 +25,7 @@ export function operationOf(method: string, bucket: string, key: string, q: URLS
   }
   if (method === 'GET') return 'GetObject';
   if (method === 'HEAD') return 'HeadObject';
-  if (method === 'PUT') return q.has('uploadId') ? 'UploadPart' : 'PutObject';
+  if (method === 'PUT') return q.has('uploadId') ? 'UploadPart' : headers['x-amz-copy-source'] !== undefined ? 'CopyObject' : 'PutObject';
   if (method === 'POST') return q.has('uploads') ? 'CreateMultipartUpload' : q.has('uploadId') ? 'CompleteMultipartUpload' : undefined;
   if (method === 'DELETE') return q.has('uploadId') ? 'AbortMultipartUpload' : 'DeleteObject';
   return undefined;
@@ -148,6 +150,8 @@ export async function runOperation(ctx: S3HandlerContext, op: string, c: S3Call)
       return getObject(ctx, c, op === 'HeadObject');
     case 'PutObject':
       return putObject(ctx, c);
+    case 'CopyObject':
+      return copyObject(ctx, c);
     case 'DeleteObject':
       needBucket(ctx, c);
       ctx.index.delete(c.bucket, c.key);

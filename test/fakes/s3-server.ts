@@ -99,7 +99,7 @@ export async function startS3Server(opts: S3ServerOptions = {}): Promise<S3Serve
     const bucket = decodeURIComponent(rawBucket);
     const key = rest.map((s) => decodeURIComponent(s)).join('/');
     const method = req.method ?? 'GET';
-    const op = operationOf(method, bucket, key, url.searchParams);
+    const op = operationOf(method, bucket, key, url.searchParams, req.headers);
     const name = op ?? `${method}?`;
     counts.set(name, (counts.get(name) ?? 0) + 1);
     const waiting = waiters.get(name);

@@ -295,3 +295,20 @@ void describe('s3 store specifics', () => {
     assert.equal(await res.text(), 'zip bytes');
   });
 });
+
+void describe('s3 store: renew', () => {
+  void it('renews with one CopyObject inside S3: no body is uploaded again', async () => {
+    const server = await serverP;
+    const store = await h.store();
+    const body = randomBytes(12 * MiB);
+    await putVia(store, 'renew/big', body);
+    server.resetCounts();
+    const meta = await store.renew?.('renew/big', { storedAt: 42, etag: '"e"' });
+    assert.equal(meta?.storedAt, 42);
+    assert.equal(server.count('CopyObject'), 1);
+    assert.equal(server.count('PutObject') + server.count('UploadPart') + server.count('CreateMultipartUpload'), 0, 'no body transfer');
+    const got = await store.read('renew/big');
+    assert.ok(got?.body.equals(body));
+    assert.equal(got?.meta.etag, '"e"');
+  });
+});

@@ -167,6 +167,78 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>):
       assert.equal(await store.stat('d/dropped'), undefined);
     });
 
+    void it('records the class, validators and expiry at commit and reads them back through stat, open, read and list', async () => {
+      const store = await make();
+      const body = Buffer.from('classified');
+      const p = await store.create('k/marker');
+      await p.append(body);
+      const extra = { class: 'marker', etag: '"abc"', lastModified: 'Wed, 21 Oct 2015 07:28:00 GMT', expiresAt: 5_000_000 } as const;
+      await p.commit({ sha256: sha(body), contentType: 'x', storedAt: 1, ...extra });
+      await p.dispose();
+      const pick = (m: Record<string, unknown> | undefined): Record<string, unknown> => ({ class: m?.class, etag: m?.etag, lastModified: m?.lastModified, expiresAt: m?.expiresAt });
+      assert.deepEqual(pick({ ...(await store.stat('k/marker')) }), extra);
+      const opened = await store.open('k/marker');
+      assert.ok(opened);
+      opened.body.destroy();
+      assert.deepEqual(pick({ ...opened.meta }), extra);
+      assert.deepEqual(pick({ ...(await store.read('k/marker'))?.meta }), extra);
+      const listed = [];
+      for await (const o of store.list('k/')) listed.push(o);
+      assert.deepEqual(pick({ ...listed[0]?.meta }), extra);
+      await put(store, 'k/plain', Buffer.from('old'));
+      const plain = await store.read('k/plain');
+      assert.equal(plain?.body.toString(), 'old', 'an object committed without a class still reads');
+      assert.equal(plain?.meta.class, undefined);
+      assert.equal(plain?.meta.etag, undefined);
+      assert.equal(plain?.meta.expiresAt, undefined);
+    });
+
+    void it('renews an object: new storedAt and validators, same bytes and other fields; a missing key renews nothing', async () => {
+      const store = await make();
+      assert.equal(typeof store.renew, 'function', 'the backend renews');
+      const body = Buffer.alloc(300_000, 3);
+      const p = await store.create('n/doc');
+      await p.append(body);
+      await p.commit({ class: 'metadata', sha256: sha(body), contentType: 'application/json', storedAt: 1000, attrs: { a: 'b' }, etag: '"v1"', expiresAt: 9000 });
+      await p.dispose();
+      const renewed = await store.renew?.('n/doc', { storedAt: 2000, lastModified: 'Thu, 01 Jan 2026 00:00:00 GMT' });
+      const expected = { class: 'metadata', size: body.length, sha256: sha(body), contentType: 'application/json', storedAt: 2000, attrs: { a: 'b' }, etag: '"v1"', lastModified: 'Thu, 01 Jan 2026 00:00:00 GMT', expiresAt: 9000 };
+      assert.deepEqual(renewed, expected, 'fields left out keep their values');
+      assert.deepEqual(await store.stat('n/doc'), expected);
+      const got = await store.read('n/doc');
+      assert.ok(got?.body.equals(body), 'the bytes stay');
+      assert.deepEqual(got?.meta, expected);
+      const again = await store.renew?.('n/doc', { storedAt: 3000, etag: '"v2"', expiresAt: 12_000 });
+      assert.deepEqual(again, { ...expected, storedAt: 3000, etag: '"v2"', expiresAt: 12_000 });
+      const listed = [];
+      for await (const o of store.list('n/')) listed.push(o);
+      assert.equal(listed.length, 1);
+      assert.equal(listed[0]?.meta.storedAt, 3000);
+      assert.equal(await store.renew?.('n/missing', { storedAt: 1 }), undefined);
+      assert.equal(await store.stat('n/missing'), undefined, 'renewing a missing key creates nothing');
+    });
+
+    void it('readers never see a renewed object missing or torn', async () => {
+      const store = await make();
+      const body = Buffer.alloc(100_000, 8);
+      await put(store, 'n/busy', body);
+      let renewing = true;
+      const renewals = (async () => {
+        for (let i = 1; i <= 15; i++) assert.ok(await store.renew?.('n/busy', { storedAt: i, etag: `"${i}"` }));
+        renewing = false;
+      })();
+      let reads = 0;
+      while (renewing) {
+        const got = await store.read('n/busy');
+        assert.ok(got, 'never missing');
+        assert.ok(got.body.equals(body), 'never torn');
+        reads++;
+      }
+      await renewals;
+      assert.ok(reads > 0);
+      assert.equal((await store.stat('n/busy'))?.etag, '"15"');
+    });
+
     void it('lists each object with a last access no earlier than its commit', async () => {
       const store = await make();
       const storedAt = Date.now() - 5000;

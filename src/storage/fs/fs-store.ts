@@ -8,6 +8,8 @@
  *   temp file. A reader opens one descriptor and reads everything from it,
  *   so a concurrent replace can never mix two versions.
  * - A file whose trailer or sizes do not add up counts as missing.
+ * - `renew` rewrites the metadata of a copy and renames it into place
+ *   (fs-renew.ts): the same one-rename visibility as a commit.
  * - Temp files live in <root>/tmp named <pid>-<boot>-<random>; at start the
  *   ones whose writer is gone are removed. Several processes may share a
  *   root: each only removes temps of dead writers.
@@ -16,16 +18,17 @@
  *   another key.
  */
 import { constants as fsc } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat as fsStat, unlink, utimes, type FileHandle } from 'node:fs/promises';
-import { dirname, join, sep } from 'node:path';
+import { mkdir, open, readdir, rm, stat as fsStat, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import { Readable } from 'node:stream';
-import { createLocalAppend } from '../local-append.js';
 import { removeDeadTemps, tempName } from '../temp-files.js';
 import { RegcacheError } from '../../core/errors.js';
-import { assertKey, type ByteRange, type ListedObject, type ObjectMeta, type OpenedObject, type PendingObject, type Store } from '../../core/store.js';
+import { assertKey, type ByteRange, type ListedObject, type ObjectMeta, type OpenedObject, type Store } from '../../core/store.js';
 import { fileBody } from './file-body.js';
+import { createPending } from './fs-pending.js';
+import { renewObjectFile } from './fs-renew.js';
 import { OpenFiles, type FileLease } from './open-files.js';
-import { readTrailer, encodeTrailer, type TrailerRead } from './trailer.js';
+import { readTrailer, type TrailerRead } from './trailer.js';
 import { chunkPool } from '../../core/buffer-pool.js';
 
 const SUFFIX = '~obj';
@@ -205,6 +208,18 @@ export function createFsStore(opts: FsStoreOptions): Store {
       return createPending(fh, tmpPath, finalPath, storageError, () => openFiles.evict(key));
     },
 
+    async renew(key, patch) {
+      const path = pathOf(key);
+      try {
+        const meta = await renewObjectFile(path, join(tmpDir, tempName()), patch);
+        // Like a commit: a descriptor kept for the old file must not answer for the key any more.
+        if (meta) openFiles.evict(key);
+        return meta;
+      } catch (err) {
+        throw storageError(err);
+      }
+    },
+
     forget(key) {
       openFiles.evict(key);
     },
@@ -258,65 +273,4 @@ export function createFsStore(opts: FsStoreOptions): Store {
     },
   };
   return store;
-}
-
-function createPending(
-  fh: FileHandle,
-  tmpPath: string,
-  finalPath: string,
-  storageError: (err: unknown) => RegcacheError,
-  onCommitted: () => void,
-): PendingObject {
-  const file = createLocalAppend(fh, storageError);
-  let state: 'open' | 'committed' | 'aborted' = 'open';
-  let closed = false;
-  const closeOnce = async (): Promise<void> => {
-    if (closed) return;
-    closed = true;
-    await fh.close().catch(() => undefined);
-  };
-  return {
-    get written() {
-      return file.written;
-    },
-    async append(chunk) {
-      if (state !== 'open') throw new Error('append after commit/abort');
-      await file.append(chunk);
-    },
-    readAt: (position, length, into) => file.readAt(position, length, into),
-    async commit(meta) {
-      if (state !== 'open') throw new Error('commit after commit/abort');
-      const full: ObjectMeta = { ...meta, size: file.written };
-      try {
-        const trailer = encodeTrailer(full);
-        await fh.write(trailer, 0, trailer.length, file.written);
-        await fh.datasync();
-        await mkdir(dirname(finalPath), { recursive: true });
-        await rename(tmpPath, finalPath);
-        onCommitted();
-      } catch (err) {
-        state = 'aborted';
-        await closeOnce();
-        await rm(tmpPath, { force: true });
-        throw storageError(err);
-      }
-      state = 'committed';
-      return full;
-    },
-    async abort() {
-      if (state !== 'open') return;
-      state = 'aborted';
-      // The descriptor stays open until dispose(): followers still reading get a clean error from the fill.
-      await rm(tmpPath, { force: true });
-    },
-    async dispose() {
-      if (state === 'open') {
-        state = 'aborted';
-        await closeOnce();
-        await rm(tmpPath, { force: true });
-        return;
-      }
-      await closeOnce();
-    },
-  };
 }

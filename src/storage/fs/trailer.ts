@@ -6,6 +6,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import type { ObjectMeta } from '../../core/store.js';
+import { metaFromRecord } from '../meta-fields.js';
 
 const MAGIC = 0x52474331; // "RGC1"
 const TRAILER = 8;
@@ -55,24 +56,13 @@ export async function readTrailer(fh: FileHandle, tail: Buffer = Buffer.allocUns
     json = Buffer.alloc(len);
     await fh.read(json, 0, len, size - TRAILER - len);
   }
-  let meta: unknown;
+  let parsed: unknown;
   try {
-    meta = JSON.parse(json.toString('utf8'));
+    parsed = JSON.parse(json.toString('utf8'));
   } catch {
     return undefined;
   }
-  if (!isMeta(meta) || meta.size !== size - TRAILER - len) return undefined;
+  const meta = typeof parsed === 'object' && parsed !== null ? metaFromRecord(parsed as Record<string, unknown>) : undefined;
+  if (!meta || meta.size !== size - TRAILER - len) return undefined;
   return { meta, fileSize: size, head: n === size ? tail.subarray(0, n) : undefined };
-}
-
-function isMeta(v: unknown): v is ObjectMeta {
-  if (typeof v !== 'object' || v === null) return false;
-  const m = v as Record<string, unknown>;
-  return (
-    typeof m.size === 'number' &&
-    typeof m.sha256 === 'string' &&
-    typeof m.contentType === 'string' &&
-    typeof m.storedAt === 'number' &&
-    (m.attrs === undefined || (typeof m.attrs === 'object' && m.attrs !== null))
-  );
 }

@@ -9,6 +9,7 @@
  */
 import { RegcacheError } from '../../core/errors.js';
 import type { ObjectMeta } from '../../core/store.js';
+import { metaFromRecord } from '../meta-fields.js';
 
 /** User-metadata name (sent as x-amz-meta-regcache-meta). */
 export const META_NAME = 'regcache-meta';
@@ -38,17 +39,6 @@ export function decodeMeta(userMeta: Record<string, string> | undefined, actualS
   if (typeof v !== 'object' || v === null) return undefined;
   const m = v as Record<string, unknown>;
   if (m.v !== VERSION) return undefined;
-  if (typeof m.size !== 'number' || m.size !== actualSize) return undefined;
-  if (typeof m.sha256 !== 'string' || typeof m.contentType !== 'string' || typeof m.storedAt !== 'number') return undefined;
-  const meta: ObjectMeta = { size: m.size, sha256: m.sha256, contentType: m.contentType, storedAt: m.storedAt };
-  if (m.attrs !== undefined) {
-    if (typeof m.attrs !== 'object' || m.attrs === null) return undefined;
-    const attrs: Record<string, string> = {};
-    for (const [k, val] of Object.entries(m.attrs)) {
-      if (typeof val !== 'string') return undefined;
-      attrs[k] = val;
-    }
-    meta.attrs = attrs;
-  }
-  return meta;
+  const meta = metaFromRecord(m);
+  return meta && meta.size === actualSize ? meta : undefined;
 }

@@ -9,20 +9,24 @@
  * - Pending bytes live in a local spool file (spool.ts) and are uploaded at
  *   commit (commit.ts explains the conditional-write policy).
  * - Reads answer from one GetObject, so body and meta are one snapshot.
+ * - `renew` copies the object onto itself with new metadata, conditional on
+ *   the ETag it read (s3-renew.ts).
  * - Keys pass assertKey before any request; internal objects (probes) use a
  *   segment starting with '.', which no key can have.
  * - Failures other than "no such object" are ERR_STORAGE_UNAVAILABLE.
  */
-import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { Readable } from 'node:stream';
 import { RegcacheError } from '../../core/errors.js';
 import { assertKey, type ByteRange, type ListedObject, type ObjectMeta, type OpenedObject, type Store } from '../../core/store.js';
 import { commitSpool, type CommitContext } from './commit.js';
+import { createClient } from './s3-client.js';
 import { decodeMeta } from './meta-codec.js';
 import { isInvalidRange, isNotFound, storageError } from './s3-errors.js';
 import { createS3Pending } from './s3-pending.js';
+import { renewObject } from './s3-renew.js';
 import { openSpoolFile, prepareSpool, probeSpool } from './spool.js';
 import { DEFAULT_PART_SIZE, MIN_PART_SIZE } from './upload.js';
 
@@ -56,31 +60,10 @@ export interface S3Store extends Store {
 
 const LIST_HEAD_CONCURRENCY = 8;
 const MAX_TOUCHED = 100_000;
-const quiet = (): void => undefined;
-/** The SDK's own diagnostics are dropped: every failure reaches the caller as a RegcacheError. */
-const QUIET_LOGGER = { trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet };
-
 function normalizePrefix(prefix: string | undefined): string {
   if (prefix === undefined || prefix === '') return '';
   if (prefix.startsWith('/') || prefix.includes('//')) throw new RegcacheError('ERR_INTERNAL', 's3 prefix must not start with "/" or contain "//"');
   return prefix.endsWith('/') ? prefix : `${prefix}/`;
-}
-
-/** Builds the client regcache uses when none is given. */
-function createClient(opts: S3StoreOptions): S3Client {
-  return new S3Client({
-    region: opts.region,
-    ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {}),
-    forcePathStyle: opts.forcePathStyle ?? false,
-    ...(opts.credentials !== undefined ? { credentials: opts.credentials } : {}),
-    // Plain payloads: S3-compatible servers vary in support for the SDK's default checksum trailers.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    logger: QUIET_LOGGER,
-    // No request/socket timeout: a paused download (slow client) must not be cut off. Enough sockets that
-    // long-running downloads do not starve stat/HEAD calls.
-    requestHandler: { connectionTimeout: 10_000, httpAgent: { keepAlive: true, maxSockets: 256 }, httpsAgent: { keepAlive: true, maxSockets: 256 } },
-  });
 }
 
 const totalFromContentRange = (v: string | undefined): number | undefined => {
@@ -214,6 +197,8 @@ export function createS3Store(opts: S3StoreOptions): S3Store {
       };
       return createS3Pending(spool, commit, (err) => storageError(err));
     },
+
+    renew: (key, patch) => renewObject(client, bucket, objectKey(key), patch, signal),
 
     async delete(key) {
       const k = objectKey(key);
