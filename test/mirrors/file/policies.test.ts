@@ -73,6 +73,7 @@ void describe('file mode: policies', () => {
     assert.ok(part.body.equals(body.subarray(1000, 2000)));
     const full = await curlHead(`${p.url}/files/imm/range.bin`);
     assert.equal(full.headers['etag'], `"${sha(body)}"`);
+    assert.match(full.headers['cache-control'] ?? '', /immutable/);
     assert.ok(full.headers['last-modified']);
     const again = await curlHead('-H', `If-None-Match: ${full.headers['etag']}`, `${p.url}/files/imm/range.bin`);
     assert.equal(again.status, 304);
@@ -105,10 +106,11 @@ void describe('file mode: policies', () => {
     assert.ok(seen?.headers['if-none-match'] !== undefined && seen.headers['if-modified-since'] !== undefined, 'ETag and Last-Modified sent back');
     const m1 = metricSum(await metricsOf(p), 'regcache_revalidations_total', { result: 'not_modified' });
     assert.equal(m1 - m0, 1, 'the 304 is counted');
+    assert.equal((await curlHead(`${p.url}/files/rev/index.json`)).headers['cache-control'], 'no-cache', 'clients do not keep a file that may change');
     const v2 = bytes(21_000, 6);
     o.put('/rev/index.json', v2);
     assert.ok((await curl('-f', `${p.url}/files/rev/index.json`)).stdout.equals(v2), 'a changed file replaces the copy');
-    assert.deepEqual(o.conditional('/rev/index.json'), { asked: 2, notModified: 1 });
+    assert.deepEqual(o.conditional('/rev/index.json'), { asked: 3, notModified: 2 });
     assert.equal(metricSum(await metricsOf(p), 'regcache_revalidations_total', { result: 'modified' }) >= 1, true);
   });
 
