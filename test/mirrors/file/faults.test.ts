@@ -8,11 +8,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { encodeKeySegment } from '../../../src/core/keys.js';
 import { startFileOrigin, type DigestHeader, type FileOrigin } from '../../fakes/file-origin.js';
 import { rawRequest, assertJsonError } from '../../integration/http-client.js';
 import type { RegcacheProcess } from '../../support/regcache-process.js';
-import { bytes, curl, curlHead, startFileCache, storedFiles, wget } from './support.js';
+import { bytes, curl, curlHead, objectFile, startFileCache, storedFiles, wget } from './support.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -22,8 +21,7 @@ let p: RegcacheProcess;
 
 /** Whether the store holds an object for this file path. */
 async function stored(path: string): Promise<boolean> {
-  const want = `files/${path.split('/').map(encodeKeySegment).join('/')}~obj`;
-  return (await storedFiles(p.dataDir)).includes(want);
+  return (await storedFiles(p.dataDir)).includes(objectFile(path));
 }
 
 void describe('file mode: upstream faults', () => {

@@ -8,10 +8,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { encodeKeySegment } from '../../../src/core/keys.js';
 import { startFileOrigin, type FileOrigin } from '../../fakes/file-origin.js';
 import type { RegcacheProcess } from '../../support/regcache-process.js';
-import { bytes, curl, curlHead, metricsOf, metricSum, startFileCache, storedFiles, wget } from './support.js';
+import { bytes, curl, curlHead, metricsOf, metricSum, objectFile, startFileCache, storedFiles, wget } from './support.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -20,7 +19,7 @@ let o: FileOrigin;
 let p: RegcacheProcess;
 
 async function stored(path: string): Promise<boolean> {
-  return (await storedFiles(p.dataDir)).includes(`files/${path.split('/').map(encodeKeySegment).join('/')}~obj`);
+  return (await storedFiles(p.dataDir)).includes(objectFile(path));
 }
 
 void describe('file mode: policies', () => {

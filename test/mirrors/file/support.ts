@@ -9,6 +9,7 @@ import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { encodeKeySegment } from '../../../src/core/keys.js';
 import { startRegcache, type RegcacheProcess } from '../../support/regcache-process.js';
 
 const CLI = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
@@ -77,6 +78,11 @@ export async function storedFiles(dataDir: string): Promise<string[]> {
   const root = join(dataDir, 'cache', 'objects', 'file');
   const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(root.length + 1)).sort();
+}
+
+/** The object file (as `storedFiles` names it) of a file path of an instance. */
+export function objectFile(path: string, instance = 'files'): string {
+  return `${instance}/${path.split('/').map(encodeKeySegment).join('/')}~obj`;
 }
 
 /** Sums the samples of `name` whose labels contain every `label="value"` given. */
