@@ -140,6 +140,14 @@ void describe('file mode: upstream faults', () => {
     });
   }
 
+  void it('a small file (held back whole) that fails its digest answers 502 ERR_INTEGRITY_MISMATCH', async () => {
+    a.put('/digest/small.txt', bytes(1000, 10), { digest: 'repr-digest' });
+    a.fault('/digest/small.txt', { kind: 'corrupt' });
+    assertJsonError(await rawRequest(p.url, '/files/digest/small.txt'), 502, 'ERR_INTEGRITY_MISMATCH', 'corrupted small file');
+    assert.equal(await stored('digest/small.txt'), false);
+    a.fault('/digest/small.txt', undefined);
+  });
+
   void it('bypass: a corrupted body with a digest reaches the client as a cut transfer, never a complete one', async () => {
     const body = bytes(100_000, 8);
     a.put('/through/x.bin', body, { digest: 'repr-digest' });
