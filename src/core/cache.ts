@@ -87,17 +87,20 @@ export interface Cache {
   followLocal(key: string): Promise<{ size: number | undefined; body: Readable } | undefined>;
   /**
    * Memoizes an answer composed from cached objects (a `{version}.json`):
-   * reused until this process stores, refreshes, commits or drops any
-   * cached object, and for at most `maxAgeMs` (changes made by other
+   * reused until this process stores, refreshes, commits, renews or drops
+   * any cached object of the same namespace (the first '/'-separated
+   * segment: name `key` under the namespace of the objects it is composed
+   * from, e.g. `tf/...`), and for at most `maxAgeMs` (changes made by other
    * replicas, metadata turning stale). An answer whose build read a stale
-   * input is not reused, so every request still triggers its refresh.
-   * `build` returns the value and its cost in bytes, or `cacheable: false`
-   * for an answer that must not be reused. Failures are never memoized.
+   * input of its namespace is not reused, so every request still triggers
+   * its refresh. `build` returns the value and its cost in bytes, or
+   * `cacheable: false` for an answer that must not be reused. Failures are
+   * never memoized.
    */
   derived<T>(key: string, maxAgeMs: number, build: () => Promise<{ value: T; cost: number; cacheable?: boolean }>): Promise<T>;
   /** The validity of `key`'s memoized derived answer (undefined when there is none in force), to reuse what was built from it. */
   derivedStamp(key: string, maxAgeMs: number): MemoStamp | undefined;
-  /** Whether a stamp from `derivedStamp` still holds: nothing cached changed in this process since, and it has not expired. */
+  /** Whether a stamp from `derivedStamp` still holds: nothing cached in its namespace changed in this process since, and it has not expired. */
   isCurrent(stamp: MemoStamp): boolean;
   /** Whether a fill or a response is using `key` right now (retention must not remove it). */
   busy(key: string): boolean;

@@ -1,7 +1,10 @@
 /**
- * The digests a fill computes while its bytes stream past: sha256 always
- * (it names the stored object), plus whatever the route asked for, each fed
- * every chunk exactly once so nothing is read twice.
+ * The digests a fill (or a bypass) computes while its bytes stream past.
+ *
+ * Invariants: sha256 is always computed (it names the stored object), plus
+ * every algorithm the route listed; each is fed every chunk exactly once,
+ * in order, so nothing is read twice and the digests cover exactly the
+ * bytes that were streamed.
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { DigestAlgorithm } from './route.js';

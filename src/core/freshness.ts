@@ -1,6 +1,11 @@
 /**
  * Freshness decisions, kept pure so they are unit-tested apart from any
- * I/O. Ages are measured from the moment a copy was stored (or renewed).
+ * I/O.
+ *
+ * Invariants: ages are measured from the moment a copy was stored or
+ * renewed (storedAt); a copy past its expiresAt is never served, whatever
+ * its freshness; an authoritative upstream refusal is never hidden behind a
+ * stale copy.
  */
 import type { RegcacheError } from './errors.js';
 import type { ArtifactRoute } from './route.js';

@@ -4,6 +4,8 @@
  * (hit or miss, freshness, single-flight, verify-before-commit). Nothing here
  * knows any protocol.
  *
+ * Invariants: a route only describes (key, how to fetch and verify, how
+ * long a copy lives); the core never stores bytes its `verify` refused.
  * The process topology is invisible to a route: under `server.workers` a
  * fill may get its bytes from another worker's download instead of calling
  * `fetch`; it still computes every digest the route lists and calls

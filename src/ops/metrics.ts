@@ -68,7 +68,7 @@ export function createMetrics(sources: { inflight: () => number; usage: UsageTra
   const servedTally = new Tally<{ source: string }>();
   new Counter({
     name: 'regcache_bytes_served_total',
-    help: 'Body bytes sent to clients, by source: cache (hit/stale) or upstream (served while filling)',
+    help: 'Body bytes sent to clients, by source: cache (hit/stale) or upstream (served while filling, or bypassing the cache)',
     labelNames: ['source'],
     registers: [registry],
     collect() {
@@ -138,7 +138,7 @@ export function createMetrics(sources: { inflight: () => number; usage: UsageTra
       const instance = e.instance ?? 'none';
       requestTally.add(`${instance} ${e.route} ${e.kind} ${e.cache} ${status}`, () => ({ instance, route: e.route, kind: e.kind, result: e.cache, status_class: status }), 1);
       if (e.bytes > 0 && (e.kind === 'artifact' || e.kind === 'metadata')) {
-        const source = e.cache === 'miss' ? 'upstream' : 'cache';
+        const source = e.cache === 'miss' || e.cache === 'bypass' ? 'upstream' : 'cache';
         servedTally.add(source, () => ({ source }), e.bytes);
       }
     },

@@ -602,7 +602,7 @@ void describe('cache: derived answers', () => {
     const loads = { n: 0 };
     let builds = 0;
     const compose = (): Promise<string> =>
-      cache.derived('answer', 1000, async () => {
+      cache.derived('m/answer', 1000, async () => {
         builds++;
         const m = await cache.metadata(metaRoute('m/src', loads));
         return { value: `built from ${m.body.toString()}`, cost: 10 };
@@ -612,7 +612,7 @@ void describe('cache: derived answers', () => {
     assert.equal(await compose(), 'built from v1');
     assert.equal(await compose(), 'built from v1');
     assert.equal(builds, 2, 'reused while nothing changed');
-    // Another cached object stored by this process invalidates every composed answer.
+    // Another cached object of the namespace stored by this process invalidates its composed answers.
     await cache.metadata(metaRoute('m/other', { n: 0 }));
     assert.equal(await compose(), 'built from v1');
     assert.equal(builds, 3);
@@ -648,7 +648,7 @@ void describe('cache: derived answers', () => {
   void it('an artifact commit invalidates composed answers (a new h1 must show up)', async () => {
     const { cache } = await setup();
     let builds = 0;
-    const compose = (): Promise<number> => cache.derived('answer', 60_000, () => Promise.resolve({ value: ++builds, cost: 1 }));
+    const compose = (): Promise<number> => cache.derived('a/answer', 60_000, () => Promise.resolve({ value: ++builds, cost: 1 }));
     await compose();
     const bytes = Buffer.alloc(1000, 9);
     const { route, state } = manualRoute('a/commit', bytes);
@@ -680,7 +680,7 @@ void describe('cache: derived answers over stale metadata', () => {
     };
     let builds = 0;
     const compose = (): Promise<string> =>
-      cache.derived('answer', 60_000, async () => {
+      cache.derived('m/answer', 60_000, async () => {
         builds++;
         return { value: (await cache.metadata(route)).body.toString(), cost: 1 };
       });

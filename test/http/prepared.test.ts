@@ -32,7 +32,7 @@ const adapter: Mirror = {
     calls.push(`${req.method} ${req.segments.join('/')} ${req.baseUrl}`);
     const body = { path: req.segments, base: req.baseUrl };
     if (req.segments[0] !== 'reusable') return jsonAnswer(body, 'hit');
-    const key = `test ${req.baseUrl} ${req.segments.join('/')}`;
+    const key = `test/${req.baseUrl} ${req.segments.join('/')}`;
     const value = await cache.derived(key, MEMO_MS, () => Promise.resolve({ value: jsonAnswer(body, 'miss'), cost: 100 }));
     const reuse = cache.derivedStamp(key, MEMO_MS);
     return reuse ? { ...value, reuse } : value;
@@ -102,10 +102,13 @@ void describe('prepared answers in the handler', () => {
     assert.equal(calls.length, 3);
   });
 
-  void it('any change in the cache, or the memo expiring, sends the next request to the adapter', async () => {
+  void it('any change in the memo\'s namespace, or the memo expiring, sends the next request to the adapter', async () => {
     await get('/t/reusable/c');
     calls.length = 0;
-    await cache.invalidate('some/unrelated/key');
+    await cache.invalidate('other/unrelated/key');
+    await get('/t/reusable/c');
+    assert.equal(calls.length, 0, 'a change in another namespace leaves it replayed');
+    await cache.invalidate('test/unrelated/key');
     await get('/t/reusable/c');
     await get('/t/reusable/c');
     assert.equal(calls.length, 1, 'rebuilt once after the change, then replayed');

@@ -36,7 +36,8 @@ const ANSWER_MEMO_MS = 1000;
 
 /**
  * A composed JSON answer for a public provider, built once and reused until
- * any cached object changes in this process (or for ANSWER_MEMO_MS).
+ * a cached object of its namespace (`tf/`) changes in this process (or for
+ * ANSWER_MEMO_MS).
  * Private providers are always composed per request: their answers depend
  * on the client's credential and carry expiring signed URLs. `key` must
  * name everything the answer depends on besides the cache (host, path,
@@ -46,13 +47,15 @@ const ANSWER_MEMO_MS = 1000;
 export async function publicAnswer(deps: Pick<ProviderAdapterDeps, 'access' | 'cache'>, scope: string, key: string, build: () => Promise<BodyAnswer>): Promise<BodyAnswer> {
   if (await deps.access.isPrivate(scope)) return build();
   let built = false;
-  const answer = await deps.cache.derived(key, ANSWER_MEMO_MS, async () => {
+  // Memo keys live in the namespace of what they are composed from (the scope's `tf/`): only changes there end them.
+  const memoKey = `${scope} ${key}`;
+  const answer = await deps.cache.derived(memoKey, ANSWER_MEMO_MS, async () => {
     built = true;
     const value = await build();
     // The build may have found the scope private (upstream refused anonymous access).
     return { value, cost: value.body.length, cacheable: !(await deps.access.isPrivate(scope)) };
   });
-  const reuse = deps.cache.derivedStamp(key, ANSWER_MEMO_MS);
+  const reuse = deps.cache.derivedStamp(memoKey, ANSWER_MEMO_MS);
   const out = built ? answer : { ...answer, result: 'hit' as const };
   return reuse ? { ...out, reuse } : out;
 }
