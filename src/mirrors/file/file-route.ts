@@ -58,6 +58,7 @@ export function fileRoute(fp: FilePath, policy: ResolvedPolicy, deps: FileRouteD
     verify(summary) {
       if (announced) checkAnnounced(announced, summary);
     },
+    // Read by the fill once the source is open (core/fill-run.ts): the algorithms this upstream announced.
     get digests(): DigestAlgorithm[] {
       return ['sha256', ...algorithmsFor(announced).filter((a) => a !== 'sha256')];
     },
