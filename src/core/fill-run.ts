@@ -118,6 +118,8 @@ async function openOrigin(spec: FillSpec, onLease: (lease: Lease) => void): Prom
     }
     break;
   }
+  // A fill stopped while it claimed (deadline, shutdown) does not go upstream any more.
+  signal.throwIfAborted();
   if (replaces && spec.revalidate) return revalidate(spec, replaces);
   return { kind: 'source', source: await route.fetch(signal), relayed: false };
 }
@@ -217,13 +219,16 @@ export async function runFill(fill: Fill, spec: FillSpec): Promise<void> {
   const onStop = (): void => void body?.destroy(stop.signal.reason as Error);
   stop.signal.addEventListener('abort', onStop, { once: true });
   let lease: Lease | undefined;
+  let ended = false;
+  // A lease won after the fill was stopped (its claim raced the abort) is given back at once.
+  const onLease = (l: Lease): void => {
+    if (ended) void l.release();
+    else lease = l;
+  };
   /** Set when the bytes come from another worker's download of the key (server.workers), not from upstream. */
   let relayed = false;
   try {
-    const origin = await untilAborted(
-      openOrigin(run, (l) => (lease = l)),
-      stop.signal,
-    );
+    const origin = await untilAborted(openOrigin(run, onLease), stop.signal);
     if (origin.kind !== 'source') {
       // Adopted from another process: unchanged when that process renewed the copy this fill was replacing.
       fill.settle(origin.meta, origin.kind === 'renewed' || (spec.replaces !== undefined && origin.meta.sha256 === spec.replaces.sha256));
@@ -241,6 +246,7 @@ export async function runFill(fill: Fill, spec: FillSpec): Promise<void> {
     await fill.fail(error);
     observer.onFillEnd?.(route.key, { ok: false, bytes: fill.written, ms: Date.now() - started, error, relayed });
   } finally {
+    ended = true;
     clearTimeout(deadline);
     spec.signal.removeEventListener('abort', onShutdown);
     stop.signal.removeEventListener('abort', onStop);

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { createCache } from '../../src/core/cache.js';
+import type { Coordinator } from '../../src/core/coordinator.js';
 import type { RegcacheError } from '../../src/core/errors.js';
 import { holdLoop, manualRoute, readAll, setupCache, tick, until } from './cache-fixtures.js';
 
@@ -152,5 +154,28 @@ void describe('fills: hold-back per route', () => {
     state.source?.end(bytes.subarray(bytes.length - 1));
     await new Promise((res) => r.body?.once('end', res));
     assert.equal(got, bytes.length);
+  });
+});
+
+void describe('fills: coordination when stopped', () => {
+  void it('a lease won after the fill was stopped is released at once', async () => {
+    let grant: (() => void) | undefined;
+    let released = 0;
+    const coordinator: Coordinator = {
+      // A claim that answers late and ignores the abort, as a slow coordinator might.
+      claim: () =>
+        new Promise((resolve) => {
+          grant = () => resolve({ kind: 'leader', lease: { release: () => Promise.resolve(void released++) } });
+        }),
+      close: () => Promise.resolve(),
+    };
+    const coordinated = createCache({ store: (await setupCache()).store, coordinator, fillDeadlineMs: 50 });
+    const { route, state } = manualRoute('l/late-lease', Buffer.from('x'));
+    await assert.rejects(holdLoop(coordinated.artifact(route, get)), (e: RegcacheError) => e.code === 'ERR_UPSTREAM_TIMEOUT');
+    assert.equal(released, 0);
+    grant?.();
+    await until(() => released === 1);
+    assert.equal(state.fetches, 0, 'the stopped fill never went upstream');
+    await coordinated.close();
   });
 });
