@@ -5,6 +5,7 @@
  * (request log, metrics, stats).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import type { Cache } from '../core/cache.js';
 import { RegcacheError, toRegcacheError } from '../core/errors.js';
 import type { CacheResult } from '../core/route.js';
@@ -97,6 +98,20 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
       return;
     }
     out.kind = 'artifact';
+    if (answer.kind === 'stream') {
+      out.cache = 'bypass';
+      res.writeHead(answer.status, answer.headers);
+      if (!answer.body || method === 'HEAD') {
+        answer.body?.destroy();
+        res.end();
+        return;
+      }
+      answer.body.on('data', (c: Buffer) => {
+        out.bytes += c.length;
+      });
+      await pipeline(answer.body, res);
+      return;
+    }
     const rangeHeader = req.headers.range;
     if (deps.redirect && method === 'GET') {
       const probe = await deps.cache.artifact(answer.route, { head: true });
@@ -112,7 +127,7 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
       pickRange: (size) => pickRange(rangeHeader, size),
     });
     out.cache = reply.result;
-    await sendArtifact(req, res, reply, out);
+    await sendArtifact(req, res, reply, out, answer.route.freshness !== undefined);
   }
 
   return (req, res) => {

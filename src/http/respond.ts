@@ -61,12 +61,16 @@ export function pickRange(header: string | undefined, size: number): ByteRange |
   return { start, end };
 }
 
-/** Writes an artifact reply; `sent.bytes` counts body bytes as they go (also when the transfer is cut). */
-export function sendArtifact(req: IncomingMessage, res: ServerResponse, reply: ArtifactReply, sent: { bytes: number }): Promise<void> {
+/**
+ * Writes an artifact reply; `sent.bytes` counts body bytes as they go (also
+ * when the transfer is cut). A `mutable` artifact (a route with freshness)
+ * may change: clients revalidate it (cheap, by ETag) instead of keeping it.
+ */
+export function sendArtifact(req: IncomingMessage, res: ServerResponse, reply: ArtifactReply, sent: { bytes: number }, mutable = false): Promise<void> {
   const headers: Record<string, string> = {
     'content-type': reply.contentType,
     'accept-ranges': 'bytes',
-    'cache-control': 'public, max-age=31536000, immutable',
+    'cache-control': mutable ? 'no-cache' : 'public, max-age=31536000, immutable',
   };
   if (reply.sha256) headers.etag = `"${reply.sha256}"`;
   if (reply.storedAt) headers['last-modified'] = new Date(reply.storedAt).toUTCString();

@@ -5,6 +5,7 @@
  * or an artifact route the server hands to the cache engine.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { MemoStamp } from '../core/cache.js';
 import type { ArtifactRoute, CacheResult } from '../core/route.js';
 
@@ -44,8 +45,22 @@ export interface ArtifactAnswer {
   route: ArtifactRoute;
 }
 
+/**
+ * An upstream answer streamed straight through to the client, nothing
+ * stored (a file mode `bypass` policy). The body ends cleanly only when it
+ * is complete; an error cuts the transfer.
+ */
+export interface StreamAnswer {
+  kind: 'stream';
+  status: number;
+  /** Complete response headers (content-length when known). */
+  headers: Record<string, string>;
+  /** Undefined for HEAD. */
+  body: Readable | undefined;
+}
+
 /** What an adapter answers. */
-export type MirrorAnswer = BodyAnswer | ArtifactAnswer;
+export type MirrorAnswer = BodyAnswer | ArtifactAnswer | StreamAnswer;
 
 /** A protocol adapter mounted under a path prefix. */
 export interface Mirror {

@@ -4,9 +4,11 @@
  * list; see docs/adding-a-mode.md.
  */
 import type { RegisteredMode } from './mode.js';
+import { fileMode } from './file/mode.js';
 import { terraformMode } from './terraform/mode.js';
 
 /** Every mode this build of regcache offers. */
 export const MODES: readonly RegisteredMode[] = [
   terraformMode,
+  fileMode,
 ];

@@ -45,6 +45,8 @@ export interface FetchOptions {
   authorization?: string;
   accept?: string;
   method?: 'GET' | 'HEAD';
+  /** Further request headers (conditional validators, a mode's forwarded headers); sent on every hop. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** A successful (2xx) upstream answer with its body still to be read. */
@@ -136,7 +138,7 @@ export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClien
       const u = new URL(current);
       opts.policy.checkUrl(u);
       configured &&= opts.policy.configured(current);
-      const headers: Record<string, string> = { 'user-agent': opts.userAgent };
+      const headers: Record<string, string> = { ...o.headers, 'user-agent': opts.userAgent };
       if (o.accept) headers.accept = o.accept;
       if (o.authorization && u.origin === firstOrigin) headers.authorization = o.authorization;
       let res;
