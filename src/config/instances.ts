@@ -147,7 +147,12 @@ export function instancesSchema(modes: readonly ModeSchemaInfo[]) {
       for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: [modeName, ...issue.path] });
       return z.NEVER;
     }
-    return toInstance(name, modeName, parsed.data);
+    const inst = toInstance(name, modeName, parsed.data);
+    if (inst.mount === '' && inst.bind === undefined) {
+      ctx.addIssue({ code: 'custom', message: `instance "${name}" needs route.path (a mount like /files) or bind (a listener of its own)`, path: [modeName] });
+      return z.NEVER;
+    }
+    return inst;
   });
   return z
     .array(entry)
