@@ -134,7 +134,9 @@ export function checkSize(route: Pick<ArtifactRoute, 'maxBytes'>, bytes: number,
 async function pump(fill: Fill, spec: FillSpec, source: ArtifactSource, relayed: boolean, abandon: () => void): Promise<ObjectMeta> {
   const { store, route } = spec;
   if (source.size !== undefined) checkSize(route, source.size, true);
-  const holdBack = route.holdBack ?? HOLDBACK;
+  // Relayed bytes were already released by the downloading process under the route's own hold-back
+  // (its follow stream carries only released bytes), so the relay holds back the usual 64 KiB for its check.
+  const holdBack = relayed ? HOLDBACK : (route.holdBack ?? HOLDBACK);
   const pending = await store.create(route.key);
   const window = new FillWindow();
   fill.begin(pending, window, source.size, { afterMs: spec.abandonAfterMs, now: abandon });
