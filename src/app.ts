@@ -151,6 +151,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   const coordinator: Coordinator | undefined = worker ? (fleet ? layered(worker.coordinator, fleet) : worker.coordinator) : fleet;
   const cache = createCache({
     store,
+    fillDeadlineMs: config.upstream.fillDeadline,
     ...(coordinator ? { coordinator } : {}),
     observer: {
       onFillEnd(key, o) {

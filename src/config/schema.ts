@@ -72,6 +72,8 @@ const upstreamSchema = z.strictObject({
   bodyTimeout: duration.prefault('60s'),
   maxMetadataBytes: size.prefault('8MiB'),
   parallelism: z.number().int().min(1).max(64).prefault(8),
+  /** Total time one artifact download may take, however steadily it trickles (bodyTimeout only measures silence). */
+  fillDeadline: duration.prefault('1h'),
   /** Total time one metadata read may take; bodyTimeout alone only bounds silence. */
   metadataDeadline: duration.prefault('60s'),
   /** Plain http to any upstream host; without it only https, and http only to configured http:// upstream URLs. */

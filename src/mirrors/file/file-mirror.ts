@@ -24,6 +24,7 @@ export interface FileMirrorDeps {
   upstreams: FileUpstreams;
   resolve: PolicyResolver;
   notFoundTtlMs: number;
+  maxBytes: number;
 }
 
 /** Creates the instance's one Mirror, owning everything below its mount. */
@@ -39,7 +40,7 @@ export function createFileMirror(deps: FileMirrorDeps): Mirror {
       if (req.method === 'HEAD' && !deps.cache.busy(fp.key) && (await deps.cache.peek(fp.key)) === undefined) {
         return passThrough(req, fp, deps.upstreams, contentType);
       }
-      const route = fileRoute(fp, policy, { upstreams: deps.upstreams, passed: deps.upstreams.passed(req.headers), contentType, notFoundTtlMs: deps.notFoundTtlMs });
+      const route = fileRoute(fp, policy, { upstreams: deps.upstreams, passed: deps.upstreams.passed(req.headers), contentType, notFoundTtlMs: deps.notFoundTtlMs, maxBytes: deps.maxBytes });
       return { kind: 'artifact', route };
     },
   };

@@ -23,6 +23,8 @@ export interface FileRouteDeps {
   contentType: string;
   /** `not_found_ttl` in ms (0 = upstream 404s are not remembered). */
   notFoundTtlMs: number;
+  /** `max_size`: the largest body accepted. */
+  maxBytes: number;
 }
 
 function one(v: string | string[] | undefined): string | undefined {
@@ -64,6 +66,7 @@ export function fileRoute(fp: FilePath, policy: ResolvedPolicy, deps: FileRouteD
     },
     ...(Number.isFinite(policy.expireAfterMs) ? { expireAfterMs: policy.expireAfterMs } : {}),
     ...(deps.notFoundTtlMs > 0 ? { negativeTtlMs: deps.notFoundTtlMs } : {}),
+    maxBytes: deps.maxBytes,
   };
   if (policy.policy !== 'revalidate') return route;
   route.freshness = { freshForMs: policy.freshForMs, busy: policy.busy };

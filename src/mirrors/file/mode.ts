@@ -31,6 +31,7 @@ export const fileMode = defineMode({
       upstreams,
       resolve: createPolicyResolver(settings, ctx.expireAfterMs),
       notFoundTtlMs: settings.not_found_ttl,
+      maxBytes: settings.max_size,
     });
     const hosts = settings.upstreams.map((u) => new URL(u).host);
     return Promise.resolve({

@@ -8,7 +8,7 @@
  */
 import picomatch from 'picomatch';
 import { z } from 'zod';
-import { baseUrl, duration, expiration, freshness } from '../../config/types.js';
+import { baseUrl, duration, expiration, freshness, size } from '../../config/types.js';
 
 /** How a path is cached: streamed through, fetched once, or kept and revalidated. */
 export type FilePolicy = 'bypass' | 'immutable' | 'revalidate';
@@ -61,6 +61,8 @@ export const fileSettingsSchema = z.strictObject({
   fresh_for: freshness.prefault(0),
   busy_policy: busy.prefault('bypass'),
   not_found_ttl: duration.prefault(0),
+  /** regcache extension: the largest file stored or passed through; a larger announced or streamed body fails (502). */
+  max_size: size.prefault('16GiB'),
   rules: z.array(rule).max(256).prefault([]),
 });
 

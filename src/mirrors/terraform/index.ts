@@ -46,9 +46,9 @@ export async function createTerraformMirrors(ctx: ModeContext, tf: TerraformSett
   });
   const timing = { ttlMs: tf.metadata.ttl, staleIfErrorMs: tf.metadata.staleIfError, maxMetadataBytes: ctx.limits.maxMetadataBytes };
   const registry = createRegistryReader(cache, client, access, timing);
-  const { failureTtl, ...limits } = tf.limits;
+  const { failureTtl, maxArtifactBytes, ...limits } = tf.limits;
   const hasher = createStoredZipHasher(store, { limits, failureTtlMs: failureTtl });
-  const packages = createProviderPackages({ cache, store, client, registry, hasher });
+  const packages = createProviderPackages({ cache, store, client, registry, hasher, maxArtifactBytes });
   const shared = { upstreams, registry, packages, access, policy, parallelism: ctx.limits.parallelism, cache };
   const git = createGitRemote({
     timeoutMs: tf.git.timeout,
@@ -66,7 +66,7 @@ export async function createTerraformMirrors(ctx: ModeContext, tf: TerraformSett
         access,
         policy,
         modules: createModuleReader({ cache, client, registry, timing, git }),
-        archives: createModuleArchives({ cache, client, git }),
+        archives: createModuleArchives({ cache, client, git, maxArtifactBytes }),
         gitHosts: tf.git.hosts,
         allowHttpGit: tf.git.allowHttp,
       }),

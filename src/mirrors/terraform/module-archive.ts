@@ -24,7 +24,7 @@ const CONTENT_TYPES: Record<ArchiveFormat, string> = {
 };
 
 /** Creates the archive route builders. */
-export function createModuleArchives(deps: { cache: Cache; client: UpstreamClient; git: GitRemote }) {
+export function createModuleArchives(deps: { cache: Cache; client: UpstreamClient; git: GitRemote; maxArtifactBytes: number }) {
   const { cache, client } = deps;
 
   function recorded(key: string): Pick<ArtifactRoute, 'verify' | 'afterCommit'> {
@@ -59,6 +59,7 @@ export function createModuleArchives(deps: { cache: Cache; client: UpstreamClien
         kind: 'artifact',
         key,
         contentType: CONTENT_TYPES[format],
+        maxBytes: deps.maxArtifactBytes,
         ...recorded(key),
         get holdBack() {
           return holdBack;
@@ -78,6 +79,7 @@ export function createModuleArchives(deps: { cache: Cache; client: UpstreamClien
         kind: 'artifact',
         key,
         contentType: 'application/gzip',
+        maxBytes: deps.maxArtifactBytes,
         ...recorded(key),
         fetch(signal) {
           const body = new PassThrough();

@@ -113,7 +113,7 @@ function baseKey(id: PackageId): string {
 }
 
 /** Creates the package helper. */
-export function createProviderPackages(deps: { cache: Cache; store: Store; client: UpstreamClient; registry: RegistryReader; hasher: StoredZipHasher }): ProviderPackages {
+export function createProviderPackages(deps: { cache: Cache; store: Store; client: UpstreamClient; registry: RegistryReader; hasher: StoredZipHasher; maxArtifactBytes: number }): ProviderPackages {
   const { cache, store, client, registry } = deps;
 
   const h1Route = (id: PackageId): MetadataRoute => ({
@@ -152,6 +152,7 @@ export function createProviderPackages(deps: { cache: Cache; store: Store; clien
       };
       return {
         kind: 'artifact',
+        maxBytes: deps.maxArtifactBytes,
         key,
         contentType: 'application/zip',
         attrs,

@@ -75,6 +75,8 @@ export const terraformSettingsSchema = z.strictObject({
       maxRatio: z.number().min(1).prefault(1000),
       ratioMinBytes: size.prefault('1MiB'),
       maxEntries: z.number().int().min(1).prefault(100_000),
+      /** The largest provider zip or module archive accepted; a larger announced or streamed body fails (502 ERR_UPSTREAM_TOO_LARGE). */
+      maxArtifactBytes: size.prefault('8GiB'),
       /** A zip that failed to hash is not hashed again for this long (per stored content). */
       failureTtl: duration.prefault('1h'),
     })
