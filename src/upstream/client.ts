@@ -236,5 +236,10 @@ function wrapBodyErrors(body: Readable, url: string): Readable {
       body.destroy();
     }
   };
-  return Readable.from(gen(), { objectMode: false });
+  const out = Readable.from(gen(), { objectMode: false });
+  // A wrapper destroyed before it was read (a fill refusing an announced size) never runs the
+  // generator's finally: the upstream body must be released here, or its connection stays busy
+  // and the client's close() waits for it forever.
+  out.once('close', () => body.destroy());
+  return out;
 }

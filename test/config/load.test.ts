@@ -67,6 +67,7 @@ void describe('loadConfig defaults', () => {
       bodyTimeout: 60_000,
       maxMetadataBytes: 8 * 1024 * 1024,
       parallelism: 8,
+      fillDeadline: 3_600_000,
       metadataDeadline: 60_000,
       allowHttp: false,
       allowPrivateAddresses: false,
