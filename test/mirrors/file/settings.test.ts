@@ -13,7 +13,7 @@ const H = 3600_000;
 void describe('file settings', () => {
   void it('defaults as cache-proxy: bypass, busy bypass, fresh for 0, no negative cache, no rules', () => {
     const s = fileSettingsSchema.parse({ upstreams: ['https://example.com/dl/'] });
-    assert.deepEqual(s, { upstreams: ['https://example.com/dl'], pass_headers: [], default_policy: 'bypass', fresh_for: 0, busy_policy: 'bypass', not_found_ttl: 0, rules: [] });
+    assert.deepEqual(s, { upstreams: ['https://example.com/dl'], pass_headers: [], default_policy: 'bypass', fresh_for: 0, busy_policy: 'bypass', not_found_ttl: 0, max_size: 16 * 1024 ** 3, rules: [] });
   });
 
   void it('reads Go durations, forever and never', () => {
