@@ -37,7 +37,7 @@ export const terraformMode = defineMode({
       ],
       describe: describeTerraform,
       status(baseUrl) {
-        const s = clientSnippets(baseUrl, tf.upstreamHosts, false);
+        const s = clientSnippets(baseUrl, tf.upstreamHosts);
         return {
           title: 'Terraform / OpenTofu',
           url: `${baseUrl}${ctx.mount}/v1/mirror/`,

@@ -13,8 +13,6 @@ export interface ClientSnippets {
   hosts: string;
   /** `credentials` block for regcache's own host. */
   credentials: string;
-  /** Fetching and trusting the self-signed CA; undefined without one. */
-  ca: string | undefined;
 }
 
 /** The host (with port) of a base URL; tolerant of a malformed Host header. */
@@ -43,7 +41,7 @@ function hostBlock(base: string, host: string): string {
 }
 
 /** Builds every snippet for clients reaching regcache at `baseUrl`. */
-export function clientSnippets(baseUrl: string, upstreamHosts: readonly string[], withCa: boolean): ClientSnippets {
+export function clientSnippets(baseUrl: string, upstreamHosts: readonly string[]): ClientSnippets {
   const base = baseUrl.replace(/\/+$/, '');
   return {
     mirror: ['provider_installation {', '  network_mirror {', `    url = "${base}/v1/mirror/"`, '  }', '}'].join('\n'),
@@ -51,12 +49,5 @@ export function clientSnippets(baseUrl: string, upstreamHosts: readonly string[]
       .map((h) => hostBlock(base, h))
       .join('\n\n'),
     credentials: [`credentials "${hostOfBase(base)}" {`, '  token = "…"', '}'].join('\n'),
-    ca: withCa
-      ? [
-          `curl -fsSk -o regcache-ca.pem ${base}/ca.pem`,
-          'openssl x509 -noout -fingerprint -sha256 -in regcache-ca.pem   # compare with the fingerprint above',
-          'export SSL_CERT_FILE="$PWD/regcache-ca.pem"',
-        ].join('\n')
-      : undefined,
   };
 }
