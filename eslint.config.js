@@ -53,9 +53,23 @@ export default tseslint.config(
     forbid([...SERVER, '**/mirrors/*', '**/mirrors/**', '**/ops/*', ...BACKENDS, ...CONFIG_LOADING], 'the access layer sits on core and upstream; modes use it, it uses no mode'),
   ]),
   // modes: the contract, core, upstream, access and config value types; never the server or a backend.
+  // (A mode's own cli/ folder is allowed by name; the command line itself is fenced off by path below.)
   layer(['src/mirrors/**/*.ts'], [
-    forbid([...SERVER, ...BACKENDS, '**/ops/*', ...CONFIG_LOADING], 'a mode imports core, upstream, access and config value types only, never server internals or storage backends'),
+    forbid([...SERVER.filter((p) => p !== '**/cli/*'), ...BACKENDS, '**/ops/*', ...CONFIG_LOADING], 'a mode imports core, upstream, access and config value types only, never server internals or storage backends'),
   ]),
+  // The command line's client kit (src/cli/kit/) is what modes' commands build on; the rest of src/cli is off limits to modes,
+  // and the kit itself stands on nothing but node and undici, so a mode's command never loads the server.
+  {
+    files: ['src/**/*.ts'],
+    rules: {
+      'import-x/no-restricted-paths': ['error', {
+        zones: [
+          { target: './src/mirrors', from: './src/cli', except: ['./kit'], message: 'a mode\'s commands use the client kit (src/cli/kit/) only' },
+          { target: './src/cli/kit', from: './src', except: ['./cli/kit'], message: 'the client kit imports nothing from regcache outside src/cli/kit/' },
+        ],
+      }],
+    },
+  },
   // config: value types and the loader; it reads mode schemas through the registry, nothing else.
   layer(['src/config/**/*.ts'], [forbid([...SERVER, ...BACKENDS, '**/ops/*', '**/core/*', '**/upstream/*'], 'config validates; it runs nothing')]),
   // ops (logs, metrics, retention, jobs) subscribe to core events; they never reach into the server.

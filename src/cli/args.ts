@@ -6,29 +6,26 @@
  */
 import { parseArgs } from 'node:util';
 import type { ConfigFlags, ConfigSetting } from '../config/load.js';
+import type { RegisteredMode } from '../mirrors/mode.js';
+import { MODES } from '../mirrors/modes.js';
+import type { ClientCommand, CommandOption } from './kit/command.js';
+import type { ToolArgs, ToolContext, ToolOptions } from './kit/tool-io.js';
 
 /** Re-exported so CLI callers need only this module to build flags for loadConfig. */
 export type { ConfigFlags, ConfigSetting } from '../config/load.js';
 
 /** The result of parsing argv: which command to run and the configuration it gets. */
-export interface CliArgs {
-  readonly command: string;
+export interface CliArgs extends ToolArgs {
   readonly configFile?: string;
   readonly flags: ConfigFlags;
   /** Positional arguments after the command. */
   readonly rest: string[];
-  /** Options of the client commands (warm, lock, ls, purge, gc); absent when none was given. */
-  readonly tool?: ToolOptions;
+  /** Options of the client commands (ls, purge, gc and the modes' commands); absent when none was given. */
+  readonly tool?: CliToolOptions;
 }
 
-/** Options of the commands that talk to a running regcache or work on its store. */
-export interface ToolOptions {
-  readonly server?: string;
-  readonly token?: string;
-  readonly clientToken?: string;
-  readonly ca?: string;
-  readonly platforms?: readonly string[];
-  readonly providers?: readonly string[];
+/** Options of the built-in commands that talk to a running regcache or work on its store. */
+export interface CliToolOptions extends ToolOptions {
   readonly maxSize?: string;
   readonly expireAfter?: string;
   readonly modules?: boolean;
@@ -37,14 +34,21 @@ export interface ToolOptions {
   readonly metadataOnly?: boolean;
   readonly dryRun?: boolean;
   readonly force?: boolean;
-  readonly upgrade?: boolean;
-  readonly json?: boolean;
+}
+
+/** The context of the built-in client commands (ls and gc may open a store from the configuration flags). */
+export interface CliToolContext extends ToolContext {
+  readonly args: CliArgs;
+  readonly opts: CliToolOptions;
 }
 
 /** Command run when argv names none. */
 export const DEFAULT_COMMAND = 'serve';
 
-const OPTIONS = {
+type OptionSpec = { readonly type: 'string' | 'boolean'; readonly multiple?: boolean; readonly short?: string };
+
+/** Options of the server and the built-in commands. */
+const BASE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   config: { type: 'string' },
   listen: { type: 'string' },
   'storage-path': { type: 'string' },
@@ -54,10 +58,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   server: { type: 'string' },
   token: { type: 'string' },
-  'client-token': { type: 'string' },
   ca: { type: 'string' },
-  platform: { type: 'string', multiple: true },
-  provider: { type: 'string', multiple: true },
   'max-size': { type: 'string' },
   'expire-after': { type: 'string' },
   modules: { type: 'boolean' },
@@ -65,21 +66,14 @@ const OPTIONS = {
   'metadata-only': { type: 'boolean' },
   'dry-run': { type: 'boolean' },
   force: { type: 'boolean' },
-  upgrade: { type: 'boolean' },
   json: { type: 'boolean' },
-} as const;
+};
 
-type OptionName = keyof typeof OPTIONS;
-type ToolKey = keyof ToolOptions;
-
-/** Client-command flags: option name → ToolOptions key. */
-const TOOL_FLAGS: Readonly<Partial<Record<OptionName, ToolKey>>> = {
+/** Built-in client-command flags: option name → ToolOptions key. */
+const BASE_TOOL_FLAGS: Readonly<Record<string, string>> = {
   server: 'server',
   token: 'token',
-  'client-token': 'clientToken',
   ca: 'ca',
-  platform: 'platforms',
-  provider: 'providers',
   'max-size': 'maxSize',
   'expire-after': 'expireAfter',
   modules: 'modules',
@@ -87,12 +81,11 @@ const TOOL_FLAGS: Readonly<Partial<Record<OptionName, ToolKey>>> = {
   'metadata-only': 'metadataOnly',
   'dry-run': 'dryRun',
   force: 'force',
-  upgrade: 'upgrade',
   json: 'json',
 };
 
 /** Configuration flags (besides --config) and where they make sense. */
-const CONFIG_FLAGS: Readonly<Record<string, OptionName>> = {
+const CONFIG_FLAGS: Readonly<Record<string, string>> = {
   listen: 'listen',
   storagePath: 'storage-path',
   logLevel: 'log-level',
@@ -100,48 +93,104 @@ const CONFIG_FLAGS: Readonly<Record<string, OptionName>> = {
   set: 'set',
 };
 
-const CONNECT: readonly ToolKey[] = ['server', 'token', 'ca'];
+const CONNECT = ['server', 'token', 'ca'] as const;
+
+/** What a command accepts: ToolOptions keys, and whether --config and the configuration flags. */
+interface CommandFlags {
+  readonly tool: readonly string[];
+  readonly config: boolean;
+}
 
 /**
- * Which flags each command accepts; anything else is a usage error, so a
- * flag given to the wrong command is never silently ignored. `config: true`
- * allows --config and the configuration flags.
+ * Which flags each built-in command accepts; anything else is a usage
+ * error, so a flag given to the wrong command is never silently ignored.
  */
-const COMMAND_FLAGS: Readonly<Record<string, { tool: readonly ToolKey[]; config: boolean }>> = {
+const BUILTIN_FLAGS: Readonly<Record<string, CommandFlags>> = {
   serve: { tool: [], config: true },
   validate: { tool: [], config: true },
-  warm: { tool: [...CONNECT, 'platforms', 'providers'], config: false },
-  lock: { tool: ['server', 'ca', 'clientToken', 'platforms', 'upgrade'], config: false },
   ls: { tool: [...CONNECT, 'json'], config: true },
   purge: { tool: [...CONNECT, 'modules', 'instance', 'metadataOnly', 'json'], config: false },
   gc: { tool: [...CONNECT, 'dryRun', 'force', 'maxSize', 'expireAfter', 'json'], config: true },
 };
 
-const SET_KEY = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/;
+/** Built-in commands besides those in BUILTIN_FLAGS (they take no options). */
+const PLAIN_COMMANDS = ['version', 'help'];
 
-function isOptionName(name: string): name is OptionName {
-  return Object.hasOwn(OPTIONS, name);
+/** The commands the registered modes add, by name. */
+export const MODE_COMMANDS: ReadonlyMap<string, ClientCommand> = modeCommands(MODES);
+
+/**
+ * Collects the modes' commands and checks them against the built-in ones
+ * and each other: a name taken twice, or a flag declared with two meanings,
+ * is a programming error caught when the command line loads.
+ */
+export function modeCommands(modes: readonly RegisteredMode[]): Map<string, ClientCommand> {
+  const commands = new Map<string, ClientCommand>();
+  const flags = new Map<string, CommandOption>();
+  for (const mode of modes) {
+    for (const command of mode.commands) {
+      if (Object.hasOwn(BUILTIN_FLAGS, command.name) || PLAIN_COMMANDS.includes(command.name) || commands.has(command.name)) {
+        throw new Error(`mode ${mode.name}: command ${JSON.stringify(command.name)} is already taken`);
+      }
+      for (const option of command.options) {
+        if (Object.hasOwn(BASE_OPTIONS, option.flag)) throw new Error(`mode ${mode.name}: --${option.flag} of ${command.name} is a built-in option`);
+        const other = flags.get(option.flag);
+        if (other !== undefined && (other.key !== option.key || other.type !== option.type || (other.multiple ?? false) !== (option.multiple ?? false))) {
+          throw new Error(`mode ${mode.name}: --${option.flag} of ${command.name} differs from its declaration by another command`);
+        }
+        flags.set(option.flag, option);
+      }
+      commands.set(command.name, command);
+    }
+  }
+  return commands;
 }
 
-/** Usage text for `regcache help`; kept next to the parser so the two cannot drift apart. */
+const MODE_OPTIONS: readonly CommandOption[] = [...new Map([...MODE_COMMANDS.values()].flatMap((c) => c.options.map((o) => [o.flag, o] as const))).values()];
+
+/** Every option parseCliArgs knows. */
+const OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  ...BASE_OPTIONS,
+  ...Object.fromEntries(MODE_OPTIONS.map((o) => [o.flag, { type: o.type, ...(o.multiple === true ? { multiple: true } : {}) }])),
+};
+
+/** Client-command flags: option name → ToolOptions key. */
+const TOOL_FLAGS: Readonly<Record<string, string>> = { ...BASE_TOOL_FLAGS, ...Object.fromEntries(MODE_OPTIONS.map((o) => [o.flag, o.key])) };
+
+/** Which flags each command accepts, the modes' commands included. */
+const COMMAND_FLAGS: Readonly<Record<string, CommandFlags>> = {
+  ...BUILTIN_FLAGS,
+  ...Object.fromEntries([...MODE_COMMANDS.values()].map((c) => [c.name, { tool: [...c.shared, ...c.options.map((o) => o.key)], config: false }])),
+};
+
+/** The option keys whose values a command must mask in its messages. */
+export function secretOptions(command: string): string[] {
+  return MODE_COMMANDS.get(command)?.options.filter((o) => o.secret === true).map((o) => o.key) ?? [];
+}
+
+const SET_KEY = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/;
+
+/** A mode command's entry in the usage text: the summary after its name, the rest indented under it. */
+function commandUsage(command: ClientCommand): string {
+  const [summary = '', ...more] = command.help.trim().split('\n');
+  return [`  ${command.name.padEnd(11)} ${summary}`, ...more.map((line) => `                ${line.trimEnd()}`)].join('\n') + '\n';
+}
+
+const MODE_COMMAND_NAMES = [...MODE_COMMANDS.keys()];
+
+/** Usage text for `regcache help`; built next to the parser, and from the modes' commands, so the two cannot drift apart. */
 export const USAGE = `usage: regcache <command> [options]
 
 commands:
   serve       run the mirror (default)
   validate    check the configuration and exit
-  warm        pull providers into a running regcache's cache
-                regcache warm [LOCKFILE | DIR | FILE.tf | --provider SRC@CONSTRAINT ...]
-                (default DIR: the current directory's required_providers)
-  lock        write DIR/.terraform.lock.hcl with h1: and zh: hashes for every
-              --platform, downloading each package through regcache
-                regcache lock --server URL --platform OS_ARCH ... [DIR]
-  ls          list cached providers and modules
+  ls          list cached providers, modules and files
   purge       remove cached objects: regcache purge [--modules] HOST[/NS[/TYPE[/VERSION]]]
               or, for any mode instance: regcache purge --instance NAME PATH
   gc          apply retention (storage.maxSize / storage.expireAfter) now
   version     print the version
   help        show this text
-
+${MODES.filter((m) => m.commands.length > 0).map((m) => `\n${m.name} commands (their own options listed under them):\n${m.commands.map(commandUsage).join('')}`).join('')}
 server options (serve, validate; ls and gc without --server work on the store directly):
   --config FILE          YAML configuration file
   --listen HOST:PORT     address to listen on (IPv6 as [::1]:8443)
@@ -151,20 +200,13 @@ server options (serve, validate; ls and gc without --server work on the store di
   --set KEY=VALUE        set any configuration key, e.g. --set terraform.metadata.ttl=5m
   -h, --help             show this text
 
-client options (warm, lock, ls, purge, gc):
+client options (${['ls', 'purge', 'gc', ...MODE_COMMAND_NAMES].join(', ')}):
   --server URL           a running regcache, e.g. https://cache.example.com
                          (env REGCACHE_SERVER)
   --token TOKEN          admin token (env REGCACHE_ADMIN_TOKEN, preferred: flags
                          show up in process lists); never printed
   --ca FILE              extra CA certificate to trust for https (NODE_EXTRA_CA_CERTS
                          is honoured too)
-  --platform OS_ARCH     warm/lock: a platform, repeatable (warm default: the server's,
-                         linux_amd64; lock default: this machine's)
-  --provider SRC[@C]     warm: a provider and optional constraint, repeatable, e.g.
-                         'registry.terraform.io/hashicorp/aws@~> 5.0' (default: newest)
-  --client-token TOKEN   lock: bearer token for the mirror's JSON (private providers)
-  --upgrade              lock: pick the newest matching versions even if DIR's lock
-                         file already selects a version that still matches
   --modules              purge: module cache (/v1/modules/) instead of providers
   --instance NAME        purge: the instance NAME's objects under PATH (its mode maps PATH to keys)
   --metadata-only        purge: remove only metadata, keep downloaded packages
@@ -200,9 +242,9 @@ function parseSetting(text: string): ConfigSetting {
  */
 export function parseCliArgs(argv: string[]): CliArgs {
   const { tokens } = parseArgs({ args: argv, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
-  const values = new Map<OptionName, string>();
-  const lists = new Map<OptionName, string[]>();
-  const switches = new Set<OptionName>();
+  const values = new Map<string, string>();
+  const lists = new Map<string, string[]>();
+  const switches = new Set<string>();
   const settings: ConfigSetting[] = [];
   const positionals: string[] = [];
 
@@ -213,8 +255,9 @@ export function parseCliArgs(argv: string[]): CliArgs {
     }
     if (token.kind === 'option-terminator') continue;
     const { name, rawName, value, inlineValue } = token;
-    if (!isOptionName(name)) throw new Error(`unknown option ${rawName} (see regcache --help)`);
-    if (OPTIONS[name].type === 'boolean') {
+    const spec = OPTIONS[name];
+    if (spec === undefined || !Object.hasOwn(OPTIONS, name)) throw new Error(`unknown option ${rawName} (see regcache --help)`);
+    if (spec.type === 'boolean') {
       if (value !== undefined) throw new Error(`${rawName} does not take a value`);
       switches.add(name);
       continue;
@@ -224,7 +267,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     }
     if (name === 'set') settings.push(parseSetting(value));
     else if (value === '') throw new Error(`${rawName} needs a non-empty value`);
-    else if ('multiple' in OPTIONS[name]) lists.set(name, [...(lists.get(name) ?? []), value]);
+    else if (spec.multiple === true) lists.set(name, [...(lists.get(name) ?? []), value]);
     else values.set(name, value);
   }
 
@@ -252,9 +295,9 @@ export function parseCliArgs(argv: string[]): CliArgs {
   };
 }
 
-function toolOptions(values: Map<OptionName, string>, lists: Map<OptionName, string[]>, switches: Set<OptionName>): ToolOptions | undefined {
+function toolOptions(values: Map<string, string>, lists: Map<string, string[]>, switches: Set<string>): CliToolOptions | undefined {
   const tool: Record<string, string | readonly string[] | boolean> = {};
-  for (const [name, key] of Object.entries(TOOL_FLAGS) as Array<[OptionName, ToolKey]>) {
+  for (const [name, key] of Object.entries(TOOL_FLAGS)) {
     const value = values.get(name) ?? lists.get(name) ?? (switches.has(name) ? true : undefined);
     if (value !== undefined) tool[key] = value;
   }
@@ -269,7 +312,7 @@ function toolOptions(values: Map<OptionName, string>, lists: Map<OptionName, str
 export function misplacedOption(args: CliArgs): string | undefined {
   const allowed = COMMAND_FLAGS[args.command];
   if (allowed === undefined) return undefined;
-  for (const [name, key] of Object.entries(TOOL_FLAGS) as Array<[OptionName, ToolKey]>) {
+  for (const [name, key] of Object.entries(TOOL_FLAGS)) {
     if (args.tool?.[key] !== undefined && !allowed.tool.includes(key)) return `--${name} is not an option of ${args.command}`;
   }
   if (allowed.config) return undefined;

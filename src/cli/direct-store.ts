@@ -15,13 +15,14 @@ import { createUpstreamClient } from '../upstream/client.js';
 import { createOutboundPolicy } from '../upstream/policy.js';
 import { pino } from 'pino';
 import type { Store } from '../core/store.js';
-import { CommandError, serverUrl, UsageError, type ToolContext } from './tool-io.js';
+import { CommandError, serverUrl, UsageError } from './kit/tool-io.js';
+import type { CliToolContext } from './args.js';
 
 /** Where a command works: a server or a store. */
 export type Target = { kind: 'server'; url: URL } | { kind: 'store'; config: Config; store: Store };
 
 /** Decides between server and direct mode and opens the store for the latter. */
-export async function resolveTarget(ctx: ToolContext): Promise<Target> {
+export async function resolveTarget(ctx: CliToolContext): Promise<Target> {
   const direct = ctx.args.configFile !== undefined || ctx.args.flags.storagePath !== undefined;
   if (direct && ctx.opts.server !== undefined) throw new UsageError('give --server, or --config/--storage-path for the store, not both');
   if (!direct) {

@@ -12,8 +12,9 @@ import { parseSize } from '../config/size.js';
 import { applyRetention, type RetentionReport } from '../ops/retention.js';
 import { createUsageTracker } from '../ops/usage.js';
 import { resolveTarget } from './direct-store.js';
-import { createHttpClient } from './http-client.js';
-import { adminToken, apiUrl, CommandError, humanSize, table, UsageError, when, type ToolContext } from './tool-io.js';
+import { createHttpClient } from './kit/http-client.js';
+import { adminToken, apiUrl, CommandError, humanSize, table, UsageError, when } from './kit/tool-io.js';
+import type { CliToolContext } from './args.js';
 
 function isReport(v: unknown): v is RetentionReport {
   const r = v as Partial<RetentionReport> | null;
@@ -43,7 +44,7 @@ const parseFlag = (text: string | undefined, flag: string, parse: (t: string) =>
 };
 
 /** Runs `regcache gc`. */
-export async function runGc(ctx: ToolContext): Promise<number> {
+export async function runGc(ctx: CliToolContext): Promise<number> {
   if (ctx.args.rest.length > 0) throw new UsageError(`gc takes no arguments, got ${JSON.stringify(ctx.args.rest[0])}`);
   const dryRun = ctx.opts.dryRun === true;
   const maxSize = parseFlag(ctx.opts.maxSize, '--max-size', parseSize);

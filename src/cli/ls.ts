@@ -6,8 +6,9 @@ import semver from 'semver';
 import { describeCache, type CacheListing } from '../http/admin-listing.js';
 import { createUsageTracker } from '../ops/usage.js';
 import { offlineInstances, resolveTarget } from './direct-store.js';
-import { createHttpClient } from './http-client.js';
-import { adminToken, apiUrl, CommandError, humanSize, table, UsageError, when, type ToolContext } from './tool-io.js';
+import { createHttpClient } from './kit/http-client.js';
+import { adminToken, apiUrl, CommandError, humanSize, table, UsageError, when } from './kit/tool-io.js';
+import type { CliToolContext } from './args.js';
 
 const byVersion = (a: string, b: string): number => (semver.valid(a) && semver.valid(b) ? semver.compare(a, b) : a.localeCompare(b));
 
@@ -28,7 +29,7 @@ export function formatListing(l: CacheListing): string {
 }
 
 /** Runs `regcache ls`. */
-export async function runLs(ctx: ToolContext): Promise<number> {
+export async function runLs(ctx: CliToolContext): Promise<number> {
   if (ctx.args.rest.length > 0) throw new UsageError(`ls takes no arguments, got ${JSON.stringify(ctx.args.rest[0])}`);
   const target = await resolveTarget(ctx);
   let listing: CacheListing;

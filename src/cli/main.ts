@@ -7,13 +7,13 @@
  */
 import { ConfigError } from '../config/load.js';
 import { VERSION } from '../version.js';
-import { misplacedOption, parseCliArgs, USAGE, type CliArgs } from './args.js';
-import type { ToolContext } from './tool-io.js';
+import { misplacedOption, MODE_COMMANDS, parseCliArgs, secretOptions, USAGE, type CliArgs, type CliToolContext } from './args.js';
 
 /** Client commands print their own failures (with secrets masked) and return the exit code. */
-async function runClientCommand(args: CliArgs, run: (ctx: ToolContext) => Promise<number>): Promise<number> {
-  const { runTool } = await import('./tool-io.js');
-  return runTool({ args, opts: args.tool ?? {}, env: process.env, io: { stdout: process.stdout, stderr: process.stderr } }, run);
+async function runClientCommand(args: CliArgs, run: (ctx: CliToolContext) => Promise<number>): Promise<number> {
+  const { runTool } = await import('./kit/tool-io.js');
+  const ctx: CliToolContext = { args, opts: args.tool ?? {}, env: process.env, io: { stdout: process.stdout, stderr: process.stderr } };
+  return runTool(ctx, run, secretOptions(args.command));
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -34,10 +34,6 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./serve.js')).runServe(args.configFile, process.env, args.flags);
     case 'validate':
       return (await import('./validate.js')).runValidate(args.configFile, process.env, args.flags);
-    case 'warm':
-      return runClientCommand(args, (await import('./warm.js')).runWarm);
-    case 'lock':
-      return runClientCommand(args, (await import('./lock.js')).runLock);
     case 'ls':
       return runClientCommand(args, (await import('./ls.js')).runLs);
     case 'purge':
@@ -50,9 +46,12 @@ async function main(argv: string[]): Promise<number> {
     case 'help':
       process.stdout.write(USAGE);
       return 0;
-    default:
+    default: {
+      const command = MODE_COMMANDS.get(args.command);
+      if (command !== undefined) return runClientCommand(args, await command.load());
       process.stderr.write(`regcache: unknown command ${JSON.stringify(args.command)}\n${USAGE}`);
       return 2;
+    }
   }
 }
 

@@ -7,8 +7,9 @@
  * --metadata-only keeps downloaded packages and drops only the answers
  * that go stale (version lists, download metadata).
  */
-import { createHttpClient } from './http-client.js';
-import { adminToken, apiUrl, CommandError, humanSize, requireServer, UsageError, type ToolContext } from './tool-io.js';
+import { createHttpClient } from './kit/http-client.js';
+import { adminToken, apiUrl, CommandError, humanSize, requireServer, UsageError } from './kit/tool-io.js';
+import type { CliToolContext } from './args.js';
 
 interface PurgeAnswer {
   target: string;
@@ -23,7 +24,7 @@ function isPurgeAnswer(v: unknown): v is PurgeAnswer {
 }
 
 /** Runs `regcache purge`. */
-export async function runPurge(ctx: ToolContext): Promise<number> {
+export async function runPurge(ctx: CliToolContext): Promise<number> {
   const server = requireServer(ctx);
   const token = adminToken(ctx);
   const modules = ctx.opts.modules === true;

@@ -19,6 +19,7 @@
  * - An answer that fails a consistency or integrity check is never stored.
  */
 import type { z } from 'zod';
+import type { ClientCommand } from '../cli/kit/command.js';
 import type { Cache } from '../core/cache.js';
 import type { ListedObject, ObjectClass, Store } from '../core/store.js';
 import type { UpstreamClient } from '../upstream/client.js';
@@ -166,6 +167,12 @@ export interface ModeDefinition<T extends z.ZodObject> {
    * http when written as http://, any address) rather than merely tolerated.
    */
   upstreamUrls?(settings: z.output<T>): string[];
+  /**
+   * Commands the mode adds to `regcache` (terraform: `lock`, `warm`). Their
+   * bodies live in the mode's `cli/` folder, are loaded only when run and
+   * use only the client kit (src/cli/kit/); see docs/adding-a-mode.md.
+   */
+  readonly commands?: readonly ClientCommand[];
   create(ctx: ModeContext, settings: z.output<T>): Promise<ModeInstance>;
 }
 
@@ -177,6 +184,7 @@ export interface RegisteredMode {
   readonly section: boolean;
   legacyClass(key: string): ObjectClass | undefined;
   upstreamUrls(settings: unknown): string[];
+  readonly commands: readonly ClientCommand[];
   create(ctx: ModeContext, settings: unknown): Promise<ModeInstance>;
 }
 
@@ -193,6 +201,7 @@ export function defineMode<T extends z.ZodObject>(def: ModeDefinition<T>): Regis
     section: def.section ?? false,
     legacyClass: (key) => def.legacyClass?.(key),
     upstreamUrls: (settings) => def.upstreamUrls?.(settings as z.output<T>) ?? [],
+    commands: def.commands ?? [],
     create: (ctx, settings) => def.create(ctx, settings as z.output<T>),
   };
 }

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { misplacedOption, parseCliArgs } from '../../src/cli/args.js';
-import { apiUrl, mask } from '../../src/cli/tool-io.js';
+import { apiUrl, mask } from '../../src/cli/kit/tool-io.js';
 
 void describe('parseCliArgs: client commands', () => {
   void it('collects client flags into tool, repeats in order', () => {

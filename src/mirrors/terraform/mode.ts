@@ -8,6 +8,7 @@
  * Terraform's discovery lives at `/.well-known/terraform.json`.
  */
 import { defineMode } from '../mode.js';
+import { terraformCommands } from './cli/commands.js';
 import { describeTerraform, legacyTerraformClass } from './listing.js';
 import { terraformSettingsSchema } from './settings.js';
 import { DEFAULT_REGISTRY_HOSTS } from './upstreams.js';
@@ -20,6 +21,7 @@ export const terraformMode = defineMode({
   section: true,
   legacyClass: legacyTerraformClass,
   // Registries (configured and the two public ones) and git hosts: the outbound policy's configured origins and the metrics host labels.
+  commands: terraformCommands,
   upstreamUrls: (settings) => [...settings.upstreams.map((u) => u.url), ...DEFAULT_REGISTRY_HOSTS.map((h) => `https://${h}`), ...settings.git.hosts.map((h) => `https://${h}`)],
   // The runtime (registry clients, OpenPGP, zip hashing) loads only when an instance starts,
   // so reading the configuration (validate, the primary of several workers) stays light.

@@ -4,7 +4,29 @@
  * in one place, which prints them with every secret masked, so no code path
  * can leak a token into a terminal or a CI log.
  */
-import type { CliArgs, ToolOptions } from './args.js';
+
+/** What a command sees of its command line. */
+export interface ToolArgs {
+  readonly command: string;
+  /** Positional arguments after the command. */
+  readonly rest: readonly string[];
+}
+
+/** An option value as parsed: a string, a repeatable option's list, or a switch. */
+export type OptionValue = string | readonly string[] | boolean;
+
+/**
+ * The client options given. The shared ones are typed here; a mode
+ * command's own options (declared in its ClientCommand) are read with
+ * stringOption / listOption / switchOption.
+ */
+export interface ToolOptions {
+  readonly server?: string;
+  readonly token?: string;
+  readonly ca?: string;
+  readonly json?: boolean;
+  readonly [option: string]: OptionValue | undefined;
+}
 
 /** Output streams; injectable so tests can capture them. */
 export interface ToolIo {
@@ -14,10 +36,27 @@ export interface ToolIo {
 
 /** A command's context. */
 export interface ToolContext {
-  readonly args: CliArgs;
+  readonly args: ToolArgs;
   readonly opts: ToolOptions;
   readonly env: NodeJS.ProcessEnv;
   readonly io: ToolIo;
+}
+
+/** A string option's value (undefined when not given). */
+export function stringOption(ctx: ToolContext, key: string): string | undefined {
+  const v = ctx.opts[key];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** A repeatable option's values in the order given (undefined when not given). */
+export function listOption(ctx: ToolContext, key: string): readonly string[] | undefined {
+  const v = ctx.opts[key];
+  return Array.isArray(v) ? (v as readonly string[]) : undefined;
+}
+
+/** Whether a switch was given. */
+export function switchOption(ctx: ToolContext, key: string): boolean {
+  return ctx.opts[key] === true;
 }
 
 /** Bad invocation: exit 2. */
@@ -67,12 +106,17 @@ export function mask(text: string, secrets: readonly string[]): string {
   return out;
 }
 
-/** Runs a command body, turning its failures into messages and exit codes (0 ok, 1 failed, 2 usage). */
-export async function runTool(
-  ctx: ToolContext,
-  body: (ctx: ToolContext) => Promise<number>,
+/**
+ * Runs a command body, turning its failures into messages and exit codes
+ * (0 ok, 1 failed, 2 usage). The admin token and the values of
+ * `secretOptions` (option keys) are masked in every message.
+ */
+export async function runTool<C extends ToolContext>(
+  ctx: C,
+  body: (ctx: C) => Promise<number>,
+  secretOptions: readonly string[] = [],
 ): Promise<number> {
-  const secrets = [ctx.opts.token, ctx.opts.clientToken, ctx.env['REGCACHE_ADMIN_TOKEN']].filter((s): s is string => typeof s === 'string');
+  const secrets = [ctx.opts.token, ...secretOptions.map((key) => ctx.opts[key]), ctx.env['REGCACHE_ADMIN_TOKEN']].filter((s): s is string => typeof s === 'string');
   const say = (text: string): void => void ctx.io.stderr.write(mask(`regcache ${ctx.args.command}: ${text}\n`, secrets));
   try {
     return await body(ctx);

@@ -10,13 +10,13 @@
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { newestMatching, parseConstraint } from '../mirrors/terraform/constraints.js';
-import { h1FromZipFile } from '../mirrors/terraform/h1-hash.js';
-import { parsePlatform } from '../mirrors/terraform/names.js';
-import { createHttpClient, type Auth, type HttpClient } from './http-client.js';
+import { newestMatching, parseConstraint } from '../constraints.js';
+import { h1FromZipFile } from '../h1-hash.js';
+import { parsePlatform } from '../names.js';
+import { createHttpClient, type Auth, type HttpClient } from '../../../cli/kit/http-client.js';
 import { lockedVersions, renderLockFile, type LockEntry } from './lock-file.js';
 import { requiredProviders, type RequiredProvider } from './required-providers.js';
-import { apiUrl, CommandError, requireServer, UsageError, type ToolContext } from './tool-io.js';
+import { apiUrl, CommandError, listOption, requireServer, stringOption, switchOption, UsageError, type ToolContext } from '../../../cli/kit/tool-io.js';
 
 interface VersionJson {
   archives: Record<string, { url: string; hashes?: string[] }>;
@@ -78,11 +78,11 @@ async function lockProvider(
   platforms: readonly string[],
   tmp: string,
 ): Promise<LockEntry> {
-  const auth: Auth = { kind: 'client', token: ctx.opts.clientToken };
+  const auth: Auth = { kind: 'client', token: stringOption(ctx, 'clientToken') };
   const base = apiUrl(mirror, `/${[p.host, p.namespace, p.type].map(encodeURIComponent).join('/')}/`);
   const index = (await http.json(new URL('index.json', base), { auth })) as { versions?: unknown } | null;
   if (typeof index?.versions !== 'object' || index.versions === null) throw new CommandError(`${p.address}: index.json has no "versions"`);
-  const version = chooseVersion(p, Object.keys(index.versions), locked, ctx.opts.upgrade === true);
+  const version = chooseVersion(p, Object.keys(index.versions), locked, switchOption(ctx, 'upgrade'));
   const versionUrl = new URL(`${encodeURIComponent(version)}.json`, base);
   const vj = asVersionJson(await http.json(versionUrl, { auth }), versionUrl);
   const label = `${p.address} ${version}`;
@@ -97,7 +97,7 @@ export async function runLock(ctx: ToolContext): Promise<number> {
   const server = requireServer(ctx);
   if (ctx.args.rest.length > 1) throw new UsageError('give one configuration DIR');
   const dir = ctx.args.rest[0] ?? '.';
-  const platforms = [...new Set(ctx.opts.platforms ?? [currentPlatform()])];
+  const platforms = [...new Set(listOption(ctx, 'platforms') ?? [currentPlatform()])];
   for (const p of platforms) {
     try {
       parsePlatform(p);

@@ -9,10 +9,10 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { parseHost, parseName } from '../mirrors/terraform/names.js';
+import { parseHost, parseName } from '../names.js';
 import { canonicalConstraints, splitConstraints } from './constraint-string.js';
 import { HclSyntaxError, tokenize, type Token } from './hcl-tokens.js';
-import { CommandError } from './tool-io.js';
+import { CommandError } from '../../../cli/kit/tool-io.js';
 
 /** One `required_providers` entry as written. */
 export interface ProviderRequirement {

@@ -10,10 +10,10 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { currentPlatform } from '../../src/cli/lock.js';
-import type { RegcacheProcess } from '../support/regcache-process.js';
-import { networkMirrorCliConfig, readLockFile, runTerraform } from '../support/terraform.js';
-import { printed, runCli, startCliSetup } from './run-cli.js';
+import { currentPlatform } from '../../../../src/mirrors/terraform/cli/lock.js';
+import type { RegcacheProcess } from '../../../support/regcache-process.js';
+import { networkMirrorCliConfig, readLockFile, runTerraform } from '../../../support/terraform.js';
+import { printed, runCli, startCliSetup } from '../../../cli/run-cli.js';
 
 const THREE = [
   { os: 'linux', arch: 'amd64' },

@@ -7,10 +7,10 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseLockFile } from '../mirrors/terraform/warm.js';
-import { createHttpClient, type Auth, type HttpClient } from './http-client.js';
+import { parseLockFile } from '../warm.js';
+import { createHttpClient, type Auth, type HttpClient } from '../../../cli/kit/http-client.js';
 import { requiredProviders } from './required-providers.js';
-import { adminToken, apiUrl, CommandError, requireServer, UsageError, type ToolContext } from './tool-io.js';
+import { adminToken, apiUrl, CommandError, listOption, requireServer, UsageError, type ToolContext } from '../../../cli/kit/tool-io.js';
 
 /** What GET /admin/warm/:id answers (the fields used here). */
 interface Job {
@@ -41,7 +41,7 @@ function providerFlag(text: string, platforms: readonly string[]): Record<string
 
 /** The request body and a description of it. */
 async function warmRequest(ctx: ToolContext, platforms: readonly string[]): Promise<{ body: string; contentType: string; what: string; count: number }> {
-  const flags = ctx.opts.providers ?? [];
+  const flags = listOption(ctx, 'providers') ?? [];
   if (flags.length > 0 && ctx.args.rest.length > 0) throw new UsageError('give either --provider flags or a LOCKFILE/DIR, not both');
   if (ctx.args.rest.length > 1) throw new UsageError('give one LOCKFILE or DIR');
   if (flags.length > 0) {
@@ -125,7 +125,7 @@ async function follow(ctx: ToolContext, http: HttpClient, server: URL, auth: Aut
 export async function runWarm(ctx: ToolContext): Promise<number> {
   const server = requireServer(ctx);
   const auth: Auth = { kind: 'admin', token: adminToken(ctx) };
-  const platforms = ctx.opts.platforms ?? [];
+  const platforms = listOption(ctx, 'platforms') ?? [];
   const req = await warmRequest(ctx, platforms);
   const http = await createHttpClient(ctx.opts.ca, ctx.env);
   try {

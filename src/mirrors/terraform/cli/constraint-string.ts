@@ -6,7 +6,7 @@
  * read fine but rewritten by the next `terraform init`, so ours must match.
  */
 import semver from 'semver';
-import { CommandError } from './tool-io.js';
+import { CommandError } from '../../../cli/kit/tool-io.js';
 
 const CLAUSE = /^(=|!=|>=|<=|>|<|~>)?\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+([0-9A-Za-z.-]+))?$/;
 

@@ -7,9 +7,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { canonicalConstraints } from '../../src/cli/constraint-string.js';
-import { lockedVersions, renderLockFile } from '../../src/cli/lock-file.js';
-import { requiredProviders, requirementsOf } from '../../src/cli/required-providers.js';
+import { canonicalConstraints } from '../../../../src/mirrors/terraform/cli/constraint-string.js';
+import { lockedVersions, renderLockFile } from '../../../../src/mirrors/terraform/cli/lock-file.js';
+import { requiredProviders, requirementsOf } from '../../../../src/mirrors/terraform/cli/required-providers.js';
 
 void describe('requirementsOf', () => {
   void it('reads the object and legacy forms, and nothing outside terraform blocks', () => {

@@ -9,11 +9,11 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runTool, type ToolIo } from '../../src/cli/tool-io.js';
-import { runWarm } from '../../src/cli/warm.js';
-import type { OriginRegistry } from '../fakes/origin-registry.js';
-import type { RegcacheProcess } from '../support/regcache-process.js';
-import { printed, runCli, startCliSetup, TOKEN } from './run-cli.js';
+import { runTool, type ToolIo } from '../../../../src/cli/kit/tool-io.js';
+import { runWarm } from '../../../../src/mirrors/terraform/cli/warm.js';
+import type { OriginRegistry } from '../../../fakes/origin-registry.js';
+import type { RegcacheProcess } from '../../../support/regcache-process.js';
+import { printed, runCli, startCliSetup, TOKEN } from '../../../cli/run-cli.js';
 
 const PLATFORMS = [
   { os: 'linux', arch: 'amd64' },
