@@ -87,10 +87,12 @@ export function createAdminEndpoints(deps: AdminDeps): Endpoint[] {
     async (ctx) => {
       const req = purgeRequest(deps.instances, ctx.segments);
       if (!req) throw new RegcacheError('ERR_NOT_FOUND');
-      const { prefixes, target } = req.inst.instance.purgeTarget(req.rest);
-      const owned = prefixes.filter((p) => req.inst.instance.keyPrefixes.some((k) => p.startsWith(k)));
+      const { prefixes, keys = [], target } = req.inst.instance.purgeTarget(req.rest);
+      const ownedBy = (p: string): boolean => req.inst.instance.keyPrefixes.some((k) => p.startsWith(k));
       const onlyMetadata = ctx.query.get('only') === 'metadata';
-      const objects = (await Promise.all(owned.map((p) => listPrefix(deps.store, p)))).flat();
+      const listed = (await Promise.all(prefixes.filter(ownedBy).map((p) => listPrefix(deps.store, p)))).flat();
+      const exact = await Promise.all(keys.filter((k) => ownedBy(k) && !listed.some((o) => o.key === k)).map(async (key) => ({ key, meta: await deps.store.stat(key) })));
+      const objects = [...listed, ...exact.filter((o): o is { key: string; meta: NonNullable<typeof o.meta> } => o.meta !== undefined)];
       const removed: Array<{ key: string; size: number }> = [];
       for (const o of objects) {
         const cls = deps.classify(o.key, o.meta);

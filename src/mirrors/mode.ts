@@ -121,10 +121,13 @@ export interface ModeInstance {
   readonly upstreamHosts: readonly string[];
   /**
    * Maps an admin purge target (path segments after the instance name, or
-   * after one of `purgeAliases`) to the key prefixes it covers. Throws
-   * ERR_NOT_FOUND / ERR_BAD_REQUEST for targets it does not know.
+   * after one of `purgeAliases`) to what it covers: key prefixes (a
+   * directory, a provider) and exact keys (one file, whose key is not a
+   * prefix: `a.zip` would also catch `a.zip.sha256`). Both must lie under
+   * `keyPrefixes`. Throws ERR_NOT_FOUND / ERR_BAD_REQUEST for targets it
+   * does not know.
    */
-  purgeTarget(segments: readonly string[]): { prefixes: string[]; target: string };
+  purgeTarget(segments: readonly string[]): { prefixes: string[]; keys?: string[]; target: string };
   /**
    * Older admin paths that purge this instance: `DELETE /<path>/<rest>`
    * purges `purgeTarget([...as, ...rest])` (terraform: /v1/mirror/HOST → providers/HOST).

@@ -1,11 +1,11 @@
 /**
  * What a `file` instance's stored objects are (one listed file per key,
- * named by its path) and what an admin purge below it covers: a directory
- * path purges every file under it, no path the whole instance.
+ * named by its path) and what an admin purge covers: a path purges the
+ * file there and every file under it, no path the whole instance.
  */
 import type { ListedObject } from '../../core/store.js';
 import type { ListedItem } from '../mode.js';
-import { directoryPrefix, pathOfKey } from './paths.js';
+import { directoryPrefix, filePath, pathOfKey } from './paths.js';
 
 /** Lists the instance's cached files. */
 export function describeFiles(instance: string, objects: readonly ListedObject[]): ListedItem[] {
@@ -18,7 +18,12 @@ export function describeFiles(instance: string, objects: readonly ListedObject[]
   return items;
 }
 
-/** Maps `DELETE /admin/purge/<instance>/<dir…>` to the key prefix of that directory. */
-export function filePurgeTarget(instance: string, segments: readonly string[]): { prefixes: string[]; target: string } {
-  return { prefixes: [directoryPrefix(instance, segments)], target: segments.length === 0 ? '*' : `${segments.join('/')}/` };
+/**
+ * Maps `DELETE /admin/purge/<instance>/<path…>` to what it names: the file
+ * at that path (an exact key) and every file below it as a directory (a
+ * key prefix). No path: the whole instance.
+ */
+export function filePurgeTarget(instance: string, segments: readonly string[]): { prefixes: string[]; keys: string[]; target: string } {
+  if (segments.length === 0) return { prefixes: [directoryPrefix(instance, segments)], keys: [], target: '*' };
+  return { prefixes: [directoryPrefix(instance, segments)], keys: [filePath(instance, segments).key], target: segments.join('/') };
 }

@@ -123,6 +123,24 @@ instances:
       assert.equal(all.removed, 2, 'what is stored now: one.bin again, and three.bin');
     });
 
+    void it('purges one file by its path, and not a file whose name only starts with it', async () => {
+      for (const f of ['/one/x.zip', '/one/x.zip.sha256']) {
+        o.put(f, bytes(500, f.length));
+        await curl('-f', '-o', '/dev/null', `${p.url}/files${f}`);
+      }
+      const purged = JSON.parse((await admin('DELETE', '/admin/purge/files/one/x.zip')).stdout.toString()) as { removed: number; target: string; keys: string[] };
+      assert.equal(purged.removed, 1, JSON.stringify(purged));
+      assert.equal(purged.target, 'one/x.zip');
+      const again = JSON.parse((await admin('DELETE', '/admin/purge/files/one/x.zip')).stdout.toString()) as { removed: number };
+      assert.equal(again.removed, 0, 'nothing left to purge');
+      await curl('-f', '-o', '/dev/null', `${p.url}/files/one/x.zip`);
+      await curl('-f', '-o', '/dev/null', `${p.url}/files/one/x.zip.sha256`);
+      assert.equal(o.count('/one/x.zip'), 2, 'purged: fetched again');
+      assert.equal(o.count('/one/x.zip.sha256'), 1, 'its neighbour stayed cached');
+      const hostile = await curl('-s', '-o', '/dev/null', '-w', '%{http_code}', '-X', 'DELETE', '-H', `Authorization: Bearer ${TOKEN}`, '--path-as-is', `${p.url}/admin/purge/files/one/%2e%2e/x.zip`);
+      assert.match(hostile.stdout.toString(), /^4\d\d$/, 'a hostile path is refused');
+    });
+
     void it('the status page shows curl and wget lines for this server', async () => {
       const page = (await curl('-f', `${p.url}/`)).stdout.toString();
       assert.ok(page.includes(`curl -fL -O ${p.url}/files/path/to/file.tar.gz`), 'curl line');
