@@ -133,7 +133,12 @@ export function modeCommands(modes: readonly RegisteredMode[]): Map<string, Clie
         throw new Error(`mode ${mode.name}: command ${JSON.stringify(command.name)} is already taken`);
       }
       for (const option of command.options) {
-        if (Object.hasOwn(BASE_OPTIONS, option.flag)) throw new Error(`mode ${mode.name}: --${option.flag} of ${command.name} is a built-in option`);
+        if (Object.hasOwn(BASE_OPTIONS, option.flag) || Object.values(BASE_TOOL_FLAGS).includes(option.key)) {
+          throw new Error(`mode ${mode.name}: --${option.flag} of ${command.name} is a built-in option`);
+        }
+        if ([...flags.values()].some((o) => o.key === option.key && o.flag !== option.flag)) {
+          throw new Error(`mode ${mode.name}: --${option.flag} of ${command.name} uses the key ${JSON.stringify(option.key)} of another flag`);
+        }
         const other = flags.get(option.flag);
         if (other !== undefined && (other.key !== option.key || other.type !== option.type || (other.multiple ?? false) !== (option.multiple ?? false))) {
           throw new Error(`mode ${mode.name}: --${option.flag} of ${command.name} differs from its declaration by another command`);

@@ -59,6 +59,11 @@ void describe('mode commands', () => {
     assert.throws(() => modeCommands([modeWith('a', [command('ls')])]), /command "ls" is already taken/);
     assert.throws(() => modeCommands([modeWith('a', [command('sync')]), modeWith('b', [command('sync')])]), /mode b: command "sync" is already taken/);
     assert.throws(() => modeCommands([modeWith('a', [command('x', [{ flag: 'server', key: 'server', type: 'string' }])])]), /--server of x is a built-in option/);
+    assert.throws(() => modeCommands([modeWith('a', [command('x', [{ flag: 'srv', key: 'server', type: 'string' }])])]), /--srv of x is a built-in option/);
+    assert.throws(
+      () => modeCommands([modeWith('a', [command('x', [{ flag: 'arch', key: 'arch', type: 'string' }]), command('y', [{ flag: 'cpu', key: 'arch', type: 'string' }])])]),
+      /--cpu of y uses the key "arch" of another flag/,
+    );
     assert.throws(
       () => modeCommands([modeWith('a', [command('x', [{ flag: 'arch', key: 'arch', type: 'string' }]), command('y', [{ flag: 'arch', key: 'arch', type: 'boolean' }])])]),
       /--arch of y differs/,
