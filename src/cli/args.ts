@@ -260,8 +260,8 @@ export function parseCliArgs(argv: string[]): CliArgs {
     }
     if (token.kind === 'option-terminator') continue;
     const { name, rawName, value, inlineValue } = token;
-    const spec = OPTIONS[name];
-    if (spec === undefined || !Object.hasOwn(OPTIONS, name)) throw new Error(`unknown option ${rawName} (see regcache --help)`);
+    const spec = Object.hasOwn(OPTIONS, name) ? OPTIONS[name] : undefined;
+    if (spec === undefined) throw new Error(`unknown option ${rawName} (see regcache --help)`);
     if (spec.type === 'boolean') {
       if (value !== undefined) throw new Error(`${rawName} does not take a value`);
       switches.add(name);

@@ -246,6 +246,15 @@ void describe('fs store specifics', () => {
     }, /ended \d+ bytes early/);
   });
 
+  void it('answers a key below a plain file as missing (ENOTDIR goes the async way, not the quick absence check)', async () => {
+    const root = await freshRoot();
+    const s = await storeOn(root);
+    await mkdir(join(root, 'objects', 'k'), { recursive: true });
+    await writeFile(join(root, 'objects', 'k', 'plain'), 'a file where a directory would be');
+    assert.equal(await s.stat('k/plain/x'), undefined);
+    assert.equal(await s.read('k/plain/x'), undefined);
+  });
+
   void it('treats a truncated object file as missing', async () => {
     const root = await freshRoot();
     const s = await storeOn(root);
