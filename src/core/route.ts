@@ -79,6 +79,14 @@ export interface ArtifactRoute {
   afterServed?(key: string): Promise<void>;
   /** Attributes stored with the object. */
   attrs?: Record<string, string>;
+  /**
+   * Extra response headers sent with this artifact on every answer (hit,
+   * miss, 304, HEAD): `Vary: Accept` for a negotiated representation,
+   * `Docker-Content-Digest` for a blob addressed by digest. They may not
+   * replace the headers the core owns (content-type, content-length,
+   * content-range, etag, last-modified, cache-control, accept-ranges).
+   */
+  headers?: Readonly<Record<string, string>>;
   /** Whether a cached copy answers this request (e.g. same file name); false → 404. */
   matches?(meta: ObjectMeta): boolean;
   /** Recorded with the object; default 'artifact'. */

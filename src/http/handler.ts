@@ -127,7 +127,7 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
       pickRange: (size) => pickRange(rangeHeader, size),
     });
     out.cache = reply.result;
-    await sendArtifact(req, res, reply, out, answer.route.freshness !== undefined);
+    await sendArtifact(req, res, reply, out, answer.route.freshness !== undefined, answer.route.headers);
   }
 
   return (req, res) => {

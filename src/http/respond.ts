@@ -66,8 +66,9 @@ export function pickRange(header: string | undefined, size: number): ByteRange |
  * when the transfer is cut). A `mutable` artifact (a route with freshness)
  * may change: clients revalidate it (cheap, by ETag) instead of keeping it.
  */
-export function sendArtifact(req: IncomingMessage, res: ServerResponse, reply: ArtifactReply, sent: { bytes: number }, mutable = false): Promise<void> {
+export function sendArtifact(req: IncomingMessage, res: ServerResponse, reply: ArtifactReply, sent: { bytes: number }, mutable = false, extra?: Readonly<Record<string, string>>): Promise<void> {
   const headers: Record<string, string> = {
+    ...extra,
     'content-type': reply.contentType,
     'accept-ranges': 'bytes',
     'cache-control': mutable ? 'no-cache' : 'public, max-age=31536000, immutable',
