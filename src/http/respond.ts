@@ -61,6 +61,15 @@ export function pickRange(header: string | undefined, size: number): ByteRange |
   return { start, end };
 }
 
+/** Headers the core sets on an artifact answer itself; a route's `headers` cannot replace them. */
+const CORE_ARTIFACT_HEADERS = new Set(['content-type', 'content-length', 'content-range', 'accept-ranges', 'cache-control', 'etag', 'last-modified']);
+
+function routeHeaders(extra: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (extra) for (const [k, v] of Object.entries(extra)) if (!CORE_ARTIFACT_HEADERS.has(k.toLowerCase())) out[k.toLowerCase()] = v;
+  return out;
+}
+
 /**
  * Writes an artifact reply; `sent.bytes` counts body bytes as they go (also
  * when the transfer is cut). A `mutable` artifact (a route with freshness)
@@ -68,7 +77,7 @@ export function pickRange(header: string | undefined, size: number): ByteRange |
  */
 export function sendArtifact(req: IncomingMessage, res: ServerResponse, reply: ArtifactReply, sent: { bytes: number }, mutable = false, extra?: Readonly<Record<string, string>>): Promise<void> {
   const headers: Record<string, string> = {
-    ...extra,
+    ...routeHeaders(extra),
     'content-type': reply.contentType,
     'accept-ranges': 'bytes',
     'cache-control': mutable ? 'no-cache' : 'public, max-age=31536000, immutable',
