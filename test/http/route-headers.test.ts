@@ -15,7 +15,8 @@ import { rawRequest } from '../integration/http-client.js';
 import { fsStoreFixtures } from '../support/store-objects.js';
 
 const { freshStore } = fsStoreFixtures('regcache-route-headers-');
-const BODY = Buffer.from('blob bytes');
+/** Larger than the default hold-back: a miss is streamed before its digest is known, so the core sets no etag of its own. */
+const BODY = Buffer.alloc(200 * 1024, 7);
 const DIGEST = createHash('sha256').update(BODY).digest('hex');
 
 let cache: Cache;
@@ -36,7 +37,7 @@ const adapter: Mirror = {
         headers: { vary: 'Accept', 'x-test-digest': `sha256:${DIGEST}`, 'content-type': 'text/evil', etag: '"forged"' },
         fetch() {
           fetches += 1;
-          return Promise.resolve({ size: BODY.length, body: Readable.from([BODY]) });
+          return Promise.resolve({ size: BODY.length, body: Readable.from([BODY.subarray(0, 100_000), BODY.subarray(100_000)]) });
         },
         verify() {},
       },
