@@ -85,7 +85,7 @@ void describe('pypi mode: faults and changes', { timeout: 300_000 }, () => {
       assert.notEqual(r.code, 0);
       const got = await fetchText(cache, `/pypi/files/broken-host/${wheel.filename}`);
       assert.equal(got.status, 502);
-      assert.equal(JSON.parse(got.body).code ?? JSON.parse(got.body).error?.code, 'ERR_UPSTREAM_STATUS');
+      assert.match(got.body, /"code":"ERR_UPSTREAM_STATUS"/);
       assert.deepEqual((await storedObjects(cache.dataDir)).filter((s) => s.startsWith('pypi/broken-host/files/')), []);
     } finally {
       origin.fault('files', origin.pathOf(wheel), undefined);

@@ -26,7 +26,7 @@ after(async () => {
   await origin.close();
 });
 
-test('a cold pip install fetches the chain through regcache; files come from the separate file host', async () => {
+void test('a cold pip install fetches the chain through regcache; files come from the separate file host', async () => {
   const r = await pipInstall(cache, ['alpha-pkg']);
   assert.equal(r.code, 0, r.stderr + r.stdout);
   assert.equal(await installedVersion(r.target, 'alpha_pkg'), '1.0.0');
@@ -37,7 +37,7 @@ test('a cold pip install fetches the chain through regcache; files come from the
   assert.ok(stored.some((s) => s.includes('gamma-2.0.0-py3-none-any.whl')), stored.join('\n'));
 });
 
-test('a warm install makes no upstream file request', async () => {
+void test('a warm install makes no upstream file request', async () => {
   const files = origin.countPrefix('files', '/packages/');
   const r = await pipInstall(cache, ['alpha-pkg']);
   assert.equal(r.code, 0, r.stderr);
@@ -45,7 +45,7 @@ test('a warm install makes no upstream file request', async () => {
   assert.equal(origin.countPrefix('files', '/packages/'), files);
 });
 
-test('with the origin down, the install is served from the cache', async () => {
+void test('with the origin down, the install is served from the cache', async () => {
   await origin.down();
   try {
     const r = await pipInstall(cache, ['alpha-pkg']);
@@ -56,7 +56,7 @@ test('with the origin down, the install is served from the cache', async () => {
   }
 });
 
-test('links point at regcache and keep sha256, requires-python, in both representations; Vary: Accept', async () => {
+void test('links point at regcache and keep sha256, requires-python, in both representations; Vary: Accept', async () => {
   const html = await fetchText(cache, '/pypi/simple/gamma/');
   assert.equal(html.status, 200);
   assert.equal(html.headers.vary, 'Accept');
@@ -79,7 +79,7 @@ test('links point at regcache and keep sha256, requires-python, in both represen
   assert.match(preferHtml.headers['content-type'] ?? '', /text\/html/);
 });
 
-test('a non-normalized project name is redirected to the normalized URL', async () => {
+void test('a non-normalized project name is redirected to the normalized URL', async () => {
   const r = await fetchText(cache, '/pypi/simple/Alpha_Pkg/');
   assert.equal(r.status, 301);
   assert.equal(r.headers.location, `${cache.url}/pypi/simple/alpha-pkg/`);

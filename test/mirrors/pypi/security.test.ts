@@ -7,6 +7,7 @@
  * without it, and that credential never reaches another origin.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { PRIVATE_AUTH, startPypiOrigin, type PypiOrigin } from '../../fakes/pypi-origin.js';
 import type { RegcacheProcess } from '../../support/regcache-process.js';
@@ -75,9 +76,7 @@ void describe('pypi mode: security', { timeout: 300_000 }, () => {
     origin.fault('files', origin.pathOf(wheel), undefined);
     const args = ['-sS', '-f', '--noproxy', '*', '--cacert', cache.caPath ?? '', `${cache.url}/pypi/files/direct/${wheel.filename}`];
     const ok = await new Promise<Buffer>((resolve, reject) => {
-      void import('node:child_process').then(({ execFile }) =>
-        execFile('curl', args, { encoding: 'buffer', maxBuffer: 1 << 24 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
-      );
+      execFile('curl', args, { encoding: 'buffer', maxBuffer: 1 << 24 }, (err, stdout) => (err ? reject(new Error(err.message)) : resolve(stdout)));
     });
     assert.ok(ok.equals(wheel.body), 'the exact wheel bytes');
   });
