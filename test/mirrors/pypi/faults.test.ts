@@ -92,7 +92,7 @@ void describe('pypi mode: faults and changes', { timeout: 300_000 }, () => {
     }
   });
 
-  void it('parallel cold installs download each file once (and the index once)', async () => {
+  void it('parallel cold installs download each file once (and read each index in full once)', async () => {
     const dists = [...(await origin.publish('par-top', '1.0.0', ['par-dep'])), ...(await origin.publish('par-dep', '1.0.0'))];
     // Slow answers keep the downloads overlapping.
     origin.fault('files', '/packages/', { kind: 'slow', ms: 400 });
@@ -108,7 +108,9 @@ void describe('pypi mode: faults and changes', { timeout: 300_000 }, () => {
       origin.fault('index', '/simple/par-', undefined);
     }
     for (const d of dists.filter((x) => x.filename.endsWith('.whl'))) assert.equal(origin.count('files', origin.pathOf(d)), 1, d.filename);
-    assert.equal(origin.count('index', '/simple/par-top/'), 1);
-    assert.equal(origin.count('index', '/simple/par-dep/'), 1);
+    // One full read of each index; later asks (this suite's index is fresh for 1 s only) are conditional.
+    for (const path of ['/simple/par-top/', '/simple/par-dep/']) {
+      assert.equal(origin.requests.filter((q) => q.host === 'index' && q.path === path && q.ifNoneMatch === undefined).length, 1, path);
+    }
   });
 });
