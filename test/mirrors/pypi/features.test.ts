@@ -2,8 +2,8 @@
  * The `pypi` mode's optional parts and configuration: `.metadata` sidecars
  * (PEP 658 / 714) served and checked when `proxy_core_metadata` is on and
  * used by pip, `/pypi/<name>/json` with rewritten URLs, `proxy_json: false`
- * (HTML only), yanked files, relative links on the index host, and a
- * cache-proxy configuration file started the README way.
+ * (HTML only), yanked files, relative links on the index host, bypass
+ * policies, and a cache-proxy configuration file started the README way.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
@@ -101,6 +101,31 @@ void describe('pypi mode: sidecars, JSON API, configuration', { timeout: 300_000
       assert.equal((await fetchText(cache, '/pypi/pypi/meta-dep/json')).status, 404);
       assert.equal((await fetchText(cache, '/pypi/files/meta-dep/meta_dep-3.0.0-py3-none-any.whl.metadata')).status, 404);
     } finally {
+      await cache.stop();
+    }
+  });
+
+  void it('bypass policies stream pages and files through, checked, storing nothing', async () => {
+    const [wheel] = await origin.publish('passing', '1.0.0');
+    assert.ok(wheel);
+    const cache = await startPypiCache(origin, { index_policy: 'bypass', file_policy: 'bypass' });
+    try {
+      for (let i = 1; i <= 2; i++) {
+        const r = await pipInstall(cache, ['passing']);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(await installedVersion(r.target, 'passing'), '1.0.0');
+        assert.equal(origin.count('files', origin.pathOf(wheel)), i, 'every install downloads again');
+      }
+      assert.deepEqual(await storedObjects(cache.dataDir), []);
+      origin.fault('files', origin.pathOf(wheel), { kind: 'corrupt' });
+      const bad = await pipInstall(cache, ['passing']);
+      assert.notEqual(bad.code, 0, 'the wrong bytes never complete');
+      assert.equal(await installedVersion(bad.target, 'passing'), undefined);
+      // regcache cuts the transfer itself (pip's own hash check is not what refuses it).
+      const direct = await run('curl', ['-sS', '-o', '/dev/null', '--noproxy', '*', '--cacert', cache.caPath ?? '', `${cache.url}/pypi/files/passing/${wheel.filename}`]);
+      assert.notEqual(direct.code, 0, 'curl sees a cut transfer');
+    } finally {
+      origin.fault('files', origin.pathOf(wheel), undefined);
       await cache.stop();
     }
   });
