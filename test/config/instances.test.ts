@@ -120,8 +120,8 @@ void describe('cache-proxy configuration format', () => {
 
 void describe('instances', () => {
   void it('names the instance and mode when the mode is not available', async () => {
-    const list = await issues('instances:\n  - name: pypi\n    pypi:\n      upstream: https://pypi.org\n');
-    assert.ok(list.some((l) => l.includes('instances[0].pypi') && l.includes('"pypi"') && l.includes('not available')), list.join('\n'));
+    const list = await issues('instances:\n  - name: flatpak\n    flatpak:\n      upstream: https://dl.flathub.org\n');
+    assert.ok(list.some((l) => l.includes('instances[0].flatpak') && l.includes('"flatpak"') && l.includes('not available')), list.join('\n'));
   });
 
   void it('rejects a block with no mode, two modes, unknown keys, bad names and duplicates', async () => {
