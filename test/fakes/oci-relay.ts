@@ -15,6 +15,8 @@ export interface RelayedRequest {
   method: string;
   path: string;
   authorized: boolean;
+  /** The registry's status, once it answered (0 before, or when down). */
+  status: number;
 }
 
 /** A running relay. */
@@ -27,17 +29,18 @@ export interface OciRelay {
   down: boolean;
   tamper: boolean;
   readonly log: readonly RelayedRequest[];
-  /** Requests matching `method` and `path` (a RegExp over the path). */
-  count(method: string, path: RegExp): number;
+  /** Requests matching `method` and `path` (a RegExp over the path), and `status` when given (200: downloads, not 401 challenges). */
+  count(method: string, path: RegExp, status?: number): number;
   /** Holds blob GET answers until the returned function is called; `arrived` resolves at the first held one. */
   hold(): { release(): void; arrived: Promise<void> };
   close(): Promise<void>;
 }
 
-function forward(target: string, req: IncomingMessage, res: ServerResponse, edit: ((body: Buffer) => Buffer) | undefined, gate: Promise<void> | undefined): void {
+function forward(target: string, req: IncomingMessage, res: ServerResponse, entry: RelayedRequest, edit: ((body: Buffer) => Buffer) | undefined, gate: Promise<void> | undefined): void {
   const u = new URL(req.url ?? '/', target);
   const headers = { ...req.headers, host: req.headers.host ?? u.host };
   const out = request(u, { method: req.method, headers }, (up) => {
+    entry.status = up.statusCode ?? 0;
     void (async () => {
       if (gate) await gate;
       if (!edit) {
@@ -64,13 +67,14 @@ export async function startOciRelay(tokenTarget: string): Promise<OciRelay> {
   const state = { target: '', tokenTarget, down: false, tamper: false };
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    log.push({ method: req.method ?? '', path, authorized: req.headers.authorization !== undefined });
+    const entry: RelayedRequest = { method: req.method ?? '', path, authorized: req.headers.authorization !== undefined, status: 0 };
+    log.push(entry);
     if (state.down) {
       req.socket.destroy();
       return;
     }
     if (path === '/token') {
-      forward(state.tokenTarget, req, res, undefined, undefined);
+      forward(state.tokenTarget, req, res, entry, undefined, undefined);
       return;
     }
     const blobGet = req.method === 'GET' && BLOB.test(path);
@@ -80,7 +84,7 @@ export async function startOciRelay(tokenTarget: string): Promise<OciRelay> {
       return c;
     } : undefined;
     if (blobGet && gate) gate.arrived();
-    forward(state.target, req, res, edit, blobGet ? gate?.promise : undefined);
+    forward(state.target, req, res, entry, edit, blobGet ? gate?.promise : undefined);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
@@ -112,7 +116,7 @@ export async function startOciRelay(tokenTarget: string): Promise<OciRelay> {
       state.tamper = v;
     },
     log,
-    count: (method, path) => log.filter((r) => r.method === method && path.test(r.path)).length,
+    count: (method, path, status) => log.filter((r) => r.method === method && path.test(r.path) && (status === undefined || r.status === status)).length,
     hold() {
       let release = (): void => undefined;
       let arrived = (): void => undefined;

@@ -124,12 +124,12 @@ export async function pull(host: string, ref: string): Promise<SkopeoRun & { dir
   return { ...run, dir: join(dir, 'out') };
 }
 
-/** Relay counts of one repository: manifest GET / HEAD and blob GETs. */
+/** Relay counts of one repository's answered requests (200: a 401 challenge is not a download): manifest GET / HEAD and blob GETs. */
 export function counts(relay: OciRelay, repo: string): { manifestGet: number; manifestHead: number; blobGet: number } {
   const esc = repo.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return {
-    manifestGet: relay.count('GET', new RegExp(`^/v2/${esc}/manifests/`)),
-    manifestHead: relay.count('HEAD', new RegExp(`^/v2/${esc}/manifests/`)),
-    blobGet: relay.count('GET', new RegExp(`^/v2/${esc}/blobs/`)),
+    manifestGet: relay.count('GET', new RegExp(`^/v2/${esc}/manifests/`), 200),
+    manifestHead: relay.count('HEAD', new RegExp(`^/v2/${esc}/manifests/`), 200),
+    blobGet: relay.count('GET', new RegExp(`^/v2/${esc}/blobs/`), 200),
   };
 }
