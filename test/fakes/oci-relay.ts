@@ -15,6 +15,8 @@ export interface RelayedRequest {
   method: string;
   path: string;
   authorized: boolean;
+  /** The Authorization sent, to check that no client's credential ever arrives. */
+  authorization: string | undefined;
   /** The registry's status, once it answered (0 before, or when down). */
   status: number;
 }
@@ -67,7 +69,7 @@ export async function startOciRelay(tokenTarget: string): Promise<OciRelay> {
   const state = { target: '', tokenTarget, down: false, tamper: false };
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const entry: RelayedRequest = { method: req.method ?? '', path, authorized: req.headers.authorization !== undefined, status: 0 };
+    const entry: RelayedRequest = { method: req.method ?? '', path, authorized: req.headers.authorization !== undefined, authorization: req.headers.authorization, status: 0 };
     log.push(entry);
     if (state.down) {
       req.socket.destroy();
