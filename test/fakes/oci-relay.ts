@@ -30,6 +30,8 @@ export interface OciRelay {
   tokenTarget: string;
   down: boolean;
   tamper: boolean;
+  /** Answers given by the relay itself for these paths (an endpoint the registry lacks, e.g. referrers). */
+  readonly canned: Map<string, { status: number; headers: Record<string, string>; body: Buffer }>;
   readonly log: readonly RelayedRequest[];
   /** Requests matching `method` and `path` (a RegExp over the path), and `status` when given (200: downloads, not 401 challenges). */
   count(method: string, path: RegExp, status?: number): number;
@@ -65,6 +67,7 @@ const BLOB = /^\/v2\/.+\/blobs\/sha(256|512):[a-f0-9]+$/;
 /** Starts the relay; `tokenTarget` is the token server's URL. */
 export async function startOciRelay(tokenTarget: string): Promise<OciRelay> {
   const log: RelayedRequest[] = [];
+  const cannedAnswers: OciRelay['canned'] = new Map();
   let gate: { promise: Promise<void>; release: () => void; arrived: () => void } | undefined;
   const state = { target: '', tokenTarget, down: false, tamper: false };
   const server: Server = createServer((req, res) => {
@@ -73,6 +76,12 @@ export async function startOciRelay(tokenTarget: string): Promise<OciRelay> {
     log.push(entry);
     if (state.down) {
       req.socket.destroy();
+      return;
+    }
+    const canned = cannedAnswers.get(path);
+    if (canned) {
+      entry.status = canned.status;
+      res.writeHead(canned.status, { ...canned.headers, 'content-length': String(canned.body.length) }).end(req.method === 'HEAD' ? undefined : canned.body);
       return;
     }
     if (path === '/token') {
@@ -118,6 +127,7 @@ export async function startOciRelay(tokenTarget: string): Promise<OciRelay> {
       state.tamper = v;
     },
     log,
+    canned: cannedAnswers,
     count: (method, path, status) => log.filter((r) => r.method === method && path.test(r.path) && (status === undefined || r.status === status)).length,
     hold() {
       let release = (): void => undefined;
