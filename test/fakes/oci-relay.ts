@@ -5,7 +5,7 @@
  * path, whether it carried an Authorization) and can be `down` (sockets
  * destroyed), `tamper` blob bodies (one byte changed, same length) or
  * `hold` blob answers until released (so parallel clients meet one cold
- * download).
+ * download), and redirect blob downloads to a "CDN" origin of its own.
  */
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,6 +30,10 @@ export interface OciRelay {
   tokenTarget: string;
   down: boolean;
   tamper: boolean;
+  /** Authorized blob GETs are redirected (307) to the relay's "CDN" origin, which serves them without any Authorization. */
+  redirectBlobs: boolean;
+  /** Requests the CDN origin received (its own log: a redirect target is another origin). */
+  readonly cdnLog: readonly RelayedRequest[];
   /** Answers given by the relay itself for these paths (an endpoint the registry lacks, e.g. referrers). */
   readonly canned: Map<string, { status: number; headers: Record<string, string>; body: Buffer }>;
   readonly log: readonly RelayedRequest[];
@@ -69,7 +73,26 @@ export async function startOciRelay(tokenTarget: string): Promise<OciRelay> {
   const log: RelayedRequest[] = [];
   const cannedAnswers: OciRelay['canned'] = new Map();
   let gate: { promise: Promise<void>; release: () => void; arrived: () => void } | undefined;
-  const state = { target: '', tokenTarget, down: false, tamper: false };
+  const state = { target: '', tokenTarget, down: false, tamper: false, redirectBlobs: false };
+  const cdnLog: RelayedRequest[] = [];
+  /** The registry token a redirected blob is fetched with by the CDN (as a signed URL would carry it). */
+  const cdnGrants = new Map<string, string>();
+  const cdn: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const entry: RelayedRequest = { method: req.method ?? '', path, authorized: req.headers.authorization !== undefined, authorization: req.headers.authorization, status: 0 };
+    cdnLog.push(entry);
+    const grant = cdnGrants.get(path);
+    if (grant === undefined) {
+      entry.status = 403;
+      res.writeHead(403).end();
+      return;
+    }
+    const headers = { ...req.headers, authorization: grant };
+    req.headers = headers;
+    forward(state.target, req, res, entry, undefined, undefined);
+  });
+  await new Promise<void>((resolve) => cdn.listen(0, '127.0.0.1', resolve));
+  const cdnUrl = `http://127.0.0.1:${(cdn.address() as AddressInfo).port}`;
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const entry: RelayedRequest = { method: req.method ?? '', path, authorized: req.headers.authorization !== undefined, authorization: req.headers.authorization, status: 0 };
@@ -94,6 +117,12 @@ export async function startOciRelay(tokenTarget: string): Promise<OciRelay> {
       if (c.length > 0) c[c.length - 1] = (c[c.length - 1] ?? 0) ^ 0xff;
       return c;
     } : undefined;
+    if (blobGet && state.redirectBlobs && req.headers.authorization !== undefined) {
+      cdnGrants.set(path, req.headers.authorization);
+      entry.status = 307;
+      res.writeHead(307, { location: `${cdnUrl}${path}`, 'content-length': '0' }).end();
+      return;
+    }
     if (blobGet && gate) gate.arrived();
     forward(state.target, req, res, entry, edit, blobGet ? gate?.promise : undefined);
   });
@@ -126,6 +155,13 @@ export async function startOciRelay(tokenTarget: string): Promise<OciRelay> {
     set tamper(v: boolean) {
       state.tamper = v;
     },
+    get redirectBlobs() {
+      return state.redirectBlobs;
+    },
+    set redirectBlobs(v: boolean) {
+      state.redirectBlobs = v;
+    },
+    cdnLog,
     log,
     canned: cannedAnswers,
     count: (method, path, status) => log.filter((r) => r.method === method && path.test(r.path) && (status === undefined || r.status === status)).length,
@@ -146,6 +182,8 @@ export async function startOciRelay(tokenTarget: string): Promise<OciRelay> {
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
+        cdn.closeAllConnections();
+        cdn.close();
         server.close(() => resolve());
       }),
   };

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Layout } from '../../fakes/oci-layout.js';
 import { rawRequest } from '../../integration/http-client.js';
 import { counts, inspectRaw, pull, startOciCache, startUpstream, type OciCache, type Upstream } from './support.js';
@@ -33,7 +34,8 @@ function allBlobs(l: Layout): Array<{ digest: string; bytes: Buffer }> {
 void describe('oci mode: skopeo through regcache to docker-registry with token auth', { timeout: 300_000 }, () => {
   before(async () => {
     up = await startUpstream();
-    rc = await startOciCache(up.relay.url, { default_policy: 'revalidate', fresh_for: '1h', busy_policy: 'stale' });
+    // allowHttp: the relay's "CDN" origin (a redirect target, not configured) is plain http on loopback.
+    rc = await startOciCache(up.relay.url, { default_policy: 'revalidate', fresh_for: '1h', busy_policy: 'stale' }, { upstream: { allowHttp: true } });
     demo = await up.push('library/demo', 'v1', MULTI, 'demo');
   });
   after(async () => {
@@ -161,5 +163,47 @@ void describe('oci mode: skopeo through regcache to docker-registry with token a
     assert.equal(seen.filter((r) => !r.authorized).length, 1, 'only the first request went without a token (and got the 401 challenge)');
     assert.equal(up.relay.log.slice(before).filter((r) => r.path === '/token').length, 1, 'one token request for the scope');
     assert.ok(up.token.counts().all > t0);
+  });
+
+  void it('a token is reused until it expires, then fetched again', async () => {
+    const l = await up.push('library/expiry', 'v1', [{ os: 'linux', architecture: 'amd64' }], 'expiry');
+    const img = l.images[0];
+    assert.ok(img);
+    up.token.expiresIn = 2;
+    try {
+      const tokens = (): number => up.relay.count('GET', /^\/token$/);
+      const t0 = tokens();
+      assert.equal((await rawRequest(rc.url, '/v2/library/expiry/manifests/v1')).status, 200);
+      assert.equal(tokens() - t0, 1, 'the first request of the scope gets a token');
+      assert.equal((await rawRequest(rc.url, `/v2/library/expiry/blobs/${img.config.digest}`)).status, 200);
+      assert.equal(tokens() - t0, 1, 'the next one reuses it');
+      await sleep(2300);
+      assert.equal((await rawRequest(rc.url, `/v2/library/expiry/blobs/${img.layers[0]?.digest ?? ''}`)).status, 200);
+      assert.equal(tokens() - t0, 2, 'after expires_in, a new token');
+    } finally {
+      up.token.expiresIn = 300;
+    }
+  });
+
+  void it('a blob redirect to a CDN is followed by regcache; the client sees none of it and the CDN gets no Authorization', async () => {
+    const l = await up.push('library/cdn', 'v1', [{ os: 'linux', architecture: 'amd64' }], 'cdn');
+    const layer = l.images[0]?.layers[0];
+    assert.ok(layer);
+    up.relay.redirectBlobs = true;
+    try {
+      const res = await rawRequest(rc.url, `/v2/library/cdn/blobs/${layer.digest}`);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers['location'], undefined);
+      assert.ok(res.complete && res.body.equals(layer.bytes));
+      const p = await pull(rc.host, 'library/cdn:v1');
+      assert.equal(p.code, 0, p.stderr);
+    } finally {
+      up.relay.redirectBlobs = false;
+    }
+    assert.equal(up.relay.count('GET', new RegExp(`/blobs/${layer.digest}$`), 307), 1, 'the registry redirected');
+    const fromCdn = up.relay.cdnLog.filter((r) => r.path.endsWith(layer.digest));
+    assert.equal(fromCdn.length, 1, 'fetched from the CDN once');
+    assert.ok(up.relay.cdnLog.every((r) => !r.authorized), 'no Authorization reached the CDN origin');
+    assert.ok(up.relay.cdnLog.every((r) => r.status === 200));
   });
 });
