@@ -44,7 +44,7 @@ const HOSTILE: Array<[string, number, string]> = [
 void describe('oci mode: hostile requests', { timeout: 120_000 }, () => {
   before(async () => {
     up = await startUpstream();
-    rc = await startOciCache(up.relay.url, { default_policy: 'immutable' });
+    rc = await startOciCache(up.relay.url, { default_policy: 'immutable', registries: { 'mirror.test': { upstream: up.relay.url } } });
   });
   after(async () => {
     await rc?.stop();
@@ -81,9 +81,18 @@ void describe('oci mode: hostile requests', { timeout: 120_000 }, () => {
     assert.ok(!rc.proc.output().includes('client-secret-token-123'));
   });
 
-  void it('an ns naming the configured upstream routes there', async () => {
-    await up.push('library/nsroute', 'v1', [{ os: 'linux', architecture: 'amd64' }], 'nsroute');
-    const res = await rawRequest(rc.url, `/v2/library/nsroute/manifests/v1?ns=${up.relay.host}`);
-    assert.equal(res.status, 200);
+  void it('an ns naming the configured upstream or a configured registry routes there, each cached apart', async () => {
+    const l = await up.push('library/nsroute', 'v1', [{ os: 'linux', architecture: 'amd64' }], 'nsroute');
+    const gets = (): number => up.relay.count('GET', /^\/v2\/library\/nsroute\/manifests\/v1$/, 200);
+    const main = await rawRequest(rc.url, `/v2/library/nsroute/manifests/v1?ns=${up.relay.host}`);
+    assert.equal(main.status, 200);
+    assert.equal((await rawRequest(rc.url, '/v2/library/nsroute/manifests/v1')).headers['docker-content-digest'], l.top, 'no ns: the same main upstream, cached');
+    assert.equal(gets(), 1);
+    const other = await rawRequest(rc.url, '/v2/library/nsroute/manifests/v1?ns=mirror.test');
+    assert.equal(other.status, 200);
+    assert.equal(other.headers['docker-content-digest'], l.top);
+    assert.equal(gets(), 2, 'the other registry is asked (and stored) on its own');
+    await rawRequest(rc.url, '/v2/library/nsroute/manifests/v1?ns=MIRROR.test');
+    assert.equal(gets(), 2, 'ns names are case-insensitive hosts');
   });
 });
