@@ -5,8 +5,11 @@
  */
 import type { StatusSection } from '../mode.js';
 
-/** The status section; `url` is the listener's public URL (display_url, or this server's). */
-export function ociStatus(url: string, upstreams: readonly string[]): StatusSection {
+/** The note shown when the listener's public URL is not configured. */
+const GUESSED = 'display_url is not set: these lines show the main listener\'s URL; use this instance\'s bind address (or set display_url)';
+
+/** The status section; `url` is the listener's public URL (display_url), or this server's when `guessed`. */
+export function ociStatus(url: string, upstreams: readonly string[], guessed: boolean): StatusSection {
   const host = new URL(url).host;
   const main = upstreams[0] ?? 'https://registry-1.docker.io';
   const mainHost = new URL(main).host;
@@ -19,7 +22,7 @@ export function ociStatus(url: string, upstreams: readonly string[]): StatusSect
       {
         id: 'docker',
         label: '/etc/docker/daemon.json (Docker Hub mirror)',
-        note: 'Docker uses registry-mirrors for Docker Hub images only; restart dockerd after editing',
+        note: guessed ? GUESSED : 'Docker uses registry-mirrors for Docker Hub images only; restart dockerd after editing',
         text: JSON.stringify({ 'registry-mirrors': [url] }, null, 2),
       },
       {
