@@ -30,6 +30,8 @@ export interface OciRelay {
   tokenTarget: string;
   down: boolean;
   tamper: boolean;
+  /** Like `tamper`, for manifest GET bodies (their Docker-Content-Digest left as the registry sent it). */
+  tamperManifests: boolean;
   /** Authorized blob GETs are redirected (307) to the relay's "CDN" origin, which serves them without any Authorization. */
   redirectBlobs: boolean;
   /** Requests the CDN origin received (its own log: a redirect target is another origin). */
@@ -67,13 +69,14 @@ function forward(target: string, req: IncomingMessage, res: ServerResponse, entr
 }
 
 const BLOB = /^\/v2\/.+\/blobs\/sha(256|512):[a-f0-9]+$/;
+const MANIFEST = /^\/v2\/.+\/manifests\/[^/]+$/;
 
 /** Starts the relay; `tokenTarget` is the token server's URL. */
 export async function startOciRelay(tokenTarget: string): Promise<OciRelay> {
   const log: RelayedRequest[] = [];
   const cannedAnswers: OciRelay['canned'] = new Map();
   let gate: { promise: Promise<void>; release: () => void; arrived: () => void } | undefined;
-  const state = { target: '', tokenTarget, down: false, tamper: false, redirectBlobs: false };
+  const state = { target: '', tokenTarget, down: false, tamper: false, tamperManifests: false, redirectBlobs: false };
   const cdnLog: RelayedRequest[] = [];
   /** The registry token a redirected blob is fetched with by the CDN (as a signed URL would carry it). */
   const cdnGrants = new Map<string, string>();
@@ -112,7 +115,8 @@ export async function startOciRelay(tokenTarget: string): Promise<OciRelay> {
       return;
     }
     const blobGet = req.method === 'GET' && BLOB.test(path);
-    const edit = blobGet && state.tamper ? (b: Buffer): Buffer => {
+    const manifestGet = req.method === 'GET' && MANIFEST.test(path);
+    const edit = (blobGet && state.tamper) || (manifestGet && state.tamperManifests) ? (b: Buffer): Buffer => {
       const c = Buffer.from(b);
       if (c.length > 0) c[c.length - 1] = (c[c.length - 1] ?? 0) ^ 0xff;
       return c;
@@ -154,6 +158,12 @@ export async function startOciRelay(tokenTarget: string): Promise<OciRelay> {
     },
     set tamper(v: boolean) {
       state.tamper = v;
+    },
+    get tamperManifests() {
+      return state.tamperManifests;
+    },
+    set tamperManifests(v: boolean) {
+      state.tamperManifests = v;
     },
     get redirectBlobs() {
       return state.redirectBlobs;

@@ -135,6 +135,29 @@ void describe('oci mode: skopeo through regcache to docker-registry with token a
     assert.equal(p.code, 0, p.stderr);
   });
 
+  void it('a tampered manifest (by tag or by digest) is refused and not stored', async () => {
+    const l = await up.push('library/mtamper', 'v1', MULTI, 'mtamper');
+    const amd = l.images[0];
+    assert.ok(amd);
+    const accept = { accept: `${INDEX}, ${MANIFEST}` };
+    up.relay.tamperManifests = true;
+    try {
+      const tag = await rawRequest(rc.url, '/v2/library/mtamper/manifests/v1', { headers: accept });
+      assert.equal(tag.status, 502, 'the body does not match the Docker-Content-Digest announced');
+      const byDigest = await rawRequest(rc.url, `/v2/library/mtamper/manifests/${amd.manifest.digest}`, { headers: accept });
+      assert.equal(byDigest.status, 502);
+    } finally {
+      up.relay.tamperManifests = false;
+    }
+    const c0 = counts(up.relay, 'library/mtamper').manifestGet;
+    const tag = await rawRequest(rc.url, '/v2/library/mtamper/manifests/v1', { headers: accept });
+    assert.equal(tag.status, 200);
+    assert.equal(`sha256:${sha(tag.body)}`, l.top);
+    const byDigest = await rawRequest(rc.url, `/v2/library/mtamper/manifests/${amd.manifest.digest}`, { headers: accept });
+    assert.ok(byDigest.body.equals(amd.manifest.bytes));
+    assert.equal(counts(up.relay, 'library/mtamper').manifestGet - c0, 2, 'both fetched again: nothing tampered was stored');
+  });
+
   void it('N parallel clients of one cold blob cause one upstream download', async () => {
     const l = await up.push('library/herd', 'v1', [{ os: 'linux', architecture: 'amd64' }], 'herd', 1_000_000);
     const layer = l.images[0]?.layers[0];
