@@ -4,6 +4,7 @@
  * list; see docs/adding-a-mode.md.
  */
 import type { RegisteredMode } from './mode.js';
+import { cargoMode } from './cargo/mode.js';
 import { fileMode } from './file/mode.js';
 import { terraformMode } from './terraform/mode.js';
 
@@ -11,4 +12,5 @@ import { terraformMode } from './terraform/mode.js';
 export const MODES: readonly RegisteredMode[] = [
   terraformMode,
   fileMode,
+  cargoMode,
 ];
