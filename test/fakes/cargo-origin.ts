@@ -167,7 +167,8 @@ export async function startCargoOrigin(opts: CargoOriginOptions = {}): Promise<C
     const crate = host === 'dl' || opts.dlOnIndexHost ? downloads.get(path) : undefined;
     if (host === 'index' && path === '/config.json') {
       body = configJson();
-      headers['content-type'] = 'application/json';
+      Object.assign(headers, { 'content-type': 'application/json', etag: `"${sha256(body).slice(0, 16)}"` });
+      if (req.headers['if-none-match'] === headers.etag) return send(304, headers);
     } else if (crate) {
       if (crate.private && !authorized(req)) return send(401, { 'content-type': 'text/plain' }, Buffer.from('token required\n'));
       body = crate.crate;
