@@ -1,0 +1,145 @@
+/**
+ * The sparse protocol as regcache serves it, read with a raw HTTP client:
+ * config.json rewritten to this server, a `.crate` asked for straight from
+ * a lock file (its index never fetched) still verified against the index
+ * cksum, cargo's default `dl` form, a version newer than the fresh index
+ * copy, hostile names and paths answered 4xx with no upstream request.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { startCargoOrigin, type CargoOrigin } from '../../fakes/cargo-origin.js';
+import { assertJsonError, jsonOf, rawRequest } from '../../integration/http-client.js';
+import type { RegcacheProcess } from '../../support/regcache-process.js';
+import { startCargoCache, storedCrates } from './support.js';
+
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+const PLAIN = { server: { tls: false } };
+
+void describe('cargo mode: protocol (regcache on plain HTTP, registry on TLS)', { timeout: 300_000 }, () => {
+  let o: CargoOrigin;
+  let p: RegcacheProcess;
+  before(async () => {
+    o = await startCargoOrigin({ tls: true });
+    o.publish('alpha', '1.0.0');
+    o.publish('serde_like', '1.2.3');
+    o.publish('ab', '0.1.0');
+    o.publish('x', '3.0.0');
+    o.publish('MixedCase', '0.5.0');
+    p = await startCargoCache(o, {}, PLAIN);
+  });
+  after(async () => {
+    await p?.stop();
+    await o?.close();
+  });
+
+  void it('config.json: dl and api point at regcache, nothing names the upstream hosts', async () => {
+    const res = await rawRequest(p.url, '/cargo/config.json');
+    assert.equal(res.status, 200);
+    const cfg = jsonOf<Record<string, unknown>>(res);
+    assert.equal(cfg.dl, `${p.url}/cargo/api/v1/crates/{crate}/{version}/download`);
+    assert.equal(cfg.api, `${p.url}/cargo`);
+    assert.equal(cfg['auth-required'], undefined);
+    assert.ok(!res.body.toString().includes(o.dlUrl) && !res.body.toString().includes(o.url));
+  });
+
+  void it('a .crate asked for straight from a lock file: the index is loaded first and the bytes verified', async () => {
+    const v = o.publish('lockonly', '2.0.0');
+    const res = await rawRequest(p.url, '/cargo/api/v1/crates/lockonly/2.0.0/download');
+    assert.equal(res.status, 200);
+    assert.equal(sha(res.body), v.cksum);
+    assert.equal(o.count('index', o.indexPath('lockonly')), 1, 'index loaded by regcache itself');
+    assert.equal(o.count('dl', o.dlPath('lockonly', '2.0.0')), 1);
+    const again = await rawRequest(p.url, '/cargo/api/v1/crates/lockonly/2.0.0/download');
+    assert.equal(sha(again.body), v.cksum);
+    assert.equal(o.count('dl', o.dlPath('lockonly', '2.0.0')), 1, 'second answer from the cache');
+  });
+
+  void it('wrong bytes for a lock-file download: the client never gets a complete body, nothing is stored', async () => {
+    const v = o.publish('wrongbytes', '1.0.0');
+    o.fault(o.dlPath('wrongbytes', '1.0.0'), { kind: 'corrupt' });
+    const res = await rawRequest(p.url, '/cargo/api/v1/crates/wrongbytes/1.0.0/download');
+    assert.ok(res.status >= 500 || !res.complete, `status ${res.status}, complete ${String(res.complete)}`);
+    assert.notEqual(sha(res.body), v.cksum);
+    assert.deepEqual((await storedCrates(p.dataDir)).filter((f) => f.startsWith('wrongbytes/')), []);
+    o.fault(o.dlPath('wrongbytes', '1.0.0'), undefined);
+    const ok = await rawRequest(p.url, '/cargo/api/v1/crates/wrongbytes/1.0.0/download');
+    assert.equal(sha(ok.body), v.cksum);
+  });
+
+  void it('index paths for 1-, 2-, 3- and longer names; names are matched lower-case', async () => {
+    for (const name of ['x', 'ab', 'alpha', 'serde_like', 'MixedCase']) {
+      const res = await rawRequest(p.url, `/cargo${o.indexPath(name)}`);
+      assert.equal(res.status, 200, name);
+      const line = JSON.parse(res.body.toString().split('\n')[0] ?? '') as { name: string };
+      assert.equal(line.name, name);
+    }
+    const dl = await rawRequest(p.url, '/cargo/api/v1/crates/MixedCase/0.5.0/download');
+    assert.equal(dl.status, 200);
+  });
+
+  void it('a version newer than the fresh index copy: the index is asked again once, then the crate served', async () => {
+    assert.equal((await rawRequest(p.url, `/cargo${o.indexPath('alpha')}`)).status, 200);
+    const v = o.publish('alpha', '1.1.0');
+    const before = o.count('index', o.indexPath('alpha'));
+    const res = await rawRequest(p.url, '/cargo/api/v1/crates/alpha/1.1.0/download');
+    assert.equal(sha(res.body), v.cksum);
+    assert.equal(o.count('index', o.indexPath('alpha')), before + 1);
+    assertJsonError(await rawRequest(p.url, '/cargo/api/v1/crates/alpha/9.9.9/download'), 404, 'ERR_NOT_FOUND', 'version nobody published');
+  });
+
+  void it('hostile names and paths: 4xx JSON errors, no upstream request', async () => {
+    const before = o.requests.length;
+    const hostile = [
+      '/cargo/3/a/..%2f..%2fetc',
+      '/cargo/al/ph/../../config.json/x',
+      '/cargo/zz/yy/alpha',
+      '/cargo/al/ph/ALPHA',
+      '/cargo/3/a/a%00b',
+      '/cargo/1/ab',
+      '/cargo/2/abc',
+      `/cargo/aa/aa/${'a'.repeat(65)}`,
+      '/cargo/al/ph/alpha/extra',
+      '/cargo/-x/-x/-xxx',
+      '/cargo/api/v1/crates/..%2f..%2fetc/1.0.0/download',
+      '/cargo/api/v1/crates/alpha/1.0/download',
+      '/cargo/api/v1/crates/alpha/..%2f1.0.0/download',
+      '/cargo/api/v1/crates/al%2Fpha/1.0.0/download',
+      '/cargo/api/v1/crates?q=alpha',
+      '/cargo/api/v1/crates/alpha/owners',
+      '/cargo/api/v1/crates/new',
+      '/cargo/index.html',
+    ];
+    for (const path of hostile) {
+      const res = await rawRequest(p.url, path);
+      assert.ok(res.status >= 400 && res.status < 500, `${path}: ${res.status}`);
+      assert.match(String(res.headers['content-type']), /json/, path);
+    }
+    assertJsonError(await rawRequest(p.url, '/cargo/api/v1/crates/alpha/1.0.0/download', { method: 'PUT' }), 405, 'ERR_METHOD_NOT_ALLOWED');
+    assert.deepEqual(o.requests.slice(before).map((r) => r.path), []);
+  });
+
+  void it('an unknown crate is a 404 from upstream, passed on', async () => {
+    assertJsonError(await rawRequest(p.url, '/cargo/no/su/nosuchcrate'), 404, /NOT_FOUND/);
+  });
+});
+
+void describe("cargo mode: upstream dl without markers (cargo's default /{crate}/{version}/download)", { timeout: 120_000 }, () => {
+  let o: CargoOrigin;
+  let p: RegcacheProcess;
+  before(async () => {
+    o = await startCargoOrigin({ tls: true, plainDl: true });
+    p = await startCargoCache(o, {}, PLAIN);
+  });
+  after(async () => {
+    await p?.stop();
+    await o?.close();
+  });
+
+  void it('the download goes to <dl>/<crate>/<version>/download on the dl host', async () => {
+    const v = o.publish('plain', '0.0.1');
+    const res = await rawRequest(p.url, '/cargo/api/v1/crates/plain/0.0.1/download');
+    assert.equal(sha(res.body), v.cksum);
+    assert.equal(o.count('dl', '/api/v1/crates/plain/0.0.1/download'), 1);
+  });
+});
