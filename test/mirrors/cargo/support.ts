@@ -45,7 +45,7 @@ export interface CargoProject {
 }
 
 /** Creates a project depending on `deps` (name → requirement) that fetches through `p` (its CA trusted when TLS). */
-export async function cargoProject(p: RegcacheProcess, deps: Record<string, string>, opts: { token?: string; mount?: string } = {}): Promise<CargoProject> {
+export async function cargoProject(p: Pick<RegcacheProcess, 'url' | 'caPath'>, deps: Record<string, string>, opts: { token?: string; mount?: string } = {}): Promise<CargoProject> {
   const root = await mkdtemp(join(tmpdir(), 'regcache-cargo-'));
   const dir = join(root, 'app');
   const home = join(root, 'cargo-home');
