@@ -6,6 +6,7 @@
  * before any upstream is contacted; anything else (search, publish, owners
  * …) is answered 404 and never passed on.
  */
+import { createHash } from 'node:crypto';
 import type { CacheResult } from '../../core/route.js';
 import { RegcacheError } from '../../core/errors.js';
 import { credentialOf, type BodyAnswer, type Mirror, type MirrorAnswer, type MirrorRequest } from '../mirror.js';
@@ -27,8 +28,16 @@ export interface CargoMirrorDeps extends CrateDownloadDeps {
   loadIndexFor(lname: string, cred: string | undefined, freshForMs?: number): Promise<LoadedFile>;
 }
 
-function body(status: number, contentType: string, data: Buffer, result: CacheResult, isPrivate: boolean): BodyAnswer {
-  return { kind: 'body', status, contentType, body: data, result, headers: { 'cache-control': isPrivate ? 'private, no-cache' : 'no-cache' } };
+/**
+ * An index or config answer with a strong ETag of its bytes; a client that
+ * already holds them (cargo keeps index files and asks with If-None-Match)
+ * gets a 304 without the body.
+ */
+function body(req: MirrorRequest, contentType: string, data: Buffer, result: CacheResult, isPrivate: boolean): BodyAnswer {
+  const etag = `"${createHash('sha256').update(data).digest('hex')}"`;
+  const headers = { etag, 'cache-control': isPrivate ? 'private, no-cache' : 'no-cache' };
+  if (req.headers['if-none-match'] === etag) return { kind: 'body', status: 304, contentType, body: Buffer.alloc(0), result, headers };
+  return { kind: 'body', status: 200, contentType, body: data, result, headers };
 }
 
 /** Creates the instance's one Mirror, owning everything below its mount. */
@@ -42,7 +51,7 @@ export function createCargoMirror(deps: CargoMirrorDeps): Mirror {
       if (s.length === 1 && s[0] === 'config.json') {
         const cfg = await deps.loadConfig(cred);
         const base = `${deps.publicUrl ?? req.baseUrl}${deps.mount}`;
-        return body(200, 'application/json', clientRegistryConfig(cfg.body, base, deps.authRequired), cfg.result, cfg.private);
+        return body(req, 'application/json', clientRegistryConfig(cfg.body, base, deps.authRequired), cfg.result, cfg.private);
       }
       if (s.length === 6 && s[0] === 'api' && s[1] === 'v1' && s[2] === 'crates' && s[5] === 'download') {
         const lname = checkCrateName(s[3] ?? '').toLowerCase();
@@ -56,7 +65,7 @@ export function createCargoMirror(deps: CargoMirrorDeps): Mirror {
       if (s.length < 2 || s.length > 3) throw new RegcacheError('ERR_NOT_FOUND', 'not a sparse index path');
       const lname = nameOfIndexPath(s);
       const index = await deps.loadIndexFor(lname, cred);
-      return body(200, 'text/plain; charset=utf-8', index.body, index.result, index.private);
+      return body(req, 'text/plain; charset=utf-8', index.body, index.result, index.private);
     },
   };
 }

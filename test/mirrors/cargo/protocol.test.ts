@@ -143,3 +143,49 @@ void describe("cargo mode: upstream dl without markers (cargo's default /{crate}
     assert.equal(o.count('dl', '/api/v1/crates/plain/0.0.1/download'), 1);
   });
 });
+
+void describe('cargo mode: client revalidation of index files', { timeout: 120_000 }, () => {
+  let o: CargoOrigin;
+  let p: RegcacheProcess;
+  before(async () => {
+    o = await startCargoOrigin({ tls: true });
+    o.publish('kept', '1.0.0');
+    p = await startCargoCache(o, {}, PLAIN);
+  });
+  after(async () => {
+    await p?.stop();
+    await o?.close();
+  });
+
+  void it('an index file the client holds is answered 304 by its ETag; a changed one 200', async () => {
+    const first = await rawRequest(p.url, `/cargo${o.indexPath('kept')}`);
+    const etag = String(first.headers.etag);
+    assert.match(etag, /^"[0-9a-f]{64}"$/);
+    const again = await rawRequest(p.url, `/cargo${o.indexPath('kept')}`, { headers: { 'if-none-match': etag } });
+    assert.equal(again.status, 304);
+    assert.equal(again.body.length, 0);
+    const other = await rawRequest(p.url, `/cargo${o.indexPath('kept')}`, { headers: { 'if-none-match': '"stale"' } });
+    assert.equal(other.status, 200);
+    assert.ok(other.body.equals(first.body));
+  });
+});
+
+void describe('cargo mode: the dl host passes the outbound policy', { timeout: 120_000 }, () => {
+  let o: CargoOrigin;
+  let p: RegcacheProcess;
+  before(async () => {
+    o = await startCargoOrigin();
+    o.publish('plainhttp', '1.0.0');
+    p = await startCargoCache(o, {}, PLAIN);
+  });
+  after(async () => {
+    await p?.stop();
+    await o?.close();
+  });
+
+  void it('a plain-http download host that only config.json named is refused (502), never contacted', async () => {
+    assert.equal((await rawRequest(p.url, `/cargo${o.indexPath('plainhttp')}`)).status, 200, 'the configured http upstream is fine');
+    assertJsonError(await rawRequest(p.url, '/cargo/api/v1/crates/plainhttp/1.0.0/download'), 502, 'ERR_UPSTREAM_REFUSED');
+    assert.equal(o.count('dl', o.dlPath('plainhttp', '1.0.0')), 0);
+  });
+});
