@@ -60,8 +60,10 @@ export interface CargoOrigin {
   dlPath(name: string, vers: string): string;
   /** Requests on `host` for exactly `path` (GET). */
   count(host: 'index' | 'dl', path: string): number;
-  /** Conditional requests for `path` on the index host and how many were answered 304. */
-  conditional(path: string): { asked: number; notModified: number };
+  /** Conditional requests for `path` (on `host`, default the index host) and how many were answered 304. */
+  conditional(path: string, host?: 'index' | 'dl'): { asked: number; notModified: number };
+  /** Resolves once `host` has seen at least `n` requests for `path`. */
+  seen(host: 'index' | 'dl', path: string, n?: number): Promise<void>;
   /** Installs (or clears with undefined) a fault for paths starting with `prefix`. */
   fault(prefix: string, fault: CargoFault | undefined): void;
   down(): Promise<void>;
@@ -171,8 +173,9 @@ export async function startCargoOrigin(opts: CargoOriginOptions = {}): Promise<C
       if (req.headers['if-none-match'] === headers.etag) return send(304, headers);
     } else if (crate) {
       if (crate.private && !authorized(req)) return send(401, { 'content-type': 'text/plain' }, Buffer.from('token required\n'));
+      Object.assign(headers, { 'content-type': 'application/gzip', etag: `"${crate.cksum.slice(0, 16)}"` });
+      if (req.headers['if-none-match'] === headers.etag) return send(304, headers);
       body = crate.crate;
-      headers['content-type'] = 'application/gzip';
     } else if (host === 'index' && files.has(path)) {
       const f = files.get(path);
       if (!f) return send(404, {});
@@ -261,8 +264,11 @@ export async function startCargoOrigin(opts: CargoOriginOptions = {}): Promise<C
     indexPath,
     dlPath,
     count: (host, path) => requests.filter((r) => r.host === host && r.path === path && r.method === 'GET').length,
-    conditional(path) {
-      const asked = requests.filter((r) => r.host === 'index' && r.path === path && (r.headers['if-none-match'] !== undefined || r.headers['if-modified-since'] !== undefined));
+    async seen(host, path, n = 1) {
+      while (requests.filter((r) => r.host === host && r.path === path).length < n) await sleep(10);
+    },
+    conditional(path, host = 'index') {
+      const asked = requests.filter((r) => r.host === host && r.path === path && (r.headers['if-none-match'] !== undefined || r.headers['if-modified-since'] !== undefined));
       return { asked: asked.length, notModified: asked.filter((r) => r.status === 304).length };
     },
     fault(prefix, f) {
