@@ -18,6 +18,8 @@ import { assertKey } from '../../core/store.js';
 /** Registry crate names: ASCII letters, digits, `-` and `_`, not starting with a digit or `-`, at most 64 characters. */
 const CRATE_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 const MAX_VERSION = 128;
+/** Semver as the index writes it: pre-release and build metadata kept (`300.1.0+3.1.0`), no `v`, no spaces. */
+const VERSION = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 
 const bad = (why: string): RegcacheError => new RegcacheError('ERR_BAD_REQUEST', why);
 
@@ -34,7 +36,7 @@ export function checkCrateName(name: string): string {
 
 /** Throws ERR_BAD_REQUEST unless `version` is a semver version (as the index writes it). */
 export function checkVersion(version: string): string {
-  if (version.length > MAX_VERSION || semver.valid(version) !== version) throw bad('invalid crate version');
+  if (version.length > MAX_VERSION || !VERSION.test(version) || semver.parse(version)?.raw !== version) throw bad('invalid crate version');
   return version;
 }
 

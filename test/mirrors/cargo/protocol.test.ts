@@ -88,6 +88,15 @@ void describe('cargo mode: protocol (regcache on plain HTTP, registry on TLS)', 
     assertJsonError(await rawRequest(p.url, '/cargo/api/v1/crates/alpha/9.9.9/download'), 404, 'ERR_NOT_FOUND', 'version nobody published');
   });
 
+  void it('versions with pre-release and build metadata (300.1.0+3.1.0) are served', async () => {
+    for (const vers of ['300.1.0+3.1.0', '0.2.0-rc.1']) {
+      const v = o.publish('meta-data', vers);
+      const res = await rawRequest(p.url, `/cargo/api/v1/crates/meta-data/${encodeURIComponent(vers)}/download`);
+      assert.equal(res.status, 200, vers);
+      assert.equal(sha(res.body), v.cksum);
+    }
+  });
+
   void it('hostile names and paths: 4xx JSON errors, no upstream request', async () => {
     const before = o.requests.length;
     const hostile = [
@@ -103,6 +112,9 @@ void describe('cargo mode: protocol (regcache on plain HTTP, registry on TLS)', 
       '/cargo/-x/-x/-xxx',
       '/cargo/api/v1/crates/..%2f..%2fetc/1.0.0/download',
       '/cargo/api/v1/crates/alpha/1.0/download',
+      '/cargo/api/v1/crates/alpha/v1.0.0/download',
+      '/cargo/api/v1/crates/alpha/01.0.0/download',
+      '/cargo/api/v1/crates/alpha/1.0.0%20/download',
       '/cargo/api/v1/crates/alpha/..%2f1.0.0/download',
       '/cargo/api/v1/crates/al%2Fpha/1.0.0/download',
       '/cargo/api/v1/crates?q=alpha',
