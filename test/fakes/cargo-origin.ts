@@ -79,17 +79,19 @@ export interface CargoOriginOptions {
   dlOnIndexHost?: boolean;
   /** A `dl` without markers (cargo then appends `/{crate}/{version}/download`). */
   plainDl?: boolean;
+  /** The path part of a `dl` template with markers (default `/crates/{lowerprefix}/{crate}/{crate}-{version}.crate`). */
+  dlTemplate?: string;
 }
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** cargo's `{prefix}` of a name (case kept). */
 function prefixOf(name: string): string {
-  const n = name.toLowerCase();
-  if (n.length === 1) return '1';
-  if (n.length === 2) return '2';
-  if (n.length === 3) return `3/${n[0] ?? ''}`;
-  return `${n.slice(0, 2)}/${n.slice(2, 4)}`;
+  if (name.length === 1) return '1';
+  if (name.length === 2) return '2';
+  if (name.length === 3) return `3/${name[0] ?? ''}`;
+  return `${name.slice(0, 2)}/${name.slice(2, 4)}`;
 }
 
 /** A real `.crate`: a gzip tarball of `<name>-<vers>/Cargo.toml` and `src/lib.rs`. */
@@ -124,13 +126,22 @@ export async function startCargoOrigin(opts: CargoOriginOptions = {}): Promise<C
   let lastModified = 0;
   let scheme = 'http';
   const ports = { index: 0, dl: 0 };
-  const indexPath = (name: string): string => `/${prefixOf(name)}/${name.toLowerCase()}`;
+  const indexPath = (name: string): string => `/${prefixOf(name.toLowerCase())}/${name.toLowerCase()}`;
+  const template = opts.dlTemplate ?? '/crates/{lowerprefix}/{crate}/{crate}-{version}.crate';
+  const cksums = new Map<string, string>();
   const dlPath = (name: string, vers: string): string =>
-    opts.plainDl ? `/api/v1/crates/${name}/${vers}/download` : `/crates/${prefixOf(name)}/${name}/${name}-${vers}.crate`;
+    opts.plainDl
+      ? `/api/v1/crates/${name}/${vers}/download`
+      : template
+          .replaceAll('{crate}', name)
+          .replaceAll('{version}', vers)
+          .replaceAll('{prefix}', prefixOf(name))
+          .replaceAll('{lowerprefix}', prefixOf(name).toLowerCase())
+          .replaceAll('{sha256-checksum}', cksums.get(`${name}@${vers}`) ?? '');
 
   function configJson(): Buffer {
     const base = `${scheme}://127.0.0.1:${opts.dlOnIndexHost ? ports.index : ports.dl}`;
-    const dl = opts.plainDl ? `${base}/api/v1/crates` : `${base}/crates/{lowerprefix}/{crate}/{crate}-{version}.crate`;
+    const dl = opts.plainDl ? `${base}/api/v1/crates` : `${base}${template}`;
     return Buffer.from(JSON.stringify({ dl, api: `${scheme}://127.0.0.1:${ports.index}`, ...(opts.token !== undefined ? { 'auth-required': false } : {}) }));
   }
 
@@ -255,6 +266,7 @@ export async function startCargoOrigin(opts: CargoOriginOptions = {}): Promise<C
       const deps = o.deps ?? [];
       const crate = makeCrate(name, vers, deps);
       const v: CrateVersion = { name, vers, crate, cksum: sha256(crate), deps, private: o.private ?? false };
+      cksums.set(`${name}@${vers}`, v.cksum);
       const lname = name.toLowerCase();
       crates.set(lname, [...(crates.get(lname) ?? []), v]);
       downloads.set(dlPath(name, vers), v);

@@ -201,3 +201,24 @@ void describe('cargo mode: the dl host passes the outbound policy', { timeout: 1
     assert.equal(o.count('dl', o.dlPath('plainhttp', '1.0.0')), 0);
   });
 });
+
+void describe('cargo mode: dl templates with {prefix} and {sha256-checksum}', { timeout: 120_000 }, () => {
+  let o: CargoOrigin;
+  let p: RegcacheProcess;
+  before(async () => {
+    o = await startCargoOrigin({ tls: true, dlTemplate: '/blobs/{prefix}/{sha256-checksum}/{crate}-{version}.crate' });
+    p = await startCargoCache(o, {}, PLAIN);
+  });
+  after(async () => {
+    await p?.stop();
+    await o?.close();
+  });
+
+  void it('the markers are expanded as cargo does (prefix keeps the case)', async () => {
+    const v = o.publish('TemPlate', '1.0.0');
+    const res = await rawRequest(p.url, '/cargo/api/v1/crates/TemPlate/1.0.0/download');
+    assert.equal(sha(res.body), v.cksum);
+    assert.equal(o.dlPath('TemPlate', '1.0.0'), `/blobs/Te/mP/${v.cksum}/TemPlate-1.0.0.crate`);
+    assert.equal(o.count('dl', o.dlPath('TemPlate', '1.0.0')), 1);
+  });
+});
