@@ -74,4 +74,33 @@ void describe('cargo mode: private crates', { timeout: 300_000 }, () => {
     assert.ok(publicAsks.length >= 2 && publicAsks.every((r) => r.headers.authorization === undefined));
     assert.equal((await rawRequest(p.url, '/cargo/api/v1/crates/open/1.0.0/download')).status, 200, 'public crate, no credential');
   });
+
+  void it('no credential reaches the logs', () => {
+    assert.ok(!p.output().includes(TOKEN));
+    assert.ok(!p.output().includes('wrong-token'));
+  });
+});
+
+void describe('cargo mode: a private crate whose download lives on another host', { timeout: 120_000 }, () => {
+  let r: CargoOrigin;
+  let q: RegcacheProcess;
+  before(async () => {
+    r = await startCargoOrigin({ tls: true, token: TOKEN });
+    r.publish('elsewhere', '1.0.0', { private: true });
+    q = await startCargoCache(r, { auth_required: true }, { server: { tls: false } });
+  });
+  after(async () => {
+    await q?.stop();
+    await r?.close();
+  });
+
+  void it('the client token goes to the index origin only, never to the download host', async () => {
+    assert.equal((await rawRequest(q.url, `/cargo${r.indexPath('elsewhere')}`, { headers: { authorization: TOKEN } })).status, 200);
+    const res = await rawRequest(q.url, '/cargo/api/v1/crates/elsewhere/1.0.0/download', { headers: { authorization: TOKEN } });
+    assertJsonError(res, 401, /UNAUTHORIZED/, 'the download host refuses an anonymous download');
+    const dl = r.requests.filter((x) => x.host === 'dl');
+    assert.equal(dl.length, 1);
+    assert.equal(dl[0]?.headers.authorization, undefined);
+    assert.ok(r.requests.some((x) => x.host === 'index' && x.headers.authorization === TOKEN), 'the index origin got it');
+  });
 });
