@@ -56,7 +56,7 @@ export function createCargoMirror(deps: CargoMirrorDeps): Mirror {
       if (s.length === 6 && s[0] === 'api' && s[1] === 'v1' && s[2] === 'crates' && s[5] === 'download') {
         const lname = checkCrateName(s[3] ?? '').toLowerCase();
         const version = checkVersion(s[4] ?? '');
-        const perClient: CrateDownloadDeps = { ...deps, loadIndex: (n, fresh) => deps.loadIndexFor(n, cred, fresh), upstreamDl: () => deps.upstreamDlFor(cred) };
+        const perClient: CrateDownloadDeps = { ...deps, loadIndex: (n, fresh) => deps.loadIndexFor(n, cred, fresh ?? Number.POSITIVE_INFINITY), upstreamDl: () => deps.upstreamDlFor(cred) };
         const crate = await resolveCrate(perClient, lname, version);
         if (deps.policy === 'bypass') return crateBypass(deps, crate, cred, req.method === 'HEAD');
         return { kind: 'artifact', route: crateRoute(deps, lname, crate, cred) };

@@ -5,8 +5,11 @@
  * request (so a lock-file install that never asked for the index still
  * gets it loaded, and a private crate is authorized before anything is
  * served); its line for the version gives the sha-256 (`cksum`) the bytes
- * must have before they are stored or their last bytes served. A version
- * missing from a still-fresh index copy makes one conditional refresh of it.
+ * must have before they are stored or their last bytes served. The stored
+ * index copy is used whatever its age (a published version's cksum never
+ * changes, and cargo's own index request just refreshed it), so a download
+ * costs no index request upstream; a version missing from it makes one
+ * conditional refresh.
  * The upstream URL comes from the upstream config.json's `dl` template;
  * that host is allowed because the upstream named it. A client credential
  * goes along only when the crate is private and the download is on the
@@ -32,7 +35,7 @@ export interface CrateDownloadDeps {
   freshForMs: number;
   expireAfterMs: number;
   maxBytes: number;
-  /** The crate's index file for this client (`freshForMs` 0: asked of upstream now). */
+  /** The crate's index file for this client: the stored copy whatever its age, or with `freshForMs` 0 asked of upstream now. */
   loadIndex(lname: string, freshForMs?: number): Promise<LoadedFile>;
   /** The upstream `dl` template (from the stored upstream config.json). */
   upstreamDl(): Promise<string>;

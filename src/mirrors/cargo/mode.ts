@@ -73,7 +73,9 @@ export const cargoMode = defineMode({
       loadIndexFor: (lname, cred, fresh) => files.load(indexFile(lname), cred, fresh),
       loadIndex: () => Promise.reject(new RegcacheError('ERR_INTERNAL', 'index read without a client')),
       upstreamDl: () => Promise.reject(new RegcacheError('ERR_INTERNAL', 'dl read without a client')),
-      upstreamDlFor: async (cred) => upstreamDl((await files.load(configFile, cred)).body, configFile.url),
+      // A published version's cksum and the download template do not change: a download reads the stored
+      // copies as they are (cargo's own index and config.json requests keep them fresh).
+      upstreamDlFor: async (cred) => upstreamDl((await files.load(configFile, cred, Number.POSITIVE_INFINITY)).body, configFile.url),
       downloadUrl,
       scopeOf: (lname) => crateScope(ctx.instance, lname),
     });

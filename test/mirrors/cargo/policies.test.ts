@@ -70,6 +70,21 @@ void describe('cargo mode: policies', { timeout: 300_000 }, () => {
     }
   });
 
+  void it('index_fresh_for 0 (the default): every index request revalidates, a download asks for no index', async () => {
+    const p = await startCargoCache(o, { index_fresh_for: 0 }, PLAIN);
+    try {
+      o.publish('eager', '1.0.0');
+      const index = o.indexPath('eager');
+      for (let i = 0; i < 2; i++) assert.equal((await rawRequest(p.url, `/cargo${index}`)).status, 200);
+      assert.deepEqual(o.conditional(index), { asked: 1, notModified: 1 });
+      for (let i = 0; i < 2; i++) assert.equal((await rawRequest(p.url, '/cargo/api/v1/crates/eager/1.0.0/download')).status, 200);
+      assert.equal(o.count('index', index), 2, 'the downloads used the stored index');
+      assert.equal(o.count('dl', o.dlPath('eager', '1.0.0')), 1);
+    } finally {
+      await p.stop();
+    }
+  });
+
   for (const policy of ['stale', 'bypass'] as const) {
     void it(`index_busy_policy ${policy}: a request arriving while the index is being refreshed`, async () => {
       const p = await startCargoCache(o, { index_fresh_for: '1s', index_busy_policy: policy }, PLAIN);
