@@ -26,6 +26,8 @@ import { cargoStatus } from './snippets.js';
 
 /** Largest config.json or index file accepted. */
 const MAX_INDEX_BYTES = 64 * 1024 * 1024;
+/** How long a crate upstream does not have is answered 404 from memory (one upstream request per period, not per client). */
+const NOT_FOUND_TTL_MS = 10_000;
 
 /** The registration of the `cargo` mode. */
 export const cargoMode = defineMode({
@@ -44,6 +46,7 @@ export const cargoMode = defineMode({
       busy: settings.index_busy_policy,
       expireAfterMs: ctx.expireAfterMs,
       maxBytes: MAX_INDEX_BYTES,
+      notFoundTtlMs: NOT_FOUND_TTL_MS,
     });
     const configFile: ScopedFile = {
       scope: configScope(ctx.instance),

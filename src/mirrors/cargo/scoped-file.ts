@@ -51,6 +51,8 @@ export interface ScopedFilesDeps {
   busy: 'stale' | 'bypass';
   expireAfterMs: number;
   maxBytes: number;
+  /** How long an upstream 404 is answered from memory; used only while client credentials play no part (auth_required off). */
+  notFoundTtlMs: number;
 }
 
 /** Reads scoped files for requests. */
@@ -151,6 +153,7 @@ export function createScopedFiles(deps: ScopedFilesDeps): ScopedFiles {
         return got === 'not-modified' ? 'not-modified' : source(got);
       },
       maxBytes: deps.maxBytes,
+      ...(deps.notFoundTtlMs > 0 && !access.enabled ? { negativeTtlMs: deps.notFoundTtlMs } : {}),
       ...(authorized ? { attrs: privateAttrs(file.scope) } : {}),
       ...(Number.isFinite(deps.expireAfterMs) ? { expireAfterMs: deps.expireAfterMs } : {}),
     };

@@ -131,8 +131,9 @@ void describe('cargo mode: protocol (regcache on plain HTTP, registry on TLS)', 
     assert.deepEqual(o.requests.slice(before).map((r) => r.path), []);
   });
 
-  void it('an unknown crate is a 404 from upstream, passed on', async () => {
-    assertJsonError(await rawRequest(p.url, '/cargo/no/su/nosuchcrate'), 404, /NOT_FOUND/);
+  void it('an unknown crate is a 404 from upstream, passed on and remembered briefly', async () => {
+    for (let i = 0; i < 3; i++) assertJsonError(await rawRequest(p.url, '/cargo/no/su/nosuchcrate'), 404, /NOT_FOUND/);
+    assert.equal(o.count('index', '/no/su/nosuchcrate'), 1, 'one upstream request for three clients');
   });
 });
 
