@@ -16,7 +16,7 @@ import { clientRegistryConfig } from './registry-config.js';
 import type { LoadedFile } from './scoped-file.js';
 
 /** What the handler of one instance works with. */
-export interface CargoMirrorDeps extends CrateDownloadDeps {
+export interface CargoMirrorDeps extends Omit<CrateDownloadDeps, 'loadIndex' | 'upstreamDl'> {
   mount: string;
   publicUrl: string | undefined;
   authRequired: boolean;
@@ -58,8 +58,8 @@ export function createCargoMirror(deps: CargoMirrorDeps): Mirror {
         const version = checkVersion(s[4] ?? '');
         const perClient: CrateDownloadDeps = { ...deps, loadIndex: (n, fresh) => deps.loadIndexFor(n, cred, fresh ?? Number.POSITIVE_INFINITY), upstreamDl: () => deps.upstreamDlFor(cred) };
         const crate = await resolveCrate(perClient, lname, version);
-        if (deps.policy === 'bypass') return crateBypass(deps, crate, cred, req.method === 'HEAD');
-        return { kind: 'artifact', route: crateRoute(deps, lname, crate, cred) };
+        if (deps.policy === 'bypass') return crateBypass(perClient, crate, cred, req.method === 'HEAD');
+        return { kind: 'artifact', route: crateRoute(perClient, lname, crate, cred) };
       }
       if (s[0] === 'api') throw new RegcacheError('ERR_NOT_FOUND', 'this registry API is not served by a cache');
       if (s.length < 2 || s.length > 3) throw new RegcacheError('ERR_NOT_FOUND', 'not a sparse index path');

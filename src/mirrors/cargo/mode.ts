@@ -13,7 +13,6 @@
  *   comes from its own config.json.
  * - Private crates (auth_required): private-access.ts.
  */
-import { RegcacheError } from '../../core/errors.js';
 import { defineMode } from '../mode.js';
 import { createCargoMirror } from './cargo-mirror.js';
 import { describeCrates, cargoPurgeTarget } from './listing.js';
@@ -74,8 +73,6 @@ export const cargoMode = defineMode({
       authRequired: settings.auth_required,
       loadConfig: (cred) => files.load(configFile, cred),
       loadIndexFor: (lname, cred, fresh) => files.load(indexFile(lname), cred, fresh),
-      loadIndex: () => Promise.reject(new RegcacheError('ERR_INTERNAL', 'index read without a client')),
-      upstreamDl: () => Promise.reject(new RegcacheError('ERR_INTERNAL', 'dl read without a client')),
       // A published version's cksum and the download template do not change: a download reads the stored
       // copies as they are (cargo's own index and config.json requests keep them fresh).
       upstreamDlFor: async (cred) => upstreamDl((await files.load(configFile, cred, Number.POSITIVE_INFINITY)).body, configFile.url),

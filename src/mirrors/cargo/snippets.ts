@@ -21,7 +21,7 @@ export function cargoStatus(baseUrl: string, mount: string, upstream: string, au
     upstreams: [upstream],
     snippets: [
       { id: 'config', label: '.cargo/config.toml', note: `crates.io (${upstream}) is replaced by this sparse index`, text: config.join('\n') },
-      { id: 'env', label: 'One command, no config file', text: `CARGO_REGISTRIES_CRATES_IO_PROTOCOL=sparse cargo --config 'source.crates-io.replace-with="regcache"' --config 'source.regcache.registry="sparse+${url}"' fetch` },
+      { id: 'env', label: 'One command, no config file', text: `cargo --config 'source.crates-io.replace-with="regcache"' --config 'source.regcache.registry="sparse+${url}"' fetch` },
     ],
   };
 }
