@@ -4,6 +4,7 @@
  * list; see docs/adding-a-mode.md.
  */
 import type { RegisteredMode } from './mode.js';
+import { cargoMode } from './cargo/mode.js';
 import { fileMode } from './file/mode.js';
 import { pypiMode } from './pypi/mode.js';
 import { ociMode } from './oci/mode.js';
@@ -15,4 +16,5 @@ export const MODES: readonly RegisteredMode[] = [
   fileMode,
   pypiMode,
   ociMode,
+  cargoMode,
 ];
