@@ -8,13 +8,14 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { CargoOrigin } from '../../fakes/cargo-origin.js';
 import { startRegcache, type RegcacheProcess } from '../../support/regcache-process.js';
 
-/** The cargo binary the tests run. */
-export const CARGO = '/root/.cargo/bin/cargo';
+/** The cargo binary the tests run: $CARGO, rustup's ~/.cargo/bin, or Debian's /usr/bin (.ci/ensure-tools installs it when none is there). */
+export const CARGO = [process.env.CARGO, join(homedir(), '.cargo', 'bin', 'cargo'), '/usr/bin/cargo'].find((p): p is string => p !== undefined && existsSync(p)) ?? 'cargo';
 
 /** Starts regcache with a `cargo` instance `crates` at /cargo over `o` (TLS unless `extra.server.tls` is false). */
 export function startCargoCache(o: CargoOrigin, block: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Promise<RegcacheProcess> {
@@ -61,7 +62,7 @@ export async function cargoProject(p: Pick<RegcacheProcess, 'url' | 'caPath'>, d
   await writeFile(join(home, 'config.toml'), config.join('\n'));
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!/proxy|^CARGO|^RUST/i.test(k) || /^RUSTUP/.test(k)) env[k] = v;
-  Object.assign(env, { CARGO_HOME: home, CARGO_NET_RETRY: '0', CARGO_TERM_COLOR: 'never', CARGO_HTTP_TIMEOUT: '60', PATH: `/root/.cargo/bin:${process.env.PATH ?? ''}` });
+  Object.assign(env, { CARGO_HOME: home, CARGO_NET_RETRY: '0', CARGO_TERM_COLOR: 'never', CARGO_HTTP_TIMEOUT: '60', PATH: `${dirname(CARGO)}:${process.env.PATH ?? ''}` });
   return {
     dir,
     home,
