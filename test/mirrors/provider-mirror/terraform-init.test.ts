@@ -1,0 +1,143 @@
+/**
+ * End to end: `terraform init` → regcache's `provider_mirror` (started the
+ * README way) → a counting relay → Debian's `docker-registry`, populated
+ * by the test with real provider zips in both layouts.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { pushOpenTofuProvider, pushSeedProvider, registryPusher, startDockerRegistry, type DockerRegistry, type PlatformZip } from '../../fakes/provider-mirror-registry.js';
+import { startRelay, type Relay } from '../../fakes/provider-mirror-relay.js';
+import type { RegcacheProcess } from '../../support/regcache-process.js';
+import { readLockFile } from '../../support/terraform.js';
+import { get, initThrough, providerZips, startMirror, storedObjects } from './support.js';
+
+const REPO = 'terraform-providers/registry.terraform.io';
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+let registry: DockerRegistry;
+let relay: Relay;
+let regcache: RegcacheProcess;
+let randomZips: PlatformZip[];
+let seedZips: PlatformZip[];
+let tamperedDigest: string;
+
+const blobGets = (): number => relay.count('/blobs/', 'GET');
+
+void describe('provider_mirror: terraform init from an OCI registry', () => {
+  before(async () => {
+    registry = await startDockerRegistry();
+    const push = registryPusher(registry.url);
+    randomZips = await providerZips('random', '3.6.0');
+    await pushOpenTofuProvider(push, `${REPO}/hashicorp/random`, '3.6.0', randomZips);
+    await pushOpenTofuProvider(push, `${REPO}/hashicorp/random`, '3.5.1', await providerZips('random', '3.5.1'));
+    await pushOpenTofuProvider(push, `${REPO}/hashicorp/random`, '3.7.0+ent.1', await providerZips('random', '3.7.0+ent.1'));
+    seedZips = await providerZips('seedling', '1.2.0');
+    await pushSeedProvider(push, `${REPO}/acme/seedling`, '1.2.0', seedZips);
+    const tamperedZips = await providerZips('tampered', '1.0.0');
+    await pushOpenTofuProvider(push, `${REPO}/acme/tampered`, '1.0.0', tamperedZips);
+    tamperedDigest = sha256(tamperedZips[0]?.zip ?? Buffer.alloc(0));
+    relay = await startRelay(registry.url);
+    regcache = await startMirror(relay.url);
+  });
+
+  after(async () => {
+    await regcache?.stop();
+    await relay?.stop();
+    await registry?.stop();
+  });
+
+  void it('index.json lists the tags that are versions (OpenTofu "_" read as "+")', async () => {
+    const r = await get(regcache, '/oci-mirror/registry.terraform.io/hashicorp/random/index.json');
+    assert.equal(r.status, 200, r.body.toString());
+    assert.match(String(r.headers['content-type']), /^application\/json/);
+    assert.deepEqual(JSON.parse(r.body.toString()), { versions: { '3.5.1': {}, '3.6.0': {}, '3.7.0+ent.1': {} } });
+  });
+
+  void it('{version}.json lists every platform with its zh: hash (the layer digest) and a relative URL', async () => {
+    const r = await get(regcache, '/oci-mirror/registry.terraform.io/hashicorp/random/3.6.0.json');
+    assert.equal(r.status, 200, r.body.toString());
+    const expected: Record<string, unknown> = {};
+    for (const z of randomZips) {
+      const p = `${z.os}_${z.arch}`;
+      expected[p] = { url: `3.6.0/${p}/terraform-provider-random_3.6.0_${p}.zip`, hashes: [`zh:${sha256(z.zip)}`] };
+    }
+    assert.deepEqual(JSON.parse(r.body.toString()), { archives: expected });
+    const seed = JSON.parse((await get(regcache, '/oci-mirror/registry.terraform.io/acme/seedling/1.2.0.json')).body.toString()) as { archives: Record<string, { hashes: string[] }> };
+    assert.deepEqual(Object.keys(seed.archives).sort(), ['darwin_arm64', 'linux_amd64']);
+    assert.deepEqual(seed.archives.linux_amd64?.hashes, [`zh:${sha256(seedZips.find((z) => z.os === 'linux')?.zip ?? Buffer.alloc(0))}`]);
+    const plus = await get(regcache, `/oci-mirror/registry.terraform.io/hashicorp/random/${encodeURIComponent('3.7.0+ent.1')}.json`);
+    assert.equal(plus.status, 200, plus.body.toString());
+  });
+
+  void it('cold init (OpenTofu layout) downloads the zip once, byte-identical; a warm init makes 0 blob GETs', async () => {
+    const before = blobGets();
+    const cold = await initThrough(regcache, { 'hashicorp/random': '3.6.0' });
+    assert.equal(cold.code, 0, cold.stderr + cold.stdout);
+    assert.match(cold.stdout, /Installed hashicorp\/random v3\.6\.0/);
+    const linux = randomZips.find((z) => z.os === 'linux')?.zip ?? Buffer.alloc(0);
+    assert.equal(relay.count(`/blobs/sha256:${sha256(linux)}`, 'GET'), 1, 'one upstream download of the linux zip');
+    assert.equal(blobGets() - before, 1, 'only the platform Terraform installs');
+    assert.match(await readLockFile(cold.dir), /h1:/);
+    const served = await get(regcache, '/oci-mirror/registry.terraform.io/hashicorp/random/3.6.0/linux_amd64/terraform-provider-random_3.6.0_linux_amd64.zip');
+    assert.equal(served.status, 200);
+    assert.ok(served.body.equals(linux), 'served bytes equal the pushed zip');
+
+    const mid = blobGets();
+    const warm = await initThrough(regcache, { 'hashicorp/random': '3.6.0' });
+    assert.equal(warm.code, 0, warm.stderr + warm.stdout);
+    assert.equal(blobGets(), mid, 'warm init: 0 upstream blob GETs');
+  });
+
+  void it('installs from the experimental layout (one manifest, platforms in a layer annotation)', async () => {
+    const r = await initThrough(regcache, { 'acme/seedling': '1.2.0' });
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /Installed acme\/seedling v1\.2\.0/);
+  });
+
+  void it('upstream down: a fresh init is served from the cache', async () => {
+    relay.down();
+    try {
+      const before = relay.requests.length;
+      const r = await initThrough(regcache, { 'hashicorp/random': '3.6.0' });
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      assert.equal(relay.requests.length, before, 'nothing asked of the registry');
+    } finally {
+      relay.up();
+    }
+  });
+
+  void it('a tampered zip is refused and nothing is stored; once the registry serves it right, init succeeds', async () => {
+    relay.tamper(`/blobs/sha256:${tamperedDigest}`);
+    const bad = await initThrough(regcache, { 'acme/tampered': '1.0.0' });
+    assert.notEqual(bad.code, 0, 'init must fail on a zip that does not match its digest');
+    assert.equal(relay.count(`/blobs/sha256:${tamperedDigest}`, 'GET') >= 1, true);
+    assert.equal((await storedObjects(regcache)).filter((f) => f.includes(tamperedDigest)).length, 0, 'nothing stored');
+    assert.ok(regcache.logs.some((l) => l.code === 'ERR_INTEGRITY_MISMATCH'), 'integrity failure logged');
+    relay.clearFaults();
+    const good = await initThrough(regcache, { 'acme/tampered': '1.0.0' });
+    assert.equal(good.code, 0, good.stderr + good.stdout);
+    assert.equal((await storedObjects(regcache)).filter((f) => f.includes(tamperedDigest)).length, 1, 'stored once verified');
+  });
+
+  void it('hostile names, versions and paths are answered 4xx with no request to the registry', async () => {
+    const before = relay.requests.length;
+    const paths = [
+      '/oci-mirror/registry.terraform.io/hashicorp/..%2F..%2Fx/index.json',
+      '/oci-mirror/registry.terraform.io:5000/hashicorp/random/index.json',
+      '/oci-mirror/registry.terraform.io/Hashi_/random/index.json',
+      '/oci-mirror/registry.terraform.io/hashicorp/random/latest.json',
+      '/oci-mirror/registry.terraform.io/hashicorp/random/3.6.0%2F..json',
+      '/oci-mirror/registry.terraform.io/hashicorp/random/3.6.0/linux_amd64/..%2F..%2Fblob.zip',
+      '/oci-mirror/registry.terraform.io/hashicorp/random/3.6.0/linux_amd64/other.zip',
+      '/oci-mirror/registry.terraform.io/hashicorp/random/3.6.0/linux/terraform-provider-random_3.6.0_linux.zip',
+      '/oci-mirror/exa%00mple.com/hashicorp/random/index.json',
+      '/oci-mirror/registry.terraform.io/hashicorp/random',
+    ];
+    for (const p of paths) {
+      const r = await get(regcache, p);
+      assert.ok(r.status >= 400 && r.status < 500, `${p} → ${r.status}`);
+    }
+    assert.equal(relay.requests.length, before, 'no outbound request');
+  });
+});
