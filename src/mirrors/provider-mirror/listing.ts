@@ -47,5 +47,5 @@ export function providerPurgeTarget(instance: string, segments: readonly string[
   if (segments.length > 3) throw new RegcacheError('ERR_NOT_FOUND', 'purge names at most <hostname>/<namespace>/<type>');
   for (const s of segments) if (!SEGMENT.test(s)) throw new RegcacheError('ERR_BAD_REQUEST', 'invalid purge path');
   const rest = segments.join('/');
-  return { prefixes: [`${instancePrefix(instance)}${rest === '' ? '' : `${rest}/`}`], target: rest === '' ? instance : `${instance}/${rest}` };
+  return { prefixes: [`${instancePrefix(instance)}${rest === '' ? '' : `${rest}/`}`], target: rest === '' ? '*' : rest };
 }
