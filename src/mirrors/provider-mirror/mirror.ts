@@ -33,6 +33,8 @@ export interface ProviderMirrorDeps extends ZipRouteDeps {
   access: Access;
   grants: Grants;
   parallelism: number;
+  /** The instance's `expire_after` (ms; Infinity = never), for stored zips. */
+  expireAfterMs: number;
 }
 
 /** Creates the instance's Mirror, owning everything below its mount. */
@@ -76,7 +78,7 @@ export function createProviderMirror(deps: ProviderMirrorDeps): Mirror {
     const found = await versionArchives(deps.reads, deps.parallelism, addr, version, cred);
     const archive = found.archives.find((a) => a.platform === platform);
     if (archive === undefined) throw new RegcacheError('ERR_NOT_FOUND', `no package for ${platform}`);
-    return { kind: 'artifact', route: zipRoute(deps, { addr, version, archive, cred, grant }) };
+    return { kind: 'artifact', route: zipRoute(deps, { addr, version, archive, cred, grant, expireAfterMs: deps.expireAfterMs }) };
   }
 
   return {

@@ -49,6 +49,7 @@ export const providerMirrorMode = defineMode({
       client: ctx.client,
       privacy: createScopePrivacy(ctx.cache),
       parallelism: ctx.limits.parallelism,
+      expireAfterMs: ctx.expireAfterMs,
     });
     return {
       mirrors: [mirror],

@@ -38,6 +38,8 @@ export interface ZipRequest {
   cred: Credential;
   /** The client credential a grant carried (proxy_packages only). */
   grant: string | undefined;
+  /** The instance's `expire_after` (ms; Infinity = never). */
+  expireAfterMs: number;
 }
 
 /** The artifact route of a provider zip. */
@@ -67,6 +69,7 @@ export function zipRoute(deps: ZipRouteDeps, z: ZipRequest): ArtifactRoute {
     attrs,
     digests: [algorithm],
     maxBytes: archive.size,
+    ...(Number.isFinite(z.expireAfterMs) ? { expireAfterMs: z.expireAfterMs } : {}),
     // A zip stored as private answers only a signed request.
     matches: (meta) => z.cred === SIGNED_URL || !isPrivateObject(meta.attrs),
     get holdBack() {
