@@ -84,9 +84,11 @@ void describe('provider_mirror: terraform init from an OCI registry', () => {
     assert.ok(served.body.equals(linux), 'served bytes equal the pushed zip');
 
     const mid = blobGets();
+    const asked = relay.requests.length;
     const warm = await initThrough(regcache, { 'hashicorp/random': '3.6.0' });
     assert.equal(warm.code, 0, warm.stderr + warm.stdout);
     assert.equal(blobGets(), mid, 'warm init: 0 upstream blob GETs');
+    assert.equal(relay.requests.length, asked, 'and no request at all while the metadata is fresh');
   });
 
   void it('installs from the experimental layout (one manifest, platforms in a layer annotation)', async () => {
@@ -118,6 +120,14 @@ void describe('provider_mirror: terraform init from an OCI registry', () => {
     const good = await initThrough(regcache, { 'acme/tampered': '1.0.0' });
     assert.equal(good.code, 0, good.stderr + good.stdout);
     assert.equal((await storedObjects(regcache)).filter((f) => f.includes(tamperedDigest)).length, 1, 'stored once verified');
+  });
+
+  void it('a provider the registry does not have: index.json 404 (Terraform\'s soft miss), not cached as a refusal of another kind', async () => {
+    const r = await get(regcache, '/oci-mirror/registry.terraform.io/hashicorp/unknown/index.json');
+    assert.equal(r.status, 404, r.body.toString());
+    assert.ok(relay.count('/v2/terraform-providers/registry.terraform.io/hashicorp/unknown/tags/list', 'GET') >= 1, 'asked the registry');
+    const v = await get(regcache, '/oci-mirror/registry.terraform.io/hashicorp/random/9.9.9.json');
+    assert.equal(v.status, 404, v.body.toString());
   });
 
   void it('hostile names, versions and paths are answered 4xx with no request to the registry', async () => {
