@@ -5,6 +5,7 @@
  */
 import type { RegisteredMode } from './mode.js';
 import { fileMode } from './file/mode.js';
+import { ociMode } from './oci/mode.js';
 import { providerMirrorMode } from './provider-mirror/mode.js';
 import { terraformMode } from './terraform/mode.js';
 
@@ -12,5 +13,6 @@ import { terraformMode } from './terraform/mode.js';
 export const MODES: readonly RegisteredMode[] = [
   terraformMode,
   fileMode,
+  ociMode,
   providerMirrorMode,
 ];
