@@ -1,103 +1,17 @@
 /**
- * Debian's real `docker-registry` (CNCF distribution 2.8) as the upstream
- * of the `provider_mirror` tests: a generated config.yml, a loopback port,
- * temporary storage, optionally token authentication (a realm of the
- * test's own, provider-mirror-token.ts). Populated through the OCI
- * Distribution HTTP API (monolithic blob uploads, manifest PUTs), with
- * provider zips in both layouts the mode reads.
+ * Provider artifacts for the `provider_mirror` tests, pushed to the real
+ * `docker-registry` of test/fakes/oci-registry.ts through the OCI
+ * Distribution HTTP API (monolithic blob uploads, manifest PUTs), in both
+ * layouts the mode reads: OpenTofu's (an index of per-platform manifests)
+ * and oci-distribution-terraform-registry's (one manifest, platforms in a
+ * layer annotation).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-
-/** Token authentication settings of the registry (distribution's `auth.token`). */
-export interface RegistryTokenAuth {
-  realm: string;
-  service: string;
-  issuer: string;
-  /** PEM file of the certificate the tokens are signed under. */
-  rootCertBundle: string;
-}
-
-/** A running registry. */
-export interface DockerRegistry {
-  /** http://127.0.0.1:<port> */
-  url: string;
-  stop(): Promise<void>;
-}
 
 /** The sha256 digest of bytes, as OCI writes it. */
 export function digestOf(bytes: Buffer): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
-
-/** A free loopback port (bound, then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts `docker-registry serve` and waits until `/v2/` answers. */
-export async function startDockerRegistry(auth?: RegistryTokenAuth): Promise<DockerRegistry> {
-  const dir = await mkdtemp(join(tmpdir(), 'regcache-docker-registry-'));
-  const port = await freePort();
-  const lines = [
-    'version: 0.1',
-    'log:',
-    '  level: error',
-    '  accesslog:',
-    '    disabled: true',
-    'storage:',
-    '  filesystem:',
-    `    rootdirectory: ${join(dir, 'data')}`,
-    '  delete:',
-    '    enabled: true',
-    'http:',
-    `  addr: 127.0.0.1:${port}`,
-    ...(auth
-      ? ['auth:', '  token:', `    realm: ${auth.realm}`, `    service: ${auth.service}`, `    issuer: ${auth.issuer}`, `    rootcertbundle: ${auth.rootCertBundle}`]
-      : []),
-  ];
-  const config = join(dir, 'config.yml');
-  await writeFile(config, `${lines.join('\n')}\n`);
-  const child: ChildProcess = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`docker-registry exited: ${stderr}`);
-    try {
-      const r = await request(`${url}/v2/`);
-      await r.body.dump();
-      if (r.statusCode === 200 || r.statusCode === 401) break;
-    } catch {
-      // not listening yet
-    }
-    if (i > 200) throw new Error(`docker-registry did not start: ${stderr}`);
-    await sleep(50);
-  }
-  return {
-    url,
-    async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await new Promise((resolve) => child.once('exit', resolve));
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 /** Pushes content to one registry (with an Authorization when it wants one). */

@@ -1,68 +1,50 @@
 /**
- * A registry with token authentication (docker-registry's `auth.token`,
- * realm of the test's own): public repositories through regcache's own
- * anonymous token flow, a private one only with the client's bearer token,
- * which reaches the registry and nothing else; what only that token could
- * read is never served to another client.
+ * A private repository of a registry with token authentication
+ * (docker-registry's `auth.token`, the tests' token server, which gives
+ * anonymous clients nothing under `private/`): readable only with the
+ * client's bearer token, which reaches the registry and nothing else (not
+ * the token realm); what only that token could read is never served to
+ * another client.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { pushOpenTofuProvider, pushSeedProvider, registryPusher, startDockerRegistry, type DockerRegistry, type PlatformZip } from '../../fakes/provider-mirror-registry.js';
-import { startRelay, type Relay } from '../../fakes/provider-mirror-relay.js';
-import { startTokenServer, type TokenServer } from '../../fakes/provider-mirror-token.js';
+import type { OciRelay } from '../../fakes/oci-relay.js';
+import { pushSeedProvider, type PlatformZip } from '../../fakes/provider-mirror-registry.js';
 import { startRegcache, type RegcacheProcess } from '../../support/regcache-process.js';
-import { get, initThrough, providerZips, storedObjects } from './support.js';
+import { get, initThrough, providerZips, startProviderUpstream, storedObjects, type ProviderUpstream } from './support.js';
 
-const HOST = 'terraform-providers/registry.terraform.io';
+const HOST = 'private/tf/registry.terraform.io';
 const PRIVATE = `${HOST}/corp/secret`;
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-let tokens: TokenServer;
-let registry: DockerRegistry;
-let relay: Relay;
+let upstream: ProviderUpstream;
+let relay: OciRelay;
 let regcache: RegcacheProcess;
 let clientToken: string;
 let secretZips: PlatformZip[];
 
 /** Relayed requests that carried the client's token. */
-const withClientToken = (): string[] => relay.requests.filter((r) => r.authorization === `Bearer ${clientToken}`).map((r) => r.path);
+const withClientToken = (): string[] => relay.log.filter((r) => r.authorization === `Bearer ${clientToken}`).map((r) => r.path);
 
 void describe('provider_mirror: a bearer-token registry', () => {
   before(async () => {
-    tokens = await startTokenServer((repo) => !repo.startsWith(`${HOST}/corp/`));
-    registry = await startDockerRegistry({ realm: tokens.realm, service: tokens.service, issuer: tokens.issuer, rootCertBundle: tokens.certFile });
-    const push = registryPusher(registry.url, (repo) => tokens.pushAuthorization(repo));
-    await pushOpenTofuProvider(push, `${HOST}/hashicorp/random`, '3.6.0', await providerZips('random', '3.6.0'));
+    upstream = await startProviderUpstream();
+    relay = upstream.relay;
     secretZips = await providerZips('secret', '2.0.0');
-    await pushSeedProvider(push, PRIVATE, '2.0.0', secretZips);
-    clientToken = tokens.issue([{ type: 'repository', name: PRIVATE, actions: ['pull'] }], 3600);
-    relay = await startRelay(registry.url);
+    await pushSeedProvider(upstream.push, PRIVATE, '2.0.0', secretZips);
+    clientToken = await upstream.readerToken(PRIVATE);
     regcache = await startRegcache({
-      // The test realm is plain http on loopback (a registry's realm is not a configured origin).
-      upstream: { allowAddresses: ['127.0.0.1'], allowHttp: true },
       instances: [
-        { name: 'tfoci', provider_mirror: { route: { path: '/oci-mirror' }, origin_url: relay.url, name_prefix: 'terraform-providers', proxy_packages: true } },
-        { name: 'tfplain', provider_mirror: { route: { path: '/oci-plain' }, origin_url: relay.url, name_prefix: 'terraform-providers', proxy_packages: false } },
+        { name: 'tfoci', provider_mirror: { route: { path: '/oci-mirror' }, origin_url: relay.url, name_prefix: 'private/tf', proxy_packages: true } },
+        { name: 'tfplain', provider_mirror: { route: { path: '/oci-plain' }, origin_url: relay.url, name_prefix: 'private/tf', proxy_packages: false } },
       ],
     });
   });
 
   after(async () => {
     await regcache?.stop();
-    await relay?.stop();
-    await registry?.stop();
-    await tokens?.stop();
-  });
-
-  void it('a public repository installs through regcache\'s own anonymous token flow', async () => {
-    const before = tokens.requests.length;
-    const r = await initThrough(regcache, { 'hashicorp/random': '3.6.0' });
-    assert.equal(r.code, 0, r.stderr + r.stdout);
-    const asked = tokens.requests.slice(before);
-    assert.ok(asked.length >= 1, 'regcache asked the realm for a token');
-    assert.ok(asked.every((q) => q.authorization === undefined), 'anonymously');
-    assert.ok(relay.requests.some((q) => q.path.includes('/hashicorp/random/blobs/') && q.authorization?.startsWith('Bearer ')), 'the blob was read with the realm\'s token');
+    await upstream?.close();
   });
 
   void it('a private repository: 401 without credentials, installed with the client\'s token, which goes to the registry only', async () => {
@@ -76,8 +58,9 @@ void describe('provider_mirror: a bearer-token registry', () => {
     const sent = withClientToken();
     assert.ok(sent.some((p) => p.includes(`/v2/${PRIVATE}/blobs/sha256:${sha256(linux)}`)), 'the zip was downloaded with the client\'s token (proxy_packages)');
     assert.ok(sent.every((p) => p.startsWith(`/v2/${PRIVATE}/`)), 'only for that repository');
-    assert.ok(!relay.requests.some((q) => q.authorization === `Bearer ${clientToken}` && !q.path.startsWith(`/v2/${PRIVATE}/`)));
-    assert.ok(tokens.requests.every((q) => q.authorization === undefined || !q.authorization.includes(clientToken)), 'never sent to the token realm');
+    const realm = relay.log.filter((q) => q.path === '/token');
+    assert.ok(realm.length >= 1, 'regcache asked the realm (anonymously) first');
+    assert.ok(realm.every((q) => q.authorization === undefined), 'the client\'s token never went to the token realm');
     assert.ok(!regcache.output().includes(clientToken), 'never logged');
     assert.equal((await storedObjects(regcache)).filter((f) => f.includes(sha256(linux))).length, 1, 'the zip is cached');
   });
@@ -85,12 +68,13 @@ void describe('provider_mirror: a bearer-token registry', () => {
   void it('what only the client\'s token could read is never served to another client', async () => {
     const base = '/oci-mirror/registry.terraform.io/corp/secret';
     const zipPath = `${base}/2.0.0/linux_amd64/terraform-provider-secret_2.0.0_linux_amd64.zip`;
+    const otherToken = await upstream.readerToken(`${HOST}/corp/other`);
     for (const [path, headers] of [
       [`${base}/index.json`, {}],
       [`${base}/2.0.0.json`, {}],
       [zipPath, {}],
       [`${base}/index.json`, { authorization: 'Bearer not-a-token' }],
-      [`${base}/2.0.0.json`, { authorization: `Bearer ${tokens.issue([{ type: 'repository', name: `${HOST}/hashicorp/random`, actions: ['pull'] }])}` }],
+      [`${base}/2.0.0.json`, { authorization: `Bearer ${otherToken}` }],
     ] as const) {
       const r = await get(regcache, path, headers);
       assert.equal(r.status, 401, `${path} → ${r.status}`);

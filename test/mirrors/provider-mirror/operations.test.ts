@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { pushOpenTofuProvider, registryPusher, startDockerRegistry, type DockerRegistry } from '../../fakes/provider-mirror-registry.js';
-import { startRelay, type Relay } from '../../fakes/provider-mirror-relay.js';
+import type { OciRelay } from '../../fakes/oci-relay.js';
+import { pushOpenTofuProvider } from '../../fakes/provider-mirror-registry.js';
 import { startRegcache, type RegcacheProcess } from '../../support/regcache-process.js';
-import { get, initThrough, providerZips } from './support.js';
+import { blobDownloads, get, initThrough, providerZips, startProviderUpstream, type ProviderUpstream } from './support.js';
 
 const CLI = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
 const TOKEN = 'provider-mirror-admin-token-0123456789';
@@ -41,15 +41,15 @@ const block = (extra: string): string => `instances:
       origin_url: https://registry.example.com/
 ${extra}`;
 
-let registry: DockerRegistry;
-let relay: Relay;
+let upstream: ProviderUpstream;
+let relay: OciRelay;
 let regcache: RegcacheProcess;
 
 void describe('provider_mirror: operations', () => {
   before(async () => {
-    registry = await startDockerRegistry();
-    await pushOpenTofuProvider(registryPusher(registry.url), 'terraform-providers/registry.terraform.io/hashicorp/random', '3.6.0', await providerZips('random', '3.6.0'));
-    relay = await startRelay(registry.url);
+    upstream = await startProviderUpstream();
+    relay = upstream.relay;
+    await pushOpenTofuProvider(upstream.push, 'terraform-providers/registry.terraform.io/hashicorp/random', '3.6.0', await providerZips('random', '3.6.0'));
     regcache = await startRegcache({
       admin: { token: TOKEN },
       instances: [{ name: 'tfoci', provider_mirror: { route: { path: '/oci-mirror' }, origin_url: relay.url, name_prefix: 'terraform-providers', proxy_packages: true } }],
@@ -58,8 +58,7 @@ void describe('provider_mirror: operations', () => {
 
   after(async () => {
     await regcache?.stop();
-    await relay?.stop();
-    await registry?.stop();
+    await upstream?.close();
   });
 
   void it('validates the issue\'s configuration block, and refuses bad values and unknown keys', async () => {
@@ -88,13 +87,13 @@ void describe('provider_mirror: operations', () => {
     assert.equal(mine?.mode, 'provider_mirror');
     assert.deepEqual(mine?.items.map((i) => [i.kind, i.name, i.version, i.variants]), [['provider', 'registry.terraform.io/hashicorp/random', '3.6.0', ['linux_amd64']]]);
 
-    const blobs = relay.count('/blobs/', 'GET');
+    const blobs = blobDownloads(relay);
     const purged = await admin('DELETE', '/admin/purge/tfoci/registry.terraform.io/hashicorp/random');
     assert.equal(purged.status, 200, purged.body.toString());
     assert.ok((JSON.parse(purged.body.toString()) as { removed: number }).removed >= 1);
     const again = await initThrough(regcache, { 'hashicorp/random': '3.6.0' });
     assert.equal(again.code, 0, again.stderr + again.stdout);
-    assert.equal(relay.count('/blobs/', 'GET'), blobs + 1, 'purged: downloaded again');
+    assert.equal(blobDownloads(relay), blobs + 1, 'purged: downloaded again');
     const hostile = await admin('DELETE', '/admin/purge/tfoci/registry.terraform.io/a%2Fb');
     assert.ok(hostile.status >= 400 && hostile.status < 500, String(hostile.status));
 

@@ -1,33 +1,35 @@
 /**
  * End to end: `terraform init` → regcache's `provider_mirror` (started the
- * README way) → a counting relay → Debian's `docker-registry`, populated
- * by the test with real provider zips in both layouts.
+ * README way) → the counting relay → Debian's `docker-registry` (token
+ * authentication: regcache runs the anonymous token flow), populated by
+ * the test with real provider zips in both layouts.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { pushOpenTofuProvider, pushSeedProvider, registryPusher, startDockerRegistry, type DockerRegistry, type PlatformZip } from '../../fakes/provider-mirror-registry.js';
-import { startRelay, type Relay } from '../../fakes/provider-mirror-relay.js';
+import type { OciRelay } from '../../fakes/oci-relay.js';
+import { pushOpenTofuProvider, pushSeedProvider, type PlatformZip } from '../../fakes/provider-mirror-registry.js';
 import type { RegcacheProcess } from '../../support/regcache-process.js';
 import { readLockFile } from '../../support/terraform.js';
-import { get, initThrough, providerZips, startMirror, storedObjects } from './support.js';
+import { blobDownloads, get, initThrough, providerZips, startMirror, startProviderUpstream, storedObjects, type ProviderUpstream } from './support.js';
 
 const REPO = 'terraform-providers/registry.terraform.io';
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-let registry: DockerRegistry;
-let relay: Relay;
+let upstream: ProviderUpstream;
+let relay: OciRelay;
 let regcache: RegcacheProcess;
 let randomZips: PlatformZip[];
 let seedZips: PlatformZip[];
 let tamperedDigest: string;
 
-const blobGets = (): number => relay.count('/blobs/', 'GET');
+const blobGets = (): number => blobDownloads(relay);
 
 void describe('provider_mirror: terraform init from an OCI registry', () => {
   before(async () => {
-    registry = await startDockerRegistry();
-    const push = registryPusher(registry.url);
+    upstream = await startProviderUpstream();
+    relay = upstream.relay;
+    const push = upstream.push;
     randomZips = await providerZips('random', '3.6.0');
     await pushOpenTofuProvider(push, `${REPO}/hashicorp/random`, '3.6.0', randomZips);
     await pushOpenTofuProvider(push, `${REPO}/hashicorp/random`, '3.5.1', await providerZips('random', '3.5.1'));
@@ -37,14 +39,12 @@ void describe('provider_mirror: terraform init from an OCI registry', () => {
     const tamperedZips = await providerZips('tampered', '1.0.0');
     await pushOpenTofuProvider(push, `${REPO}/acme/tampered`, '1.0.0', tamperedZips);
     tamperedDigest = sha256(tamperedZips[0]?.zip ?? Buffer.alloc(0));
-    relay = await startRelay(registry.url);
     regcache = await startMirror(relay.url);
   });
 
   after(async () => {
     await regcache?.stop();
-    await relay?.stop();
-    await registry?.stop();
+    await upstream?.close();
   });
 
   void it('index.json lists the tags that are versions (OpenTofu "_" read as "+")', async () => {
@@ -76,19 +76,22 @@ void describe('provider_mirror: terraform init from an OCI registry', () => {
     assert.equal(cold.code, 0, cold.stderr + cold.stdout);
     assert.match(cold.stdout, /Installed hashicorp\/random v3\.6\.0/);
     const linux = randomZips.find((z) => z.os === 'linux')?.zip ?? Buffer.alloc(0);
-    assert.equal(relay.count(`/blobs/sha256:${sha256(linux)}`, 'GET'), 1, 'one upstream download of the linux zip');
+    assert.equal(blobDownloads(relay, sha256(linux)), 1, 'one upstream download of the linux zip');
     assert.equal(blobGets() - before, 1, 'only the platform Terraform installs');
     assert.match(await readLockFile(cold.dir), /h1:/);
+    const realm = relay.log.filter((q) => q.path === '/token');
+    assert.ok(realm.length >= 1 && realm.every((q) => q.authorization === undefined), 'regcache ran the token flow, anonymously');
+    assert.ok(relay.log.filter((q) => q.path.includes('/blobs/') && q.status === 200).every((q) => q.authorization?.startsWith('Bearer ')), 'blobs read with the realm\'s token');
     const served = await get(regcache, '/oci-mirror/registry.terraform.io/hashicorp/random/3.6.0/linux_amd64/terraform-provider-random_3.6.0_linux_amd64.zip');
     assert.equal(served.status, 200);
     assert.ok(served.body.equals(linux), 'served bytes equal the pushed zip');
 
     const mid = blobGets();
-    const asked = relay.requests.length;
+    const asked = relay.log.length;
     const warm = await initThrough(regcache, { 'hashicorp/random': '3.6.0' });
     assert.equal(warm.code, 0, warm.stderr + warm.stdout);
     assert.equal(blobGets(), mid, 'warm init: 0 upstream blob GETs');
-    assert.equal(relay.requests.length, asked, 'and no request at all while the metadata is fresh');
+    assert.equal(relay.log.length, asked, 'and no request at all while the metadata is fresh');
   });
 
   void it('installs from the experimental layout (one manifest, platforms in a layer annotation)', async () => {
@@ -98,25 +101,28 @@ void describe('provider_mirror: terraform init from an OCI registry', () => {
   });
 
   void it('upstream down: a fresh init is served from the cache', async () => {
-    relay.down();
+    relay.down = true;
     try {
-      const before = relay.requests.length;
       const r = await initThrough(regcache, { 'hashicorp/random': '3.6.0' });
       assert.equal(r.code, 0, r.stderr + r.stdout);
-      assert.equal(relay.requests.length, before, 'nothing asked of the registry');
+      assert.match(r.stdout, /Installed hashicorp\/random v3\.6\.0/);
     } finally {
-      relay.up();
+      relay.down = false;
     }
   });
 
   void it('a tampered zip is refused and nothing is stored; once the registry serves it right, init succeeds', async () => {
-    relay.tamper(`/blobs/sha256:${tamperedDigest}`);
-    const bad = await initThrough(regcache, { 'acme/tampered': '1.0.0' });
+    relay.tamper = true;
+    let bad;
+    try {
+      bad = await initThrough(regcache, { 'acme/tampered': '1.0.0' });
+    } finally {
+      relay.tamper = false;
+    }
     assert.notEqual(bad.code, 0, 'init must fail on a zip that does not match its digest');
-    assert.equal(relay.count(`/blobs/sha256:${tamperedDigest}`, 'GET') >= 1, true);
+    assert.ok(blobDownloads(relay, tamperedDigest) >= 1, 'the registry was asked');
     assert.equal((await storedObjects(regcache)).filter((f) => f.includes(tamperedDigest)).length, 0, 'nothing stored');
     assert.ok(regcache.logs.some((l) => l.code === 'ERR_INTEGRITY_MISMATCH'), 'integrity failure logged');
-    relay.clearFaults();
     const good = await initThrough(regcache, { 'acme/tampered': '1.0.0' });
     assert.equal(good.code, 0, good.stderr + good.stdout);
     assert.equal((await storedObjects(regcache)).filter((f) => f.includes(tamperedDigest)).length, 1, 'stored once verified');
@@ -125,13 +131,13 @@ void describe('provider_mirror: terraform init from an OCI registry', () => {
   void it('a provider the registry does not have: index.json 404 (Terraform\'s soft miss), not cached as a refusal of another kind', async () => {
     const r = await get(regcache, '/oci-mirror/registry.terraform.io/hashicorp/unknown/index.json');
     assert.equal(r.status, 404, r.body.toString());
-    assert.ok(relay.count('/v2/terraform-providers/registry.terraform.io/hashicorp/unknown/tags/list', 'GET') >= 1, 'asked the registry');
+    assert.ok(relay.count('GET', /^\/v2\/terraform-providers\/registry\.terraform\.io\/hashicorp\/unknown\/tags\/list$/) >= 1, 'asked the registry');
     const v = await get(regcache, '/oci-mirror/registry.terraform.io/hashicorp/random/9.9.9.json');
     assert.equal(v.status, 404, v.body.toString());
   });
 
   void it('hostile names, versions and paths are answered 4xx with no request to the registry', async () => {
-    const before = relay.requests.length;
+    const before = relay.log.length;
     const paths = [
       '/oci-mirror/registry.terraform.io/hashicorp/..%2F..%2Fx/index.json',
       '/oci-mirror/registry.terraform.io:5000/hashicorp/random/index.json',
@@ -148,6 +154,6 @@ void describe('provider_mirror: terraform init from an OCI registry', () => {
       const r = await get(regcache, p);
       assert.ok(r.status >= 400 && r.status < 500, `${p} → ${r.status}`);
     }
-    assert.equal(relay.requests.length, before, 'no outbound request');
+    assert.equal(relay.log.length, before, 'no outbound request');
   });
 });
