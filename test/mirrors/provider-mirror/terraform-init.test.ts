@@ -22,6 +22,7 @@ let regcache: RegcacheProcess;
 let randomZips: PlatformZip[];
 let seedZips: PlatformZip[];
 let tamperedDigest: string;
+let parallelZips: PlatformZip[];
 
 const blobGets = (): number => blobDownloads(relay);
 
@@ -30,6 +31,8 @@ void describe('provider_mirror: terraform init from an OCI registry', () => {
     upstream = await startProviderUpstream();
     relay = upstream.relay;
     const push = upstream.push;
+    parallelZips = await providerZips('parallel', '0.1.0');
+    await pushOpenTofuProvider(push, `${REPO}/acme/parallel`, '0.1.0', parallelZips);
     randomZips = await providerZips('random', '3.6.0');
     await pushOpenTofuProvider(push, `${REPO}/hashicorp/random`, '3.6.0', randomZips);
     await pushOpenTofuProvider(push, `${REPO}/hashicorp/random`, '3.5.1', await providerZips('random', '3.5.1'));
@@ -98,6 +101,13 @@ void describe('provider_mirror: terraform init from an OCI registry', () => {
     const r = await initThrough(regcache, { 'acme/seedling': '1.2.0' });
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.match(r.stdout, /Installed acme\/seedling v1\.2\.0/);
+  });
+
+  void it('4 parallel cold inits cause one upstream download of the zip', async () => {
+    const runs = await Promise.all(Array.from({ length: 4 }, () => initThrough(regcache, { 'acme/parallel': '0.1.0' })));
+    for (const r of runs) assert.equal(r.code, 0, r.stderr + r.stdout);
+    const linux = parallelZips.find((z) => z.os === 'linux')?.zip ?? Buffer.alloc(0);
+    assert.equal(blobDownloads(relay, sha256(linux)), 1);
   });
 
   void it('upstream down: a fresh init is served from the cache', async () => {
