@@ -18,7 +18,7 @@ import { defineMode } from '../mode.js';
 import { createRegistryClient } from '../oci/registry-client.js';
 import { createGrants } from './grants.js';
 import { describeProviders, providerPurgeTarget } from './listing.js';
-import { createProviderMirror } from './mirror.js';
+import { createProviderMirror } from './network-mirror.js';
 import { instancePrefix } from './names.js';
 import { createProviderReads } from './registry-reads.js';
 import { providerMirrorSettingsSchema } from './settings.js';
