@@ -23,6 +23,7 @@ let randomZips: PlatformZip[];
 let seedZips: PlatformZip[];
 let tamperedDigest: string;
 let parallelZips: PlatformZip[];
+let liarManifest: string;
 
 const blobGets = (): number => blobDownloads(relay);
 
@@ -31,6 +32,7 @@ void describe('provider_mirror: terraform init from an OCI registry', () => {
     upstream = await startProviderUpstream();
     relay = upstream.relay;
     const push = upstream.push;
+    liarManifest = (await pushOpenTofuProvider(push, `${REPO}/acme/liar`, '1.0.0', await providerZips('liar', '1.0.0'))).manifests.linux_amd64 ?? '';
     parallelZips = await providerZips('parallel', '0.1.0');
     await pushOpenTofuProvider(push, `${REPO}/acme/parallel`, '0.1.0', parallelZips);
     randomZips = await providerZips('random', '3.6.0');
@@ -144,6 +146,22 @@ void describe('provider_mirror: terraform init from an OCI registry', () => {
     assert.ok(relay.count('GET', /^\/v2\/terraform-providers\/registry\.terraform\.io\/hashicorp\/unknown\/tags\/list$/) >= 1, 'asked the registry');
     const v = await get(regcache, '/oci-mirror/registry.terraform.io/hashicorp/random/9.9.9.json');
     assert.equal(v.status, 404, v.body.toString());
+  });
+
+  void it('a platform manifest whose bytes do not match its digest is refused (502) and not stored', async () => {
+    const path = `/v2/${REPO}/acme/liar/manifests/${liarManifest}`;
+    const forged = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', layers: [{ mediaType: 'archive/zip', digest: `sha256:${'0'.repeat(64)}`, size: 1 }] }));
+    relay.canned.set(path, { status: 200, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, body: forged });
+    try {
+      const r = await get(regcache, '/oci-mirror/registry.terraform.io/acme/liar/1.0.0.json');
+      assert.equal(r.status, 502, r.body.toString());
+      assert.match(r.body.toString(), /ERR_INTEGRITY_MISMATCH/);
+    } finally {
+      relay.canned.delete(path);
+    }
+    assert.equal((await storedObjects(regcache)).filter((f) => f.includes(liarManifest.slice('sha256:'.length))).length, 0, 'nothing stored');
+    const good = await get(regcache, '/oci-mirror/registry.terraform.io/acme/liar/1.0.0.json');
+    assert.equal(good.status, 200, good.body.toString());
   });
 
   void it('hostile names, versions and paths are answered 4xx with no request to the registry', async () => {
