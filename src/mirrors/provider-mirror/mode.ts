@@ -44,6 +44,7 @@ export const providerMirrorMode = defineMode({
       mount: ctx.mount.split('/').filter((s) => s !== ''),
       reads: createProviderReads({ registry, client: ctx.client, access }),
       access,
+      cache: ctx.cache,
       grants: createGrants(signingKey),
       registry,
       client: ctx.client,

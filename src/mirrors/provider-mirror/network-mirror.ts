@@ -11,6 +11,7 @@
  * `proxy_packages`, the client's sealed credential (grants.ts).
  */
 import type { Access } from '../../access/access.js';
+import type { Cache } from '../../core/cache.js';
 import { SIGNED_URL, type Credential } from '../../access/credential.js';
 import { RegcacheError } from '../../core/errors.js';
 import { canonicalPath, credentialOf, jsonAnswer, type Mirror, type MirrorAnswer, type MirrorRequest } from '../mirror.js';
@@ -19,6 +20,7 @@ import { versionArchives, zipFilename } from './archives.js';
 import { GRANT_PARAM, type Grants } from './grants.js';
 import { zhOf } from './layouts.js';
 import { providerAddr, requestVersion, type ProviderAddr } from './names.js';
+import { publicAnswer, type Composed } from './public-answer.js';
 import type { ProviderReads } from './registry-reads.js';
 import { zipRoute, type ZipRouteDeps } from './zip-route.js';
 
@@ -31,6 +33,8 @@ export interface ProviderMirrorDeps extends ZipRouteDeps {
   mount: readonly string[];
   reads: ProviderReads;
   access: Access;
+  /** Reuses composed public answers. */
+  cache: Pick<Cache, 'derived' | 'derivedStamp'>;
   grants: Grants;
   parallelism: number;
   /** The instance's `expire_after` (ms; Infinity = never), for stored zips. */
@@ -39,14 +43,14 @@ export interface ProviderMirrorDeps extends ZipRouteDeps {
 
 /** Creates the instance's Mirror, owning everything below its mount. */
 export function createProviderMirror(deps: ProviderMirrorDeps): Mirror {
-  async function indexJson(addr: ProviderAddr, cred: Credential): Promise<MirrorAnswer> {
+  async function indexJson(addr: ProviderAddr, cred: Credential): Promise<Composed> {
     const r = await deps.reads.versions(addr, cred);
     const versions: Record<string, object> = {};
     for (const v of r.value) versions[v] = {};
-    return jsonAnswer({ versions }, r.result);
+    return { answer: jsonAnswer({ versions }, r.result), private: r.private };
   }
 
-  async function versionJson(addr: ProviderAddr, version: string, cred: Credential): Promise<MirrorAnswer> {
+  async function versionJson(addr: ProviderAddr, version: string, cred: Credential): Promise<Composed> {
     const found = await versionArchives(deps.reads, deps.parallelism, addr, version, cred);
     const archives: Record<string, { url: string; hashes: string[] }> = {};
     for (const a of found.archives) {
@@ -62,7 +66,7 @@ export function createProviderMirror(deps: ProviderMirrorDeps): Mirror {
       const zh = zhOf(a);
       archives[a.platform] = { url, hashes: zh === undefined ? [] : [zh] };
     }
-    return jsonAnswer({ archives }, found.result);
+    return { answer: jsonAnswer({ archives }, found.result), private: found.private };
   }
 
   async function zip(req: MirrorRequest, addr: ProviderAddr, version: string, platform: string, filename: string): Promise<MirrorAnswer> {
@@ -95,8 +99,11 @@ export function createProviderMirror(deps: ProviderMirrorDeps): Mirror {
       }
       const last = s[3] ?? '';
       const cred = credentialOf(req);
-      if (last === 'index.json') return indexJson(addr, cred);
-      if (last.endsWith('.json')) return versionJson(addr, requestVersion(last.slice(0, -'.json'.length)), cred);
+      if (last === 'index.json') return publicAnswer(deps, addr.scope, 'index', () => indexJson(addr, cred));
+      if (last.endsWith('.json')) {
+        const version = requestVersion(last.slice(0, -'.json'.length));
+        return publicAnswer(deps, addr.scope, `version ${version}`, () => versionJson(addr, version, cred));
+      }
       throw new RegcacheError('ERR_NOT_FOUND');
     },
   };
