@@ -12,12 +12,12 @@ import type { BodyAnswer } from '../mirror.js';
 import { keptContentType } from './accept.js';
 import { tagListKey, referrersKey } from './keys.js';
 import { isTag, type Digest } from './names.js';
+import { LINK } from './passthrough.js';
 import type { OciUpstream } from './upstreams.js';
 
 /** How long a list is served stale after `fresh_for` while it is refreshed. */
 const STALE_MS = 7 * 24 * 3600 * 1000;
 const MAX_LIST_BYTES = 4 * 1024 * 1024;
-const LINK = /^<\/v2\/[A-Za-z0-9._\-/:?=&%]{1,1024}>;\s*rel="next"$/;
 const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
 
 /** The spec's tags/list query (`n`, `last`), validated and canonical. */

@@ -16,9 +16,9 @@ import type { Mirror, MirrorAnswer, MirrorRequest } from '../mirror.js';
 import { negotiate } from './accept.js';
 import { blobRoute } from './blob-route.js';
 import { blobKey, manifestKey, tagKey } from './keys.js';
-import { referrers, tagList } from './lists.js';
+import { referrers, referrersQuery, tagList, tagListQuery } from './lists.js';
 import { digestManifestRoute, tagManifestRoute } from './manifest-route.js';
-import { passThrough } from './passthrough.js';
+import { passList, passThrough } from './passthrough.js';
 import { parseOciRequest } from './request.js';
 import type { PolicyResolver } from './rules.js';
 import type { OciUpstreams } from './upstreams.js';
@@ -51,8 +51,12 @@ export function createOciMirror(deps: OciMirrorDeps): Mirror {
       const listDeps = { cache, instance, upstream, repo: r.repo, freshForMs: policy.freshForMs };
       switch (r.kind) {
         case 'tags':
+          if (policy.policy === 'bypass') return passList(await upstream.registry.tags(r.repo, tagListQuery(req.query), { method: req.method }), head, 'application/json');
           return tagList(listDeps, req.query);
         case 'referrers':
+          if (policy.policy === 'bypass') {
+            return passList(await upstream.registry.referrers(r.repo, r.digest.text, referrersQuery(req.query), { method: req.method }), head, 'application/vnd.oci.image.index.v1+json');
+          }
           return referrers(listDeps, r.digest, req.query);
         case 'blob': {
           if (policy.policy === 'bypass') return passThrough(await upstream.registry.blob(r.repo, r.digest.text, { method: req.method }), head, 'blob', r.digest);

@@ -1,6 +1,7 @@
 /**
  * The `bypass` policy (and a HEAD of a blob not cached): the registry's
- * answer streams to the client and nothing is stored. A blob's bytes are
+ * answer streams to the client and nothing is stored (tag lists and
+ * referrers included, as cache-proxy). A blob's bytes are
  * still checked against their digest on the way (digest-check.ts); a
  * manifest's headers (`Content-Type`, `Docker-Content-Digest`) pass
  * byte-exact.
@@ -11,11 +12,25 @@ import { keptContentType } from './accept.js';
 import { checkedByDigest } from './digest-check.js';
 import { isDigest, parseDigest, type Digest } from './names.js';
 
+/** A next-page Link that stays on this API. */
+export const LINK = /^<\/v2\/[A-Za-z0-9._\-/:?=&%]{1,1024}>;\s*rel="next"$/;
+
 function digestHeader(res: UpstreamResponse, fallback: string | undefined): Record<string, string> {
   const raw = res.headers['docker-content-digest'];
   const v = Array.isArray(raw) ? raw[0] : raw;
   const d = v !== undefined && isDigest(v) ? v : fallback;
   return d !== undefined ? { 'docker-content-digest': d } : {};
+}
+
+/** Streams a tags/list or referrers answer as it is (with a next-page Link on this same API). */
+export function passList(res: UpstreamResponse, head: boolean, fallbackType: string): StreamAnswer {
+  const headers: Record<string, string> = { 'content-type': keptContentType(res.headers['content-type'], fallbackType), 'cache-control': 'no-cache' };
+  const link = res.headers['link'];
+  const l = Array.isArray(link) ? link[0] : link;
+  if (l !== undefined && LINK.test(l)) headers['link'] = l;
+  if (res.size !== undefined) headers['content-length'] = String(res.size);
+  if (head) res.body.destroy();
+  return { kind: 'stream', status: 200, headers, body: head ? undefined : res.body };
 }
 
 /** Streams an opened registry answer, checked against the digest the request named (else the one the registry announced). */

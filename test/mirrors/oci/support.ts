@@ -35,6 +35,8 @@ export interface Upstream {
   dir: string;
   /** Generates a layout and pushes it to `repo:tag` (all platforms). */
   push(repo: string, tag: string, platforms: Array<{ os: string; architecture: string }>, seed: string, layerBytes?: number): Promise<Layout>;
+  /** Points `to` at the manifest `from` names, with one manifest PUT straight to the registry (a tag moved at once). */
+  retag(repo: string, from: string, to: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -80,6 +82,16 @@ export async function startUpstream(): Promise<Upstream> {
       const run = await skopeo('copy', '--all', '--dest-tls-verify=false', '--dest-creds', `${PUSHER.name}:${PUSHER.password}`, `oci:${layout.dir}:${tag}`, `docker://${registry.host}/${repo}:${tag}`);
       if (run.code !== 0) throw new Error(`push failed: ${run.stderr}`);
       return layout;
+    },
+    async retag(repo, from, to) {
+      const basic = `Basic ${Buffer.from(`${PUSHER.name}:${PUSHER.password}`).toString('base64')}`;
+      const t = await fetch(`${token.url}/token?service=${token.service}&scope=repository:${repo}:pull,push`, { headers: { authorization: basic } });
+      const auth = `Bearer ${((await t.json()) as { token: string }).token}`;
+      const got = await fetch(`${registry.url}/v2/${repo}/manifests/${from}`, { headers: { authorization: auth, accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json' } });
+      if (got.status !== 200) throw new Error(`retag: GET ${got.status}`);
+      const type = got.headers.get('content-type') ?? '';
+      const put = await fetch(`${registry.url}/v2/${repo}/manifests/${to}`, { method: 'PUT', headers: { authorization: auth, 'content-type': type }, body: Buffer.from(await got.arrayBuffer()) });
+      if (put.status !== 201) throw new Error(`retag: PUT ${put.status} ${await put.text()}`);
     },
     async close() {
       await registry.close();
