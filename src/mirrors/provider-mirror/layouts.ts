@@ -23,14 +23,23 @@ import { RegcacheError } from '../../core/errors.js';
 import { isDigest } from '../oci/names.js';
 import { isPlatformPart } from '../terraform/names.js';
 
+/** OCI image index (OpenTofu's version artifact). */
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+/** OCI image manifest (OpenTofu's per-platform artifact; the seed's version artifact). */
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+/** Docker image manifest v2 (a registry may hand the seed's manifest out as one). */
 export const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
+/** artifactType of OpenTofu's version index. */
 export const TOFU_PROVIDER = 'application/vnd.opentofu.provider';
+/** artifactType of OpenTofu's per-platform manifests. */
 export const TOFU_TARGET = 'application/vnd.opentofu.provider-target';
+/** Media type of OpenTofu's package layer. */
 export const TOFU_ZIP = 'archive/zip';
+/** Config media type of the seed's version manifest. */
 export const SEED_CONFIG = 'application/vnd.hashicorp.terraform-provider.config.v1+json';
+/** Media type of the seed's package layers. */
 export const SEED_ZIP = 'application/vnd.hashicorp.terraform.provider-package+zip';
+/** Annotation of a seed package layer: the platforms it serves, comma-separated. */
 export const SEED_PLATFORMS = 'io.terraform.target-platforms';
 
 /** What regcache asks a registry for when it reads a version's tag. */

@@ -29,8 +29,9 @@ import type { RegistryClient } from '../oci/registry-client.js';
 import { MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, parseTargetManifest, parseVersionManifest, type Archive, type Target, type VersionDoc } from './layouts.js';
 import { manifestKey, tagListKey, tagManifestKey, tagOf, versionOfTag, type ProviderAddr } from './names.js';
 
-/** The terraform mode's defaults for mirror answers. */
+/** Tag lists and tag manifests are fresh this long (the terraform mode's `metadata.ttl` default). */
 export const METADATA_TTL_MS = 10 * 60_000;
+/** …and served stale this long while the registry fails (its `metadata.staleIfError` default). */
 export const STALE_IF_ERROR_MS = 7 * 24 * 3600_000;
 const MAX_TAG_PAGES = 20;
 const MAX_TAG_LIST_BYTES = 4 * 1024 * 1024;
