@@ -45,7 +45,7 @@ export const providerMirrorMode = defineMode({
       reads: createProviderReads({ registry, client: ctx.client, access }),
       access,
       cache: ctx.cache,
-      grants: createGrants(signingKey),
+      grants: createGrants({ signingKey, cache: ctx.cache, store: ctx.store, prefix: instancePrefix(ctx.instance), urlTtlMs: ACCESS.signedUrlTtlMs }),
       registry,
       client: ctx.client,
       privacy: createScopePrivacy(ctx.cache),

@@ -8,7 +8,8 @@
  * digest) and a relative URL back to regcache; the zip is the layer blob,
  * cached and verified. For a private provider the zip URLs carry an
  * expiring signature (Terraform sends no credential for zips) and, with
- * `proxy_packages`, the client's sealed credential (grants.ts).
+ * `proxy_packages`, the id of the client's stored download grant
+ * (grants.ts): never the credential itself, in any form.
  */
 import type { Access } from '../../access/access.js';
 import type { Cache } from '../../core/cache.js';
@@ -53,6 +54,8 @@ export function createProviderMirror(deps: ProviderMirrorDeps): Mirror {
   async function versionJson(addr: ProviderAddr, version: string, cred: Credential): Promise<Composed> {
     const found = await versionArchives(deps.reads, deps.parallelism, addr, version, cred);
     const archives: Record<string, { url: string; hashes: string[] }> = {};
+    // One grant per client and provider, stored before any URL naming it is handed out.
+    const grant = found.private && deps.proxyPackages && typeof cred === 'string' ? await deps.grants.issue(addr.scope, cred) : undefined;
     for (const a of found.archives) {
       const file = zipFilename(addr, version, a.platform);
       let url = `${encodeURIComponent(version)}/${a.platform}/${file}`;
@@ -60,8 +63,7 @@ export function createProviderMirror(deps: ProviderMirrorDeps): Mirror {
         const path = canonicalPath([...deps.mount, addr.host, addr.namespace, addr.type, version, a.platform, file]);
         const signed = deps.access.signQuery(path);
         url += `?${signed}`;
-        const exp = new URLSearchParams(signed).get('exp') ?? '';
-        if (deps.proxyPackages && typeof cred === 'string') url += `&${GRANT_PARAM}=${deps.grants.seal(path, exp, cred)}`;
+        if (grant !== undefined) url += `&${GRANT_PARAM}=${grant}`;
       }
       const zh = zhOf(a);
       archives[a.platform] = { url, hashes: zh === undefined ? [] : [zh] };
@@ -72,11 +74,13 @@ export function createProviderMirror(deps: ProviderMirrorDeps): Mirror {
   async function zip(req: MirrorRequest, addr: ProviderAddr, version: string, platform: string, filename: string): Promise<MirrorAnswer> {
     if (filename !== zipFilename(addr, version, platform)) throw new RegcacheError('ERR_NOT_FOUND', 'no such package');
     let cred: Credential = credentialOf(req);
-    let grant: string | undefined;
+    let grant: (() => Promise<string | undefined>) | undefined;
     if (await deps.access.isPrivate(addr.scope)) {
       await deps.access.verifyPath(addr.scope, req.path, req.query);
       cred = SIGNED_URL;
-      if (deps.proxyPackages) grant = deps.grants.open(req.path, req.query);
+      const id = req.query.get(GRANT_PARAM);
+      // Read from the store only when the registry refused regcache's own access.
+      if (deps.proxyPackages && id !== null) grant = () => deps.grants.open(addr.scope, id);
     }
     // The manifests are read (and guarded, src/access/) before the route reaches the cache.
     const found = await versionArchives(deps.reads, deps.parallelism, addr, version, cred);

@@ -6,11 +6,13 @@
  * platform or version sharing one zip shares one stored copy.
  *
  * The download is made with regcache's own access first (the anonymous
- * token flow). When the registry refuses that and the request carries a
- * download grant (`proxy_packages`, grants.ts), the client's credential is
- * sent to `origin_url` (never to a redirect target on another origin); the
- * provider's scope is then marked private before the zip is stored, and the
- * zip is stored as private: only signed requests are served it.
+ * token flow). When the registry refuses that and the request names a
+ * download grant (`proxy_packages`, grants.ts) that opens from the store,
+ * the client's credential is sent to `origin_url` (never to a redirect
+ * target on another origin); the provider's scope is then marked private
+ * before the zip is stored, and the zip is stored as private: only signed
+ * requests are served it. A grant that does not open leaves the registry's
+ * refusal standing: no credential is sent.
  */
 import { SIGNED_URL, type Credential } from '../../access/credential.js';
 import { isUpstreamRefusal } from '../../access/refusal.js';
@@ -36,8 +38,8 @@ export interface ZipRequest {
   archive: Archive;
   /** SIGNED_URL when a valid signature authorized it (the scope is private). */
   cred: Credential;
-  /** The client credential a grant carried (proxy_packages only). */
-  grant: string | undefined;
+  /** Opens the request's download grant (proxy_packages only): the client credential, or undefined when there is none valid. */
+  grant: (() => Promise<string | undefined>) | undefined;
   /** The instance's `expire_after` (ms; Infinity = never). */
   expireAfterMs: number;
 }
@@ -54,10 +56,13 @@ export function zipRoute(deps: ZipRouteDeps, z: ZipRequest): ArtifactRoute {
       return await deps.registry.blob(addr.repo, archive.digest, { signal });
     } catch (err) {
       if (!isUpstreamRefusal(err) || z.grant === undefined) throw err;
+      const credential = await z.grant();
+      // An unknown, forged, expired or foreign grant: the registry's refusal stands.
+      if (credential === undefined) throw err;
       // Stored before the zip: nothing read with a client's credential is ever stored unmarked.
       await deps.privacy.markPrivate(addr.scope, err.upstreamStatus);
       Object.assign(attrs, privateAttrs(addr.scope));
-      return deps.client.open(`${deps.registry.base}/v2/${addr.repo}/blobs/${archive.digest}`, { authorization: z.grant, signal });
+      return deps.client.open(`${deps.registry.base}/v2/${addr.repo}/blobs/${archive.digest}`, { authorization: credential, signal });
     }
   }
 

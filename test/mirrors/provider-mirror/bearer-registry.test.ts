@@ -4,7 +4,9 @@
  * anonymous clients nothing under `private/`): readable only with the
  * client's bearer token, which reaches the registry and nothing else (not
  * the token realm); what only that token could read is never served to
- * another client.
+ * another client. No answer carries the token in any form: zip URLs name
+ * a stored download grant by an opaque id, and an id that is not one opens
+ * nothing.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -12,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import type { OciRelay } from '../../fakes/oci-relay.js';
 import { pushSeedProvider, type PlatformZip } from '../../fakes/provider-mirror-registry.js';
 import { startRegcache, type RegcacheProcess } from '../../support/regcache-process.js';
-import { get, initThrough, providerZips, startProviderUpstream, storedObjects, type ProviderUpstream } from './support.js';
+import { encodingsOf, get, initThrough, providerZips, startProviderUpstream, storedObjects, type ProviderUpstream } from './support.js';
 
 const HOST = 'private/tf/registry.terraform.io';
 const PRIVATE = `${HOST}/corp/secret`;
@@ -23,6 +25,14 @@ let relay: OciRelay;
 let regcache: RegcacheProcess;
 let clientToken: string;
 let secretZips: PlatformZip[];
+
+/** The zip URLs of a `{version}.json` answer, checked to carry the client's token in no form. */
+function zipUrls(body: Buffer): Record<string, string> {
+  const text = body.toString();
+  for (const form of encodingsOf(`Bearer ${clientToken}`)) assert.ok(!text.includes(form), `no ${form.slice(0, 12)}… in the answer`);
+  const { archives } = JSON.parse(text) as { archives: Record<string, { url: string }> };
+  return Object.fromEntries(Object.entries(archives).map(([p, a]) => [p, a.url]));
+}
 
 /** Relayed requests that carried the client's token. */
 const withClientToken = (): string[] => relay.log.filter((r) => r.authorization === `Bearer ${clientToken}`).map((r) => r.path);
@@ -81,10 +91,15 @@ void describe('provider_mirror: a bearer-token registry', () => {
     }
     const allowed = await get(regcache, `${base}/2.0.0.json`, { authorization: `Bearer ${clientToken}` });
     assert.equal(allowed.status, 200, allowed.body.toString());
-    const { archives } = JSON.parse(allowed.body.toString()) as { archives: Record<string, { url: string }> };
-    const url = archives.linux_amd64?.url ?? '';
-    assert.match(url, /\?exp=\d+&sig=[A-Za-z0-9_-]+&grant=/, 'signed URL with a sealed grant');
-    assert.ok(!url.includes(clientToken), 'the token itself is not in the URL');
+    const urls = zipUrls(allowed.body);
+    const url = urls.linux_amd64 ?? '';
+    assert.match(url, /\?exp=\d+&sig=[A-Za-z0-9_-]+&grant=[0-9a-f]{64}$/, 'signed URL naming a stored grant');
+    assert.equal(Object.keys(urls).length, 2);
+    const grantOf = (u: string): string | null => new URLSearchParams(u.split('?')[1] ?? '').get('grant');
+    assert.equal(new Set(Object.values(urls).map(grantOf)).size, 1, 'one grant for the client and provider');
+    const again = await get(regcache, `${base}/2.0.0.json`, { authorization: `Bearer ${clientToken}` });
+    assert.equal(grantOf(zipUrls(again.body).darwin_arm64 ?? ''), grantOf(url), 'the same client re-uses its grant');
+    assert.equal((await storedObjects(regcache)).filter((f) => f.startsWith('_grants/')).length, 1, 'stored once');
     const signed = await get(regcache, `${base}/${url}`);
     assert.equal(signed.status, 200);
     const other = await get(regcache, `${base}/2.0.0/darwin_arm64/terraform-provider-secret_2.0.0_darwin_arm64.zip?${url.split('?')[1] ?? ''}`);
@@ -95,11 +110,39 @@ void describe('provider_mirror: a bearer-token registry', () => {
     const base = '/oci-plain/registry.terraform.io/corp/secret';
     const r = await get(regcache, `${base}/2.0.0.json`, { authorization: `Bearer ${clientToken}` });
     assert.equal(r.status, 200, r.body.toString());
-    const url = (JSON.parse(r.body.toString()) as { archives: Record<string, { url: string }> }).archives.darwin_arm64?.url ?? '';
+    const url = zipUrls(r.body).darwin_arm64 ?? '';
     assert.doesNotMatch(url, /grant=/);
     const darwin = sha256(secretZips.find((z) => z.os === 'darwin')?.zip ?? Buffer.alloc(0));
     const zip = await get(regcache, `${base}/${url}`);
     assert.equal(zip.status, 401, 'the registry refuses regcache\'s own access');
     assert.ok(!withClientToken().some((p) => p.includes(darwin)), 'no download with the client\'s token');
+  });
+
+  void it('an unknown or forged grant id downloads nothing with a credential; the genuine one does', async () => {
+    const base = '/oci-mirror/registry.terraform.io/corp/secret';
+    const r = await get(regcache, `${base}/2.0.0.json`, { authorization: `Bearer ${clientToken}` });
+    assert.equal(r.status, 200, r.body.toString());
+    const url = zipUrls(r.body).darwin_arm64 ?? '';
+    const [path = '', query = ''] = url.split('?');
+    const genuine = new URLSearchParams(query).get('grant') ?? '';
+    const darwin = sha256(secretZips.find((z) => z.os === 'darwin')?.zip ?? Buffer.alloc(0));
+    const flipped = `${genuine.slice(0, -1)}${genuine.endsWith('0') ? '1' : '0'}`;
+    for (const forged of ['0'.repeat(64), flipped, 'not-an-id', '../../tags/2.0.0', '']) {
+      const q = new URLSearchParams(query);
+      q.set('grant', forged);
+      const zip = await get(regcache, `${base}/${path}?${q.toString()}`);
+      assert.ok(zip.status >= 400 && zip.status < 500, `grant ${JSON.stringify(forged)} → ${zip.status}`);
+    }
+    const noGrant = new URLSearchParams(query);
+    noGrant.delete('grant');
+    assert.equal((await get(regcache, `${base}/${path}?${noGrant.toString()}`)).status, 401);
+    assert.ok(!withClientToken().some((p) => p.includes(darwin)), 'no download with the client\'s token');
+    assert.ok(!(await storedObjects(regcache)).some((f) => f.includes(darwin)), 'nothing stored');
+
+    const zip = await get(regcache, `${base}/${url}`);
+    assert.equal(zip.status, 200, zip.body.toString());
+    assert.equal(sha256(zip.body), darwin);
+    assert.ok(withClientToken().some((p) => p.includes(darwin)), 'the genuine grant downloads with the client\'s token');
+    assert.ok(!regcache.output().includes(clientToken), 'never logged');
   });
 });

@@ -3,11 +3,10 @@
  * registry tests do not produce: what OpenTofu's rules ignore (other
  * artifact types, `os.version` entries, other layers) and what they refuse
  * (no provider artifact, two archives for one platform, not exactly one
- * zip layer); and the download grants (bound to path and expiry).
+ * zip layer).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createGrants } from '../../../src/mirrors/provider-mirror/grants.js';
 import { parseTargetManifest, parseVersionManifest, zhOf } from '../../../src/mirrors/provider-mirror/layouts.js';
 import { tagOf, versionOfTag } from '../../../src/mirrors/provider-mirror/names.js';
 
@@ -79,17 +78,5 @@ void describe('provider_mirror: layouts', () => {
     assert.equal(versionOfTag('1.2.3_ent.1'), '1.2.3+ent.1');
     assert.equal(versionOfTag('latest'), undefined);
     assert.equal(versionOfTag('v1.2.3'), undefined);
-  });
-
-  void it('a download grant opens only for its own path and expiry, and only with the same key', () => {
-    const grants = createGrants(Buffer.from('k'.repeat(64)));
-    const sealed = grants.seal('/m/a.zip', '123', 'Bearer tok');
-    const q = (g: string, exp = '123') => new URLSearchParams({ exp, grant: g });
-    assert.equal(grants.open('/m/a.zip', q(sealed)), 'Bearer tok');
-    assert.equal(grants.open('/m/b.zip', q(sealed)), undefined);
-    assert.equal(grants.open('/m/a.zip', q(sealed, '124')), undefined);
-    assert.equal(grants.open('/m/a.zip', q(`${sealed.slice(0, -2)}AA`)), undefined);
-    assert.equal(createGrants(Buffer.from('j'.repeat(64))).open('/m/a.zip', q(sealed)), undefined);
-    assert.ok(!Buffer.from(sealed, 'base64url').toString('latin1').includes('tok'), 'sealed, not encoded');
   });
 });

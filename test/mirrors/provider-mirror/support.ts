@@ -4,8 +4,8 @@
  * server, behind the counting relay: the oci mode's fixtures), real
  * provider zips per platform, regcache started the README way with one
  * `provider_mirror` instance at /oci-mirror, `terraform init` through its
- * network mirror, HTTPS reads of its answers, and the instance's stored
- * objects.
+ * network mirror, HTTPS reads of its answers, the instance's stored
+ * objects, and the encodings of a credential no URL may contain.
  */
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -99,4 +99,24 @@ export async function storedObjects(regcache: RegcacheProcess): Promise<string[]
   const root = join(regcache.dataDir, 'cache', 'objects', 'provider-mirror', 'tfoci');
   const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(root.length + 1)).sort();
+}
+
+/**
+ * A credential (an Authorization value) and its token, as text and in every
+ * common encoding (base64, base64url, hex, percent-encoding): none may ever
+ * appear in a URL.
+ */
+export function encodingsOf(credential: string): string[] {
+  const token = credential.replace(/^Bearer /, '');
+  const forms = new Set<string>();
+  for (const text of [credential, token]) {
+    const b = Buffer.from(text, 'utf8');
+    forms.add(text);
+    forms.add(encodeURIComponent(text));
+    forms.add(b.toString('base64').replace(/=+$/, ''));
+    forms.add(b.toString('base64url'));
+    forms.add(b.toString('hex'));
+    forms.add(b.toString('hex').toUpperCase());
+  }
+  return [...forms];
 }
