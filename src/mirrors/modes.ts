@@ -8,6 +8,7 @@ import { cargoMode } from './cargo/mode.js';
 import { fileMode } from './file/mode.js';
 import { pypiMode } from './pypi/mode.js';
 import { ociMode } from './oci/mode.js';
+import { providerMirrorMode } from './provider-mirror/mode.js';
 import { terraformMode } from './terraform/mode.js';
 
 /** Every mode this build of regcache offers. */
@@ -17,4 +18,5 @@ export const MODES: readonly RegisteredMode[] = [
   pypiMode,
   ociMode,
   cargoMode,
+  providerMirrorMode,
 ];
