@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { Config, InstanceConfig } from './config/schema.js';
 import type { Cache } from './core/cache.js';
+import { listenerBase } from './http/status-page.js';
 import type { ObjectClass, ObjectMeta, Store } from './core/store.js';
 import type { Mirror } from './mirrors/mirror.js';
 import type { MountedInstance } from './mirrors/mode.js';
@@ -63,7 +64,8 @@ export async function startInstances(deps: InstanceDeps): Promise<RunningInstanc
           warn: (f, m) => log.warn(f, m),
           debug: (f, m) => log.debug(f, m),
         },
-        publicUrl: inst.displayUrl ?? config.server.publicUrl,
+        // An instance on its own listener is reached at the server's public host with that listener's port.
+        publicUrl: inst.displayUrl ?? (config.server.publicUrl === undefined ? undefined : listenerBase(config.server.publicUrl, inst.bind)),
         dataDir: config.storage.path,
         urlSigningKey: config.server.urlSigningKey,
         limits: { maxMetadataBytes: config.upstream.maxMetadataBytes, parallelism: config.upstream.parallelism },

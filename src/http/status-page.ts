@@ -76,7 +76,7 @@ export function createStatusPage(deps: StatusPageDeps): Endpoint[] {
           recent: listed,
           usage: deps.usage.current(),
           baseUrl: base,
-          sections: deps.instances.map((i) => ({ instance: i.name, mode: i.mode, ...i.instance.status(base) })),
+          sections: deps.instances.map((i) => ({ instance: i.name, mode: i.mode, ...i.instance.status(listenerBase(base, i.bind)) })),
           ca: caPath === undefined ? undefined : caSnippet(base),
           caFingerprint: fp,
         });
@@ -93,4 +93,18 @@ export function createStatusPage(deps: StatusPageDeps): Endpoint[] {
       },
     },
   ];
+}
+
+/**
+ * The base URL a client uses for an instance on a listener of its own
+ * (`bind`): the page's scheme and host with that listener's port. An
+ * instance with `display_url` still names that one itself.
+ */
+export function listenerBase(base: string, bind: string | undefined): string {
+  if (bind === undefined) return base;
+  const port = /:(\d{1,5})$/.exec(bind)?.[1];
+  if (port === undefined) return base;
+  const url = new URL(base);
+  url.port = port;
+  return url.origin;
 }

@@ -109,12 +109,6 @@ export interface ListedItem {
 export interface ModeInstance {
   /** Request handlers; each owns a path prefix of this instance's listener. */
   readonly mirrors: readonly Mirror[];
-  /**
-   * A dedicated listener ("host:port") instead of the main one, for clients
-   * that need the root path (OCI `/v2/`). Served with the main listener's
-   * TLS settings.
-   */
-  readonly listen?: string;
   /** Store key prefixes this instance owns ("file/downloads/"): purge, listing and retention scope. */
   readonly keyPrefixes: readonly string[];
   /** Hosts this instance contacts, as configured (status page, start-up log). */
@@ -135,7 +129,11 @@ export interface ModeInstance {
   readonly purgeAliases?: readonly { readonly path: readonly string[]; readonly as: readonly string[] }[];
   /** Turns stored objects under `keyPrefixes` into listed items (artifacts only; metadata is counted). */
   describe(objects: readonly ListedObject[]): ListedItem[];
-  /** This instance's status page section for clients reaching regcache at `baseUrl`. */
+  /**
+   * This instance's status page section for clients reaching regcache at
+   * `baseUrl` (for an instance with a `bind` listener of its own: the page's
+   * host with that listener's port).
+   */
   status(baseUrl: string): StatusSection;
   /** Optional `POST /admin/warm`: validates the posted body (throws ERR_BAD_REQUEST) and plans the job. */
   warm?(body: string, query: URLSearchParams): WarmPlan;

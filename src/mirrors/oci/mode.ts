@@ -40,7 +40,7 @@ export const ociMode = defineMode({
       upstreamHosts: urls.map((u) => new URL(u).host),
       purgeTarget: (segments) => ociPurgeTarget(ctx.instance, segments),
       describe: (objects) => describeOci(ctx.instance, objects),
-      status: (baseUrl) => ociStatus(ctx.publicUrl ?? baseUrl, urls, ctx.publicUrl === undefined),
+      status: (baseUrl) => ociStatus(ctx.publicUrl ?? baseUrl, urls),
     });
   },
 });

@@ -5,11 +5,8 @@
  */
 import type { StatusSection } from '../mode.js';
 
-/** The note shown when the listener's public URL is not configured. */
-const GUESSED = 'display_url is not set: these lines show the main listener\'s URL; use this instance\'s bind address (or set display_url)';
-
-/** The status section; `url` is the listener's public URL (display_url), or this server's when `guessed`. */
-export function ociStatus(url: string, upstreams: readonly string[], guessed: boolean): StatusSection {
+/** The status section; `url` is the listener's public URL (display_url, or the page's host with the bind port). */
+export function ociStatus(url: string, upstreams: readonly string[]): StatusSection {
   const host = new URL(url).host;
   const main = upstreams[0] ?? 'https://registry-1.docker.io';
   const mainHost = new URL(main).host;
@@ -22,7 +19,7 @@ export function ociStatus(url: string, upstreams: readonly string[], guessed: bo
       {
         id: 'docker',
         label: '/etc/docker/daemon.json (Docker Hub mirror)',
-        note: guessed ? GUESSED : 'Docker uses registry-mirrors for Docker Hub images only; restart dockerd after editing',
+        note: 'Docker uses registry-mirrors for Docker Hub images only; restart dockerd after editing',
         text: JSON.stringify({ 'registry-mirrors': [url] }, null, 2),
       },
       {
