@@ -5,10 +5,12 @@
  */
 import type { RegisteredMode } from './mode.js';
 import { fileMode } from './file/mode.js';
+import { npmMode } from './npm/mode.js';
 import { terraformMode } from './terraform/mode.js';
 
 /** Every mode this build of regcache offers. */
 export const MODES: readonly RegisteredMode[] = [
   terraformMode,
   fileMode,
+  npmMode,
 ];
