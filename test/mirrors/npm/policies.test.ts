@@ -106,4 +106,14 @@ void describe('npm mode: policies and faults', { timeout: 300_000 }, () => {
       o.fault('/old-sha1', undefined);
     }
   });
+
+  void it('max_packument_size: a larger packument is a 502 and is not stored', async () => {
+    const base = await cache({ max_packument_size: '600B' });
+    const small = await get(`${base}/chain-c`, { accept: CORGI });
+    assert.equal(small.status, 200, 'the abbreviated chain-c packument is below 600 bytes');
+    const big = await get(`${base}/chain-c`, { accept: 'application/json' });
+    assert.equal(big.status, 502);
+    assert.match(big.body.toString(), /ERR_UPSTREAM_(TOO_LARGE|BAD_RESPONSE)/);
+    assert.equal(await storedPackuments(procs[procs.length - 1]?.dataDir ?? ''), 1);
+  });
 });
