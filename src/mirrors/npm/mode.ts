@@ -42,6 +42,7 @@ export const npmMode = defineMode({
       upstream: settings.upstream,
       policy: settings.metadata_policy,
       freshForMs: settings.metadata_fresh_for,
+      busy: settings.metadata_busy_policy,
       maxBytes: settings.max_packument_size,
     });
     const mirror = createNpmMirror({

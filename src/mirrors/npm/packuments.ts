@@ -9,7 +9,10 @@
  * request with the stored ETag / Last-Modified (a 304 renews the copy);
  * `immutable`: kept; `bypass`: asked every time, not stored. When upstream
  * cannot answer (down, 5xx, broken), a stored public copy of any age is
- * served instead.
+ * served instead. `metadata_busy_policy: stale`: while a request of this
+ * process is loading a packument, others get the stored public copy at
+ * once instead of waiting for that load (`bypass`: they wait for it, one
+ * upstream request either way).
  */
 import type { Access } from '../../access/access.js';
 import type { Credential } from '../../access/credential.js';
@@ -46,6 +49,8 @@ export interface PackumentDeps {
   upstream: string;
   policy: 'bypass' | 'immutable' | 'revalidate';
   freshForMs: number;
+  /** `metadata_busy_policy`: 'stale' serves the stored copy while another request of this process revalidates it. */
+  busy: 'stale' | 'bypass';
   maxBytes: number;
 }
 
@@ -98,11 +103,27 @@ export function createPackuments(deps: PackumentDeps): Packuments {
     }
   }
 
+  /** Loads running in this process, per key. */
+  const running = new Map<string, number>();
+
+  /** The stored copy of `key` when it is public (any age), else undefined. */
+  async function storedPublic(key: string, scope: string): Promise<Packument | undefined> {
+    const stored = await cache.cached(key);
+    if (!stored || isPrivateObject(stored.attrs) || (await access.isPrivate(scope))) return undefined;
+    const fresh = deps.policy === 'immutable' || Date.now() - stored.storedAt < deps.freshForMs;
+    return { body: stored.body, contentType: stored.contentType, result: fresh ? 'hit' : 'stale', private: false };
+  }
+
   return {
     async read(name, repr, cred) {
       if (deps.policy === 'bypass') return bypass(name, repr, cred);
       const scope = packageScope(deps.instance, name);
       const key = packumentKey(deps.instance, name, repr);
+      if (deps.busy === 'stale' && (running.get(key) ?? 0) > 0) {
+        const stale = await storedPublic(key, scope);
+        if (stale) return stale;
+      }
+      running.set(key, (running.get(key) ?? 0) + 1);
       try {
         const got = await access.read({
           scope,
@@ -121,9 +142,13 @@ export function createPackuments(deps: PackumentDeps): Packuments {
       } catch (err) {
         if (!isUpstreamFailure(err)) throw err;
         // Upstream cannot answer: a stored public copy of any age stands in (private ones need upstream to check the token).
-        const stored = await cache.cached(key);
-        if (!stored || isPrivateObject(stored.attrs) || (await access.isPrivate(scope))) throw err;
-        return { body: stored.body, contentType: stored.contentType, result: 'stale', private: false };
+        const stale = await storedPublic(key, scope);
+        if (!stale) throw err;
+        return stale;
+      } finally {
+        const left = (running.get(key) ?? 1) - 1;
+        if (left > 0) running.set(key, left);
+        else running.delete(key);
       }
     },
   };

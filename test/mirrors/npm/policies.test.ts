@@ -116,4 +116,23 @@ void describe('npm mode: policies and faults', { timeout: 300_000 }, () => {
     assert.match(big.body.toString(), /ERR_UPSTREAM_(TOO_LARGE|BAD_RESPONSE)/);
     assert.equal(await storedPackuments(procs[procs.length - 1]?.dataDir ?? ''), 1);
   });
+
+  void it('metadata_busy_policy stale: while one request revalidates, another gets the stored copy at once', async () => {
+    const base = await cache({ metadata_fresh_for: '1s', metadata_busy_policy: 'stale' });
+    o.publish('busy-pkg', { version: '1.0.0' });
+    assert.equal((await get(`${base}/busy-pkg`, { accept: CORGI })).status, 200);
+    o.publish('busy-pkg', { version: '1.1.0' });
+    await sleep(1100);
+    o.fault('/busy-pkg', { kind: 'hold', after: 10 });
+    const n = o.count('/busy-pkg');
+    const revalidating = get(`${base}/busy-pkg`, { accept: CORGI });
+    await o.seen('/busy-pkg', n + 1);
+    const stale = await get(`${base}/busy-pkg`, { accept: CORGI });
+    assert.equal(stale.status, 200);
+    assert.equal((JSON.parse(stale.body.toString()) as { 'dist-tags': { latest: string } })['dist-tags'].latest, '1.0.0', 'the stored copy, at once');
+    assert.equal(o.count('/busy-pkg'), n + 1, 'no second upstream request');
+    o.fault('/busy-pkg', undefined);
+    const fresh = await revalidating;
+    assert.equal((JSON.parse(fresh.body.toString()) as { 'dist-tags': { latest: string } })['dist-tags'].latest, '1.1.0');
+  });
 });
