@@ -10,6 +10,7 @@
  * stall, slow, held mid-body, truncated, wrong bytes, and a new version
  * appearing (`publish`).
  */
+import { createHash } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
@@ -305,4 +306,9 @@ export async function startNpmOrigin(opts: NpmOriginOptions = {}): Promise<NpmOr
 
 function distTags(pkg: Pkg): Record<string, string> {
   return { latest: pkg.versions[pkg.versions.length - 1]?.version ?? '0.0.0' };
+}
+
+/** sha512 integrity string of some bytes (`sha512-<base64>`). */
+export function integrityOf(bytes: Buffer): string {
+  return `sha512-${createHash('sha512').update(bytes).digest('base64')}`;
 }
