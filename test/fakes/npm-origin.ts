@@ -63,6 +63,8 @@ export interface NpmOriginOptions {
   token?: string;
   /** Status for a private package without a valid token (default 401). */
   deniedStatus?: number;
+  /** Base URL the packuments' tarball URLs name instead of this origin's own (a separate file host). */
+  tarballBase?: string;
 }
 
 /** The running origin. */
@@ -179,7 +181,7 @@ export async function startNpmOrigin(opts: NpmOriginOptions = {}): Promise<NpmOr
       if (!pkg) return json(404, { error: 'not found' });
       const corgi = String(req.headers.accept ?? '').includes(CORGI);
       const input = { name: pkg.name, versions: pkg.versions, distTags: distTags(pkg), created: pkg.created, modified: pkg.modified, shasumOnly: pkg.shasumOnly };
-      body = Buffer.from(JSON.stringify(corgi ? abbreviatedPackument(input, base) : fullPackument(input, base)));
+      body = Buffer.from(JSON.stringify(corgi ? abbreviatedPackument(input, opts.tarballBase ?? base) : fullPackument(input, opts.tarballBase ?? base)));
       headers = { 'content-type': corgi ? CORGI : 'application/json', vary: 'Accept' };
       validator = { etag: `"${pkg.name}-${pkg.rev}-${corgi ? 'corgi' : 'full'}"`, modified: pkg.modified };
     }

@@ -64,4 +64,26 @@ void describe('npm mode: private packages', { timeout: 300_000 }, () => {
     const r = await npm(project, registry, ['install']);
     assert.notEqual(r.code, 0, 'npm without a token still fails with the package cached');
   });
+
+  void it('a tarball on another host than the registry is fetched without the client token', async () => {
+    const packages = [{ name: '@private/cdn-hosted', versions: [{ version: '1.0.0' }] }];
+    const files = await startNpmOrigin({ packages, privateScopes: [] });
+    const registryOrigin = await startNpmOrigin({ packages, tarballBase: files.url });
+    // The file host is plain http on loopback here: allowed explicitly (the outbound policy refuses it otherwise).
+    const other = await startNpmCache(registryOrigin, {}, { upstream: { allowHttp: true } });
+    try {
+      const project = await makeProject({ '@private/cdn-hosted': '1.0.0' });
+      const r = await npm(project, `${other.url}/npm/`, ['install'], { token: registryOrigin.token });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal((await installed(project, '@private/cdn-hosted')).version, '1.0.0');
+      assert.equal(files.tarballRequests(), 1, 'downloaded from the host the packument named');
+      assert.equal(registryOrigin.tarballRequests(), 0);
+      for (const q of files.requests) assert.equal(q.headers.authorization, undefined, 'the token never reaches another host');
+      assert.ok(registryOrigin.requests.some((q) => q.headers.authorization === `Bearer ${registryOrigin.token}`), 'the registry got it');
+    } finally {
+      await other.stop();
+      await registryOrigin.close();
+      await files.close();
+    }
+  });
 });

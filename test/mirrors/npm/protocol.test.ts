@@ -106,6 +106,23 @@ void describe('npm mode: registry protocol', { timeout: 120_000 }, () => {
     assert.equal(o.count(v.path), 2);
   });
 
+  void it('a tarball URL the outbound policy refuses (plain http to another origin) is never contacted', async () => {
+    const elsewhere = await startNpmOrigin({ packages: [{ name: 'far-away', versions: [{ version: '1.0.0' }] }] });
+    const reg = await startNpmOrigin({ packages: [{ name: 'far-away', versions: [{ version: '1.0.0' }] }], tarballBase: elsewhere.url });
+    const other = await startNpmCache(reg);
+    try {
+      const r = await get(`${other.url}/npm/far-away/-/far-away-1.0.0.tgz`);
+      assert.equal(r.status, 502);
+      assert.match(r.body.toString(), /ERR_UPSTREAM_REFUSED/);
+      assert.equal(elsewhere.requests.length, 0);
+      assert.deepEqual(await storedTarballs(other.dataDir), []);
+    } finally {
+      await other.stop();
+      await reg.close();
+      await elsewhere.close();
+    }
+  });
+
   void it('does not serve search, audit or login, and never asks upstream for them', async () => {
     const before = o.requests.length;
     for (const path of ['/-/v1/search?text=x', '/-/npm/v1/security/advisories/bulk', '/-/user/org.couchdb.user:bob', '/-/whoami', '/-/npm/v1/security/audits/quick']) {
