@@ -17,6 +17,7 @@
 import type { Access } from '../../access/access.js';
 import type { Credential } from '../../access/credential.js';
 import type { UpstreamAuth } from '../../access/scoped-read.js';
+import { isUpstreamRefusal } from '../../access/refusal.js';
 import { isPrivateObject } from '../../access/scope-privacy.js';
 import type { Cache } from '../../core/cache.js';
 import { isUpstreamFailure, RegcacheError } from '../../core/errors.js';
@@ -97,7 +98,8 @@ export function createPackuments(deps: PackumentDeps): Packuments {
       const got = (await load(name, repr, {}, signal)) as LoadedMetadata;
       return { body: got.body, contentType: got.contentType, result: 'bypass', private: false };
     } catch (err) {
-      if (typeof cred !== 'string' || !(err instanceof RegcacheError) || err.code !== 'ERR_UPSTREAM_UNAUTHORIZED') throw err;
+      // Refused anonymously (401/403, or a 404 of a registry that hides private packages): the client's own token, to the registry only.
+      if (typeof cred !== 'string' || !isUpstreamRefusal(err)) throw err;
       const got = (await load(name, repr, { authorization: cred }, signal)) as LoadedMetadata;
       return { body: got.body, contentType: got.contentType, result: 'bypass', private: true };
     }
