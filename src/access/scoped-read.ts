@@ -19,8 +19,8 @@
  *   private answer needs a credential upstream accepts, or a signed URL.
  */
 import type { Cache } from '../core/cache.js';
-import type { RegcacheError } from '../core/errors.js';
-import type { LoadedMetadata, MetadataResult } from '../core/route.js';
+import { RegcacheError } from '../core/errors.js';
+import type { LoadedMetadata, MetadataResult, Validators } from '../core/route.js';
 import type { CheckBudget } from './check-budget.js';
 import { SIGNED_URL, type Credential } from './credential.js';
 import type { CredentialChecks } from './credential-checks.js';
@@ -43,8 +43,12 @@ export interface ScopedRead {
   cred: Credential;
   /** What regcache itself sends upstream (a configured token), tried first. */
   own: UpstreamAuth;
-  /** One upstream request made with `auth`; throws the upstream's RegcacheError. */
-  fetch: (auth: UpstreamAuth, signal: AbortSignal) => Promise<LoadedMetadata>;
+  /**
+   * One upstream request made with `auth`; throws the upstream's RegcacheError.
+   * `validators` (the stored copy's, given only with regcache's own
+   * authorization) allow a conditional request answered 'not-modified'.
+   */
+  fetch: (auth: UpstreamAuth, signal: AbortSignal, validators?: Validators) => Promise<LoadedMetadata | 'not-modified'>;
   /** Asks upstream whether `credential` may see the scope (a cheap authorized request). */
   check: (credential: string) => Promise<void>;
 }
@@ -78,7 +82,7 @@ interface LoadRun {
 export function createScopedReads(deps: ScopedReadDeps): (r: ScopedRead) => Promise<ScopedResult> {
   const { cache, privacy, checks, budget, negative } = deps;
 
-  async function load(r: ScopedRead, run: LoadRun, signal: AbortSignal): Promise<LoadedMetadata> {
+  async function load(r: ScopedRead, run: LoadRun, signal: AbortSignal, validators: Validators | undefined): Promise<LoadedMetadata | 'not-modified'> {
     run.ran = true;
     // A remembered 401 stands for the anonymous try; a remembered 404 does not (the item may have
     // been published since, and a credential that works must not make public content private).
@@ -86,7 +90,7 @@ export function createScopedReads(deps: ScopedReadDeps): (r: ScopedRead) => Prom
     if (anonymous?.code !== 'ERR_UNAUTHORIZED') anonymous = undefined;
     if (anonymous === undefined) {
       try {
-        return await r.fetch(r.own, signal);
+        return await r.fetch(r.own, signal, validators);
       } catch (err) {
         if (!isUpstreamRefusal(err)) throw err;
         anonymous = canonicalRefusal(err);
@@ -98,8 +102,9 @@ export function createScopedReads(deps: ScopedReadDeps): (r: ScopedRead) => Prom
       throw anonymous;
     }
     if (!budget.take(r.scope)) throw anonymous;
-    let loaded: LoadedMetadata;
+    let loaded: LoadedMetadata | 'not-modified';
     try {
+      // Unconditional: the answer is stored with the scope's privacy in its attrs.
       loaded = await r.fetch({ authorization: r.cred }, signal);
     } catch (err) {
       if (!isUpstreamRefusal(err)) {
@@ -111,6 +116,7 @@ export function createScopedReads(deps: ScopedReadDeps): (r: ScopedRead) => Prom
       throw anonymous;
     }
     budget.giveBack(r.scope);
+    if (loaded === 'not-modified') throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'upstream answered 304 to an unconditional request');
     await privacy.markPrivate(r.scope, anonymous.upstreamStatus);
     checks.accepted(r.scope, r.cred);
     return { ...loaded, attrs: { ...loaded.attrs, ...privateAttrs(r.scope) } };
@@ -120,7 +126,7 @@ export function createScopedReads(deps: ScopedReadDeps): (r: ScopedRead) => Prom
     for (let attempt = 0; ; attempt++) {
       const run: LoadRun = { ran: false, confirmed: false };
       try {
-        return await cache.metadata({ kind: 'metadata', key: r.key, ttlMs: r.ttlMs, staleIfErrorMs: r.staleIfErrorMs, load: (signal) => load(r, run, signal) });
+        return await cache.metadata({ kind: 'metadata', key: r.key, ttlMs: r.ttlMs, staleIfErrorMs: r.staleIfErrorMs, load: (signal, validators) => load(r, run, signal, validators) });
       } catch (err) {
         if (!isRefusal(err)) throw err;
         // Someone else's load (another class) was refused: this credential was not tried yet.

@@ -2,6 +2,10 @@
  * Turns a raw request target into decoded path segments, refusing anything
  * that could change meaning between layers: encoded slashes or backslashes,
  * NUL and control bytes, dot segments, empty segments, overlong input.
+ * One exception, the scoped-name form of npm-style registries: a segment
+ * `@scope%2Fname` (one encoded slash after a leading `@`, both parts plain
+ * segments) means exactly `@scope/name` and is split into those two
+ * segments, so every layer sees the same two segments either way.
  */
 import { RegcacheError } from '../core/errors.js';
 
@@ -16,7 +20,7 @@ export function parseRequestPath(target: string | undefined): string[] {
   if (path === '/') return [];
   const raw = path.slice(1).split('/');
   if (raw.length > 0 && raw[raw.length - 1] === '') raw.pop();
-  return raw.map((seg) => {
+  return raw.flatMap(scopedName).map((seg) => {
     let s: string;
     try {
       s = decodeURIComponent(seg);
@@ -29,4 +33,10 @@ export function parseRequestPath(target: string | undefined): string[] {
     }
     return s;
   });
+}
+
+/** `@scope%2Fname` → ['@scope', 'name'] (still checked as segments by the caller); any other segment as is. */
+function scopedName(seg: string): string[] {
+  const m = /^(@[^%/]+)%2[fF]([^%/]+)$/.exec(seg);
+  return m ? [m[1] ?? '', m[2] ?? ''] : [seg];
 }
