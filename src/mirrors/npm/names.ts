@@ -4,9 +4,11 @@
  * two segments), a tarball `<name>/-/<file>.tgz`, dist-tags
  * `-/package/<name>/dist-tags`, and the registry's other `-/` endpoints
  * (search, audit, login …), which this mirror does not serve. Names follow
- * the rules npm applies to new packages (validate-npm-package-name):
- * lowercase, URL-safe characters, no leading dot or underscore, at most 214
- * characters; anything else is refused (400) before any upstream request.
+ * the rules npm applies (validate-npm-package-name): URL-safe characters,
+ * no leading dot or underscore, at most 214 characters, lowercase scopes
+ * and scoped names; an unscoped name may have capitals, as the registry's
+ * older packages do (`JSONStream`). Anything else is refused (400) before
+ * any upstream request.
  * Store keys live under `npm/<instance>/<name>/`, which is also the
  * package's privacy scope.
  */
@@ -17,6 +19,8 @@ import { assertKey } from '../../core/store.js';
 /** The longest package name npm accepts. */
 const MAX_NAME = 214;
 const PART = /^[a-z0-9~-][a-z0-9._~-]*$/;
+/** Unscoped names published before npm required lowercase. */
+const OLD_NAME = /^[A-Za-z0-9~-][A-Za-z0-9._~-]*$/;
 const FILE = /^[A-Za-z0-9~][A-Za-z0-9._~+-]*\.tgz$/;
 
 /** What a request below the mount asks for. */
@@ -37,8 +41,8 @@ export function checkName(parts: readonly string[]): string {
     const scope = parts[0] ?? '';
     if (!scope.startsWith('@') || !PART.test(scope.slice(1))) throw bad('invalid package scope');
     if (!PART.test(parts[1] ?? '')) throw bad('invalid package name');
-  } else if (parts.length !== 1 || !PART.test(name) || name === 'node_modules' || name === 'favicon.ico') {
-    throw bad('invalid package name (npm names are lowercase, URL-safe, without a leading dot or underscore)');
+  } else if (parts.length !== 1 || !OLD_NAME.test(name) || name === 'node_modules' || name === 'favicon.ico') {
+    throw bad('invalid package name (npm names are URL-safe, without a leading dot or underscore)');
   }
   return name;
 }

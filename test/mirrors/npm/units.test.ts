@@ -48,9 +48,10 @@ void describe('npm mode: request paths', () => {
     assert.deepEqual(parseNpmRequest(['@babel', 'core', '-', 'core-7.0.0.tgz']), { kind: 'tarball', name: '@babel/core', file: 'core-7.0.0.tgz' });
     assert.deepEqual(parseNpmRequest(['-', 'package', '@babel', 'core', 'dist-tags']), { kind: 'dist-tags', name: '@babel/core' });
     assert.equal(parseNpmRequest(['-', 'v1', 'search']).kind, 'unsupported');
+    assert.deepEqual(parseNpmRequest(['JSONStream', '-', 'JSONStream-1.3.5.tgz']), { kind: 'tarball', name: 'JSONStream', file: 'JSONStream-1.3.5.tgz' }, 'legacy mixed-case names');
   });
   void it('refuses names npm would not publish', () => {
-    for (const segs of [['Lodash'], ['.bin'], ['_x'], ['a b'], ['@Babel', 'core'], ['@', 'x'], ['@babel'], ['a'.repeat(215)], ['x', '-', '../y.tgz'], ['x', '-', 'y.tar']]) {
+    for (const segs of [['.bin'], ['@acme', 'Widget'], ['_x'], ['a b'], ['@Babel', 'core'], ['@', 'x'], ['@babel'], ['a'.repeat(215)], ['x', '-', '../y.tgz'], ['x', '-', 'y.tar']]) {
       badRequest(() => parseNpmRequest(segs));
     }
   });
