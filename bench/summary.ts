@@ -4,6 +4,7 @@
  * Kept apart from the Markdown so latest.json carries the same numbers.
  */
 import type { ColdResults, ColdRun } from './scenarios/cold-fill.js';
+import type { NpmResults } from './scenarios/npm-registry.js';
 import type { ProfileResult } from './scenarios/profile.js';
 import type { StartupResults } from './scenarios/startup.js';
 import type { InitMode, InitRun } from './scenarios/terraform-init.js';
@@ -235,6 +236,8 @@ export interface BenchResults {
   init?: InitRun[] | undefined;
   startup?: StartupResults | undefined;
   profiles?: ProfileResult[] | undefined;
+  /** Scenario 6 (absent in results from before the npm mode). */
+  npm?: NpmResults | undefined;
   errors: string[];
   /** Machine-wide CPU busy % (all cores) measured for 1 s before each scenario, benchmark idle. */
   backgroundCpu: Array<{ step: string; pct: number }>;
