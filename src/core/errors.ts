@@ -36,12 +36,19 @@ export class RegcacheError extends Error {
   readonly code: ErrorCode;
   /** Upstream HTTP status when the error came from an upstream answer. */
   readonly upstreamStatus: number | undefined;
+  /**
+   * The upstream's `WWW-Authenticate` challenge of a 401 answer, for modes
+   * that run an authentication flow themselves (an OCI registry's token
+   * realm). Never sent to a client.
+   */
+  readonly challenge: string | undefined;
 
-  constructor(code: ErrorCode, message?: string, opts: { cause?: unknown; upstreamStatus?: number } = {}) {
+  constructor(code: ErrorCode, message?: string, opts: { cause?: unknown; upstreamStatus?: number; challenge?: string } = {}) {
     super(message ?? ErrorCodes[code], opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'RegcacheError';
     this.code = code;
     this.upstreamStatus = opts.upstreamStatus;
+    this.challenge = opts.challenge;
   }
 }
 

@@ -6,6 +6,7 @@
 import type { RegisteredMode } from './mode.js';
 import { fileMode } from './file/mode.js';
 import { npmMode } from './npm/mode.js';
+import { ociMode } from './oci/mode.js';
 import { terraformMode } from './terraform/mode.js';
 
 /** Every mode this build of regcache offers. */
@@ -13,4 +14,5 @@ export const MODES: readonly RegisteredMode[] = [
   terraformMode,
   fileMode,
   npmMode,
+  ociMode,
 ];

@@ -77,12 +77,18 @@ export interface UpstreamClient {
   close(): Promise<void>;
 }
 
-/** Maps a status to the error a caller sees. */
-export function statusError(status: number, url: string): RegcacheError {
+/** Longest `WWW-Authenticate` challenge kept on a 401 error. */
+const MAX_CHALLENGE = 4096;
+
+/** Maps a status to the error a caller sees; a 401 keeps the upstream's challenge (`headers` given). */
+export function statusError(status: number, url: string, headers?: Record<string, string | string[] | undefined>): RegcacheError {
   const where = safeUrl(url);
   if (status === 404 || status === 410) return new RegcacheError('ERR_UPSTREAM_NOT_FOUND', `upstream 404: ${where}`, { upstreamStatus: status });
   if (status === 401 || status === 403) {
-    return new RegcacheError('ERR_UPSTREAM_UNAUTHORIZED', `upstream ${status}: ${where}`, { upstreamStatus: status });
+    const raw = headers?.['www-authenticate'];
+    const challenge = Array.isArray(raw) ? raw[0] : raw;
+    const kept = status === 401 && challenge !== undefined && challenge.length <= MAX_CHALLENGE ? { challenge } : {};
+    return new RegcacheError('ERR_UPSTREAM_UNAUTHORIZED', `upstream ${status}: ${where}`, { upstreamStatus: status, ...kept });
   }
   return new RegcacheError('ERR_UPSTREAM_STATUS', `upstream ${status}: ${where}`, { upstreamStatus: status });
 }
@@ -169,7 +175,7 @@ export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClien
       }
       if (statusCode < 200 || statusCode >= 300) {
         res.body.destroy();
-        throw statusError(statusCode, current);
+        throw statusError(statusCode, current, res.headers);
       }
       const len = res.headers['content-length'];
       const size = typeof len === 'string' && /^\d+$/.test(len) ? Number(len) : undefined;
