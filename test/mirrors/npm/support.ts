@@ -5,6 +5,7 @@
  * cache directory per run unless given, and the store's npm objects.
  */
 import { spawn } from 'node:child_process';
+import { request } from 'node:http';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,3 +98,16 @@ export async function get(url: string, headers: Record<string, string> = {}): Pr
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A GET whose path is sent exactly as written (no dot-segment normalization); the status. */
+export function rawStatus(origin: string, path: string): Promise<number> {
+  const u = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: u.hostname, port: u.port, path, method: 'GET' }, (res) => {
+      res.resume();
+      res.once('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
