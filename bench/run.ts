@@ -15,6 +15,7 @@ import { renderReport } from './report.js';
 import { coldFill } from './scenarios/cold-fill.js';
 import type { BenchContext, ModeBenchContext } from './scenarios/context.js';
 import { npmRegistry } from './scenarios/npm-registry.js';
+import { ociBlobs } from './scenarios/oci-blobs.js';
 import { profileWarm } from './scenarios/profile.js';
 import { startupWithCache } from './scenarios/startup.js';
 import { terraformInit } from './scenarios/terraform-init.js';
@@ -150,6 +151,7 @@ async function main(): Promise<void> {
     }
     const modeCtx: ModeBenchContext = { s, work, log };
     if (want(6)) results.npm = await step('scenario 6: npm against Verdaccio and nginx', results, () => npmRegistry(modeCtx));
+    if (want(7)) results.oci = await step('scenario 7: OCI blobs against nginx', results, () => ociBlobs(modeCtx));
   } catch (err) {
     results.errors.push(`setup: ${(err as Error).stack ?? String(err)}`);
     log(`FAILED setup: ${(err as Error).stack ?? String(err)}`);

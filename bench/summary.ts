@@ -5,6 +5,7 @@
  */
 import type { ColdResults, ColdRun } from './scenarios/cold-fill.js';
 import type { NpmResults } from './scenarios/npm-registry.js';
+import type { OciResults } from './scenarios/oci-blobs.js';
 import type { ProfileResult } from './scenarios/profile.js';
 import type { StartupResults } from './scenarios/startup.js';
 import type { InitMode, InitRun } from './scenarios/terraform-init.js';
@@ -238,6 +239,8 @@ export interface BenchResults {
   profiles?: ProfileResult[] | undefined;
   /** Scenario 6 (absent in results from before the npm mode). */
   npm?: NpmResults | undefined;
+  /** Scenario 7 (absent in results from before the oci mode). */
+  oci?: OciResults | undefined;
   errors: string[];
   /** Machine-wide CPU busy % (all cores) measured for 1 s before each scenario, benchmark idle. */
   backgroundCpu: Array<{ step: string; pct: number }>;
