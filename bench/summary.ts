@@ -142,7 +142,8 @@ export interface ColdSummary {
   checks: Array<{ side: string; upstreamOnce: Status; firstByte: Status; lastByte: Status }>;
 }
 
-function coldSide(runs: readonly ColdRun[], side: ColdRun['side']): ColdSide {
+/** One cold-fill side across rounds (also used for scenario 7's cold pull). */
+export function coldSide(runs: readonly ColdRun[], side: ColdRun['side']): ColdSide {
   const mine = runs.filter((r) => r.side === side);
   const per = (f: (r: ColdRun) => number): number => median(mine.map(f));
   const ttfb = (r: ColdRun): number[] => r.output.clients.map((c) => c.firstByteMs);

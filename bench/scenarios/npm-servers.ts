@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { CORGI, type NpmOrigin } from '../../test/fakes/npm-origin.js';
 import { runNpm } from '../support/npm-client.js';
+import { cpuPercent, readCpu } from '../support/proc.js';
 import { startRegcacheInstance, type RegcacheInstance } from '../support/regcache-proc.js';
 import { startVerdaccio, type VerdaccioInstance } from '../support/verdaccio.js';
 import type { ModeBenchContext } from './context.js';
@@ -26,6 +27,8 @@ export interface NpmInstallRun {
   upstreamFullPackuments?: number;
   /** Body bytes the origin sent. */
   upstreamBytes: number;
+  /** The proxy's CPU time during the run, % of one core (absent in results from before it was recorded). */
+  serverCpu?: number;
 }
 
 /** A proxy under test: where npm points and what to stop. */
@@ -64,7 +67,9 @@ export async function timedNpm(ctx: ModeBenchContext, origin: NpmOrigin, server:
   const by0 = origin.bytesSent();
   const full = (): number => origin.requests.filter((q) => q.method === 'GET' && !q.path.endsWith('.tgz') && !String(q.headers.accept ?? '').includes(CORGI)).length;
   const fu0 = full();
+  const cpu0 = readCpu(server.pids());
   const r = await runNpm(ctx.work, project, server.registry, args);
+  const cpu = cpuPercent(cpu0, readCpu(server.pids()));
   return {
     side: server.side,
     round,
@@ -74,5 +79,6 @@ export async function timedNpm(ctx: ModeBenchContext, origin: NpmOrigin, server:
     upstreamTarballs: origin.tarballRequests() - tb0,
     upstreamFullPackuments: full() - fu0,
     upstreamBytes: origin.bytesSent() - by0,
+    serverCpu: cpu.total,
   };
 }
