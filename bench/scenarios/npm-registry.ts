@@ -136,7 +136,7 @@ async function npmWrk(ctx: ModeBenchContext, origin: NpmOrigin, by: Record<NpmSi
           if (doc.versions?.[first.version]?.dist?.integrity !== first.integrity) throw new Error(`${side}: packument of ${first.name} lacks the origin's integrity`);
         }
       }
-      const pids: Record<NpmSide | 'nginx', () => number[]> = { regcache: by.regcache.pids, verdaccio: by.verdaccio.pids, nginx: nginx.pids };
+      const pids: Record<NpmSide | 'nginx', () => number[]> = { regcache: () => by.regcache.pids(), verdaccio: () => by.verdaccio.pids(), nginx: () => nginx.pids() };
       const sides = Object.keys(urls) as Array<NpmSide | 'nginx'>;
       for (const connections of s.npm.concurrencies) {
         const row: NpmWrkRow = { kind, path: kind === 'packument' ? pkgPath : first.path, connections, bodyBytes, regcache: [], verdaccio: [], ...(kind === 'tarball' ? { nginx: [] } : {}) };

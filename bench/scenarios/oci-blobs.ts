@@ -101,7 +101,7 @@ async function warmRows(ctx: ModeBenchContext, origin: OciBlobOrigin, rc: Regcac
         rows.push(row);
         for (const round of roundsOf(s.rounds)) {
           for (const side of sidesFor(round)) {
-            const target = side === 'regcache' ? { url: `${ociUrl}${path}`, pids: () => [rc.pid] } : { url: `${nginx.url}${path}`, pids: nginx.pids };
+            const target = side === 'regcache' ? { url: `${ociUrl}${path}`, pids: () => [rc.pid] } : { url: `${nginx.url}${path}`, pids: () => nginx.pids() };
             const r = await runWrk({ url: target.url, connections: row.connections, durationSec: size.durationSec, timeoutSec: s.wrkTimeoutSec, serverPids: target.pids });
             row[side].push(r);
             ctx.log(`  oci blob ${size.label} c=${row.connections} r${round} ${side.padEnd(9)} ${r.mbPerSec.toFixed(0).padStart(6)} MB/s ${r.reqPerSec.toFixed(1).padStart(8)} req/s p99 ${r.p99Ms.toFixed(1)} ms cpu ${r.serverCpu.toFixed(0)}%` + (r.errors + r.statusErrors > 0 ? ` ERRORS ${r.errors}/${r.statusErrors}` : ''));
