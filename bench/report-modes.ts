@@ -75,6 +75,13 @@ function npmSection(res: BenchResults, n: NpmSummary): string[] {
     ]),
     '',
   );
+  const lockRc = n.lock.find((l) => l.side === 'regcache');
+  if (lockRc && lockRc.upstreamFullPackuments > 0 && lockRc.upstreamPackuments > lockRc.upstreamFullPackuments) {
+    out.push(
+      `On the first \`npm install\`, npm itself asks for both forms of a packument (the full document for the project's direct dependencies, the abbreviated one while building the tree). regcache keeps the two answers apart (\`Vary: Accept\`) and fetched each from the origin (${f(lockRc.upstreamPackuments)} packument requests, ${f(lockRc.upstreamFullPackuments)} of them full); Verdaccio fetched only the full document, and its answer to npm's abbreviated \`Accept\` is larger than regcache's (body bytes in the packument row below).`,
+      '',
+    );
+  }
   out.push(`Warm \`npm ci\`, regcache / Verdaccio: ${x(n.ciRatio)} ${badge(n.ciStatus)} (target ≤ 1.00×).`, '');
   out.push(
     table(
