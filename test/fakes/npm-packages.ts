@@ -12,6 +12,8 @@ import { makeTarGz } from './tar-gz.js';
 export interface NpmVersionSpec {
   version: string;
   dependencies?: Record<string, string>;
+  /** Adds `package/data.bin` of this many incompressible bytes (a large tarball). */
+  dataBytes?: number;
 }
 
 /** A package and its versions, oldest first (the last one is `latest`). */
@@ -48,18 +50,26 @@ export function tarballPath(name: string, version: string): string {
 }
 
 /** A real npm tarball: package/package.json and package/index.js. */
-export function buildTarball(name: string, version: string, dependencies: Record<string, string> = {}): Buffer {
+export function buildTarball(name: string, version: string, dependencies: Record<string, string> = {}, dataBytes = 0): Buffer {
   const pkg = { name, version, description: `${name} ${version} (generated)`, main: 'index.js', license: 'MIT', dependencies };
   return makeTarGz([
     { name: 'package/package.json', content: Buffer.from(`${JSON.stringify(pkg, null, 2)}\n`) },
     { name: 'package/index.js', content: Buffer.from(`module.exports = ${JSON.stringify(`${name}@${version}`)};\n`) },
+    ...(dataBytes > 0 ? [{ name: 'package/data.bin', content: noise(dataBytes, `${name}@${version}`) }] : []),
   ]);
+}
+
+/** Deterministic incompressible bytes. */
+function noise(size: number, seed: string): Buffer {
+  const out: Buffer[] = [];
+  for (let i = 0, n = 0; n < size; i++, n += 64) out.push(createHash('sha512').update(`${seed}/${i}`).digest());
+  return Buffer.concat(out).subarray(0, size);
 }
 
 /** Builds a version with its integrity data. */
 export function buildVersion(name: string, spec: NpmVersionSpec, published = new Date()): NpmBuiltVersion {
   const dependencies = spec.dependencies ?? {};
-  const tarball = buildTarball(name, spec.version, dependencies);
+  const tarball = buildTarball(name, spec.version, dependencies, spec.dataBytes ?? 0);
   return {
     name,
     version: spec.version,

@@ -42,7 +42,7 @@ export const npmMode = defineMode({
       upstream: settings.upstream,
       policy: settings.metadata_policy,
       freshForMs: settings.metadata_fresh_for,
-      maxBytes: ctx.limits.maxMetadataBytes,
+      maxBytes: settings.max_packument_size,
     });
     const mirror = createNpmMirror({
       mount: ctx.mount,

@@ -3,11 +3,12 @@
  * defaults (pkg/proxy/npm/policy.go): one upstream registry, the packument
  * policy and its freshness (`metadata_fresh_for` at least 1s when set), what
  * a packument request gets while another one revalidates it, and the
- * tarball policy. `private` is a regcache extension: how private packages
- * (the client's own token, checked upstream) are remembered.
+ * tarball policy. `max_packument_size` and `private` are regcache
+ * extensions: the largest packument read, and how private packages (the
+ * client's own token, checked upstream) are remembered.
  */
 import { z } from 'zod';
-import { baseUrl, duration, freshness } from '../../config/types.js';
+import { baseUrl, duration, freshness, size } from '../../config/types.js';
 
 const policy = z.enum(['bypass', 'immutable', 'revalidate'], { error: 'expected bypass, immutable or revalidate' });
 const busy = z.enum(['bypass', 'stale'], { error: 'expected bypass or stale' });
@@ -28,6 +29,8 @@ export const npmSettingsSchema = z.strictObject({
   metadata_fresh_for: freshness.prefault(0).refine((ms) => ms === 0 || ms >= 1000, { error: 'metadata_fresh_for must be at least 1s' }),
   metadata_busy_policy: busy.prefault('stale'),
   tarball_policy: policy.prefault('immutable'),
+  /** regcache extension: the largest packument read (full packuments of busy packages run to tens of MB). */
+  max_packument_size: size.prefault('64MiB'),
   private: privateSettings.prefault({}),
 });
 

@@ -6,6 +6,8 @@
  * the next install succeeds), lock files naming regcache's URLs.
  */
 import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CORGI, startNpmOrigin, type NpmOrigin } from '../../fakes/npm-origin.js';
 import type { RegcacheProcess } from '../../support/regcache-process.js';
@@ -103,5 +105,23 @@ void describe('npm mode: installs with the npm client', { timeout: 600_000 }, ()
     assert.equal(good.code, 0, good.stderr);
     assert.equal((await installed(second, 'tamper-me')).version, '1.0.0');
     assert.equal((await storedTarballs(p.dataDir)).filter((f) => f.includes('tamper-me')).length, 1);
+  });
+
+  void it('npm ci from a lock file on an empty cache: every tarball verified, its packument loaded by regcache', async () => {
+    const other = await startNpmCache(o);
+    try {
+      const lockFile = join(project, 'package-lock.json');
+      const text = await readFile(lockFile, 'utf8');
+      await writeFile(lockFile, text.split(registry).join(`${other.url}/npm/`));
+      const before = { tarballs: o.tarballRequests(), chainC: o.count('/chain-c'), widget: o.count('/@acme/widget') };
+      const r = await npm(project, `${other.url}/npm/`, ['ci']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(o.tarballRequests() - before.tarballs, TARBALLS);
+      assert.ok(o.count('/chain-c') > before.chainC && o.count('/@acme/widget') > before.widget, 'packuments loaded to verify the tarballs');
+      assert.equal((await storedTarballs(other.dataDir)).length, TARBALLS);
+      await writeFile(lockFile, text);
+    } finally {
+      await other.stop();
+    }
   });
 });

@@ -89,6 +89,23 @@ void describe('npm mode: registry protocol', { timeout: 120_000 }, () => {
     assert.ok(good.body.equals(v.tarball));
   });
 
+  void it('a large tampered tarball streams but its last bytes never go out; nothing is stored', async () => {
+    const v = o.publish('big-bad', { version: '1.0.0', dataBytes: 1_000_000 });
+    assert.ok(v.tarball.length > 900_000);
+    o.fault(v.path, { kind: 'corrupt' });
+    const cut = await fetch(`${base}${v.path}`).then(
+      async (res) => ({ status: res.status, body: Buffer.from(await res.arrayBuffer()) }),
+      () => undefined,
+    ).catch(() => undefined);
+    assert.ok(cut === undefined || cut.status >= 500 || cut.body.length < v.tarball.length, 'the transfer is cut or refused');
+    assert.deepEqual((await storedTarballs(p.dataDir)).filter((f) => f.includes('big-bad')), []);
+    o.fault(v.path, undefined);
+    const good = await get(`${base}${v.path}`);
+    assert.equal(good.status, 200);
+    assert.ok(good.body.equals(v.tarball));
+    assert.equal(o.count(v.path), 2);
+  });
+
   void it('does not serve search, audit or login, and never asks upstream for them', async () => {
     const before = o.requests.length;
     for (const path of ['/-/v1/search?text=x', '/-/npm/v1/security/advisories/bulk', '/-/user/org.couchdb.user:bob', '/-/whoami', '/-/npm/v1/security/audits/quick']) {
