@@ -22,6 +22,12 @@ function table(head: string[], rows: string[][]): string {
   return [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
+/** A tarball row's size, from the bytes nginx sent ("275 B", "1.0 MB"). */
+function size(w: NpmSummary['wrk'][number]): string {
+  const b = w.bodyBytes.nginx ?? w.bodyBytes.regcache ?? Number.NaN;
+  return b >= 100_000 ? `${f(b / 1e6, 1)} MB` : `${f(b)} B`;
+}
+
 /** Summaries of both scenarios, when they ran. */
 export interface ModeSummaries {
   npm: NpmSummary | undefined;
@@ -41,7 +47,7 @@ export function modeTargetRows(m: ModeSummaries): string[][] {
     const vd = n.ci.find((c) => c.side === 'verdaccio');
     const tb = n.wrk.filter((w) => w.kind === 'tarball');
     rows.push(['npm: warm `npm ci` at least as fast as through Verdaccio', `${f(rc?.medianMs ?? Number.NaN)} ms (${x(n.ciRatio)} Verdaccio)`, badge(n.ciStatus), `Verdaccio ${f(vd?.medianMs ?? Number.NaN)} ms`]);
-    rows.push(['npm: warm tarballs ≥ 0.9× nginx req/s', tb.map((w) => `c${w.connections}: ${x(w.vsNginx)}`).join(', '), badge(n.tarballStatus), tb.map((w) => `nginx ${f(w.nginx?.reqPerSec ?? Number.NaN)} req/s, Verdaccio ${x(w.verdaccio.reqPerSec / (w.nginx?.reqPerSec ?? Number.NaN))}`).join('; ')]);
+    rows.push(['npm: warm tarballs ≥ 0.9× nginx req/s', tb.map((w) => `${size(w)} c${w.connections}: ${x(w.vsNginx)}`).join(', '), badge(n.tarballStatus), tb.map((w) => `${size(w)} c${w.connections}: nginx ${f(w.nginx?.reqPerSec ?? Number.NaN)} req/s, Verdaccio ${x(w.verdaccio.reqPerSec / (w.nginx?.reqPerSec ?? Number.NaN))}`).join('; ')]);
   }
   const o = m.oci;
   if (o) {
@@ -56,7 +62,7 @@ function npmSection(res: BenchResults, n: NpmSummary): string[] {
   if (!r) return [];
   const out = ['## 6. npm: regcache against Verdaccio and nginx', ''];
   out.push(
-    `A project depending on ${r.packages} generated packages (\`generateNpmPackages\`, one version each, a binary dependency tree) installed with npm ${r.versions.npm} (\`--prefer-online --no-audit --no-fund\`, a fresh \`--cache\` per run, isolated user/global config) through regcache's \`npm\` mode (plain HTTP, \`metadata_fresh_for: ${r.freshFor}\`, log level info to a file) and through Verdaccio ${r.versions.verdaccio} (uplink = the same fake origin over plain HTTP, uplink \`maxage: ${r.freshFor}\`, web UI and audit middleware off, logs at warn), each in its own process; nginx serves the origin's tarball files. Each proxy's lock file comes from a first \`npm install\` through it (cold, no lock file). Then one untimed \`npm ci\` per proxy, ${res.settings.npm.ciRuns} timed warm \`npm ci\` per proxy (alternating which goes first), wrk against each server (rotating order each round; packuments with npm's abbreviated \`Accept\`), and ${res.settings.rounds} cold \`npm ci\` of the same lock file per proxy, each through a fresh instance (empty storage; the lock file's URLs moved to its address). "Server CPU" is the proxy's CPU time during the run in % of one core; npm itself uses most of the rest.`,
+    `A project depending on ${r.packages} generated packages (\`generateNpmPackages\`, one version each, a binary dependency tree) installed with npm ${r.versions.npm} (\`--prefer-online --no-audit --no-fund\`, a fresh \`--cache\` per run, isolated user/global config) through regcache's \`npm\` mode (plain HTTP, \`metadata_fresh_for: ${r.freshFor}\`, log level info to a file) and through Verdaccio ${r.versions.verdaccio} (uplink = the same fake origin over plain HTTP, uplink \`maxage: ${r.freshFor}\`, web UI and audit middleware off, logs at warn), each in its own process; nginx serves the origin's tarball files. The wrk rows load one lock-file tarball (small, as generated) and a 1 MB tarball published on the origin only for this (fetched once through each proxy before the load). Each proxy's lock file comes from a first \`npm install\` through it (cold, no lock file). Then one untimed \`npm ci\` per proxy, ${res.settings.npm.ciRuns} timed warm \`npm ci\` per proxy (alternating which goes first), wrk against each server (rotating order each round; packuments with npm's abbreviated \`Accept\`), and ${res.settings.rounds} cold \`npm ci\` of the same lock file per proxy, each through a fresh instance (empty storage; the lock file's URLs moved to its address). "Server CPU" is the proxy's CPU time during the run in % of one core; npm itself uses most of the rest.`,
     '',
   );
   const sideRow = (label: string) => (s: NpmSummary['ci'][number]): string[] => [
@@ -173,7 +179,11 @@ export function modeNotes(res: BenchResults, m: ModeSummaries): string[] {
   for (const w of n?.wrk.filter((row) => row.status === 'MISS') ?? []) {
     if (!w.nginx) continue;
     notes.push(
-      `npm tarball c=${w.connections}: ${n0(w.regcache.reqPerSec)} vs nginx ${n0(w.nginx.reqPerSec)} req/s (${x(w.vsNginx)}; Verdaccio ${n0(w.verdaccio.reqPerSec)}). The generated tarballs are ${f(w.bodyBytes.nginx ?? Number.NaN)} bytes, so this is a request-rate test, not a bandwidth one: every request costs regcache the HTTP parse, routing, the store lookup, the request log line and metrics on one JavaScript thread. ${cpuSentence(w.regcache, w.nginx, 'nginx')}`,
+      `npm tarball ${size(w)} c=${w.connections}: ${n0(w.regcache.reqPerSec)} vs nginx ${n0(w.nginx.reqPerSec)} req/s (${x(w.vsNginx)}; Verdaccio ${n0(w.verdaccio.reqPerSec)}). ` +
+        ((w.bodyBytes.nginx ?? 0) < 100_000
+          ? 'A request-rate test rather than a bandwidth one: every request costs regcache the HTTP parse, routing, the store lookup, the request log line and metrics on one JavaScript thread. '
+          : 'nginx sends the file with sendfile(2) (zero-copy), regcache reads each chunk into a Buffer and writes it to the socket, as in scenario 1. ') +
+        cpuSentence(w.regcache, w.nginx, 'nginx'),
     );
   }
   const o = m.oci;

@@ -5,7 +5,8 @@
  * each proxy (cold, writes its lock file; timed and counted too), then:
  * warm `npm ci` of that lock file (fresh npm cache per run, the two
  * alternating), warm packument and tarball load with wrk (the three
- * rotating), and cold `npm ci` of the same lock file through fresh
+ * rotating; a lock-file tarball, and a 1 MB one published only for this
+ * row), and cold `npm ci` of the same lock file through fresh
  * instances (npm-cold.ts). regcache's `metadata_fresh_for` and Verdaccio's
  * uplink `maxage` are the same, so neither asks the origin during warm runs.
  */
@@ -48,6 +49,9 @@ export interface NpmResults {
 }
 
 const order = (round: number): NpmSide[] => (round % 2 === 1 ? ['regcache', 'verdaccio'] : ['verdaccio', 'regcache']);
+/** Not in the lock file: loaded with wrk only. */
+const LARGE = 'bench-large-tarball';
+const LARGE_BYTES = 1_000_000;
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 async function body(url: string, accept?: string): Promise<Buffer> {
@@ -62,7 +66,8 @@ export async function npmRegistry(ctx: ModeBenchContext): Promise<NpmResults> {
   const verdaccioVersion = await ensureVerdaccio(ctx.log);
   const npmVersion = (await runCommand('npm', ['--version'])).stdout.trim();
   const specs = generateNpmPackages(s.npm.packages);
-  const origin = await startNpmOrigin({ packages: specs, privateScopes: [] });
+  // One large tarball besides the lock file's small ones, for a bandwidth row next to the request-rate row.
+  const origin = await startNpmOrigin({ packages: [...specs, { name: LARGE, versions: [{ version: '1.0.0', dataBytes: LARGE_BYTES }] }], privateScopes: [] });
   const manifest = projectManifest(specs, 'regcache-bench-npm');
   const servers: NpmServer[] = [];
   const dir = join(ctx.work, 'npm');
@@ -119,10 +124,16 @@ async function npmWrk(ctx: ModeBenchContext, origin: NpmOrigin, by: Record<NpmSi
   try {
     const first = origin.allVersions()[0];
     if (!first) throw new Error('npm origin has no packages');
-    const pkgPath = `/${first.name}`;
+    const large = origin.version(LARGE, '1.0.0');
     const rows: NpmWrkRow[] = [];
-    for (const kind of ['packument', 'tarball'] as const) {
-      const rel = kind === 'packument' ? pkgPath.slice(1) : first.path.slice(1);
+    const targets = [
+      { kind: 'packument', v: first },
+      { kind: 'tarball', v: first },
+      { kind: 'tarball', v: large },
+    ] as const;
+    for (const { kind, v } of targets) {
+      const pkgPath = `/${v.name}`;
+      const rel = kind === 'packument' ? pkgPath.slice(1) : v.path.slice(1);
       const accept = kind === 'packument' ? CORGI : undefined;
       const urls: Partial<Record<NpmSide | 'nginx', string>> = { regcache: `${by.regcache.registry}${rel}`, verdaccio: `${by.verdaccio.registry}${rel}` };
       if (kind === 'tarball') urls.nginx = `${nginx.url}/${rel}`;
@@ -130,23 +141,23 @@ async function npmWrk(ctx: ModeBenchContext, origin: NpmOrigin, by: Record<NpmSi
       for (const [side, url] of Object.entries(urls) as Array<[NpmSide | 'nginx', string]>) {
         const b = await body(url, accept);
         bodyBytes[side] = b.length;
-        if (kind === 'tarball' && sha(b) !== sha(first.tarball)) throw new Error(`${side} serves different bytes for ${first.path}`);
+        if (kind === 'tarball' && sha(b) !== sha(v.tarball)) throw new Error(`${side} serves different bytes for ${v.path}`);
         if (kind === 'packument') {
           const doc = JSON.parse(b.toString()) as { versions?: Record<string, { dist?: { integrity?: string } }> };
-          if (doc.versions?.[first.version]?.dist?.integrity !== first.integrity) throw new Error(`${side}: packument of ${first.name} lacks the origin's integrity`);
+          if (doc.versions?.[v.version]?.dist?.integrity !== v.integrity) throw new Error(`${side}: packument of ${v.name} lacks the origin's integrity`);
         }
       }
       const pids: Record<NpmSide | 'nginx', () => number[]> = { regcache: () => by.regcache.pids(), verdaccio: () => by.verdaccio.pids(), nginx: () => nginx.pids() };
       const sides = Object.keys(urls) as Array<NpmSide | 'nginx'>;
       for (const connections of s.npm.concurrencies) {
-        const row: NpmWrkRow = { kind, path: kind === 'packument' ? pkgPath : first.path, connections, bodyBytes, regcache: [], verdaccio: [], ...(kind === 'tarball' ? { nginx: [] } : {}) };
+        const row: NpmWrkRow = { kind, path: kind === 'packument' ? pkgPath : v.path, connections, bodyBytes, regcache: [], verdaccio: [], ...(kind === 'tarball' ? { nginx: [] } : {}) };
         for (const round of roundsOf(s.rounds)) {
           const turn = sides.map((_, i) => sides[(i + round - 1) % sides.length] ?? 'regcache');
           for (const side of turn) {
             const url = urls[side] ?? '';
             const r = await runWrk({ url, connections, durationSec: s.metadataDurationSec, timeoutSec: s.wrkTimeoutSec, serverPids: pids[side], ...(accept ? { headers: { accept } } : {}) });
             (row[side] ??= []).push(r);
-            ctx.log(`  npm ${kind} c=${connections} r${round} ${side.padEnd(9)} ${r.reqPerSec.toFixed(0).padStart(7)} req/s p99 ${r.p99Ms.toFixed(2)} ms cpu ${r.serverCpu.toFixed(0)}%` + (r.errors + r.statusErrors > 0 ? ` ERRORS ${r.errors}/${r.statusErrors}` : ''));
+            ctx.log(`  npm ${kind} ${bodyBytes.regcache ?? 0} B c=${connections} r${round} ${side.padEnd(9)} ${r.reqPerSec.toFixed(0).padStart(7)} req/s p99 ${r.p99Ms.toFixed(2)} ms cpu ${r.serverCpu.toFixed(0)}%` + (r.errors + r.statusErrors > 0 ? ` ERRORS ${r.errors}/${r.statusErrors}` : ''));
           }
         }
         rows.push(row);
