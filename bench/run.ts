@@ -13,7 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { prepareFixtures, type Fixtures } from './fixtures.js';
 import { renderReport } from './report.js';
 import { coldFill } from './scenarios/cold-fill.js';
-import type { BenchContext } from './scenarios/context.js';
+import type { BenchContext, ModeBenchContext } from './scenarios/context.js';
+import { npmRegistry } from './scenarios/npm-registry.js';
+import { ociBlobs } from './scenarios/oci-blobs.js';
 import { profileWarm } from './scenarios/profile.js';
 import { startupWithCache } from './scenarios/startup.js';
 import { terraformInit } from './scenarios/terraform-init.js';
@@ -97,53 +99,59 @@ async function main(): Promise<void> {
     niceness: raisePriority() ? -10 : 0,
   };
   try {
-    const fx = await prepareFixtures(work, s, log);
-    fixtures = fx;
-    results.fixtures = { buildSec: fx.buildSec, mirrorSec: fx.mirrorSec };
-    await prepareWrk(work);
-    const common = { dir: work, upstreamUrl: fx.fast.url, caFile: fx.originsCaFile };
-    const rcHttp = await startRegcacheInstance({ ...common, name: 'regcache-http', dataDir: join(work, 'data-http'), tls: false });
-    const rcTls = await startRegcacheInstance({ ...common, name: 'regcache-tls', dataDir: join(work, 'data-tls'), tls: true });
     const want = (n: number): boolean => s.only.length === 0 || s.only.includes(n);
-    // server.workers: 2, loaded next to the bare Node sides in scenarios 1 and 2.
-    const withWorkers = s.workers > 1 && (want(1) || want(2));
-    const rcHttp2 = withWorkers ? await startRegcacheInstance({ ...common, name: 'regcache-http-workers', dataDir: join(work, 'data-http-workers'), tls: false, workers: s.workers }) : undefined;
-    const rcTls2 = withWorkers ? await startRegcacheInstance({ ...common, name: 'regcache-tls-workers', dataDir: join(work, 'data-tls-workers'), tls: true, workers: s.workers }) : undefined;
-    const nginx = await startNginx({
-      dir: join(work, 'nginx'),
-      workers: s.nginxWorkers,
-      mirrorDir: fx.mirrorDir,
-      certFile: fx.nginxCertFile,
-      keyFile: fx.nginxKeyFile,
-      originUrl: fx.slow.url,
-      originCaFile: fx.slow.caFile,
-    });
-    log(`servers up: regcache ${rcHttp.url} and ${rcTls.url}, nginx master ${nginx.pid} with ${childPids(nginx.pid).length} child process(es)`);
-    const ctx: BenchContext = {
-      s,
-      work,
-      fx,
-      nginx,
-      nginxPids: () => [nginx.pid, ...childPids(nginx.pid)],
-      rcHttp,
-      rcTls,
-      rcTlsCaPem: await readFile(rcTls.caPath ?? '', 'utf8'),
-      rcHttp2,
-      rcTls2,
-      rcTls2CaPem: rcTls2 ? await readFile(rcTls2.caPath ?? '', 'utf8') : undefined,
-      nginxCaPem: await readFile(fx.nginxCaFile, 'utf8'),
-      log,
-    };
-    if (want(1)) results.artifacts = await step('scenario 1: warm artifact download', results, () => warmArtifacts(ctx));
-    if (want(2)) results.metadata = await step('scenario 2: warm metadata', results, () => warmMetadata(ctx));
-    await rcHttp2?.stop();
-    await rcTls2?.stop();
-    if (want(4)) results.init = await step('scenario 4: terraform init', results, () => terraformInit(ctx));
-    await rcHttp.stop();
-    if (want(3)) results.cold = await step('scenario 3: cold fill', results, () => coldFill(ctx));
-    if (want(5)) results.startup = await step('scenario 5: startup with cached providers', results, () => startupWithCache(ctx));
-    await rcTls.stop();
-    if (s.profile && s.only.length === 0) results.profiles = await step('CPU profiles of the warm hot paths', results, () => profileWarm(ctx));
+    await prepareWrk(work);
+    // Scenarios 1–5 and the profiles share the terraform fixtures, regcache instances and nginx.
+    if ([1, 2, 3, 4, 5].some(want)) {
+      const fx = await prepareFixtures(work, s, log);
+      fixtures = fx;
+      results.fixtures = { buildSec: fx.buildSec, mirrorSec: fx.mirrorSec };
+      const common = { dir: work, upstreamUrl: fx.fast.url, caFile: fx.originsCaFile };
+      const rcHttp = await startRegcacheInstance({ ...common, name: 'regcache-http', dataDir: join(work, 'data-http'), tls: false });
+      const rcTls = await startRegcacheInstance({ ...common, name: 'regcache-tls', dataDir: join(work, 'data-tls'), tls: true });
+      // server.workers: 2, loaded next to the bare Node sides in scenarios 1 and 2.
+      const withWorkers = s.workers > 1 && (want(1) || want(2));
+      const rcHttp2 = withWorkers ? await startRegcacheInstance({ ...common, name: 'regcache-http-workers', dataDir: join(work, 'data-http-workers'), tls: false, workers: s.workers }) : undefined;
+      const rcTls2 = withWorkers ? await startRegcacheInstance({ ...common, name: 'regcache-tls-workers', dataDir: join(work, 'data-tls-workers'), tls: true, workers: s.workers }) : undefined;
+      const nginx = await startNginx({
+        dir: join(work, 'nginx'),
+        workers: s.nginxWorkers,
+        mirrorDir: fx.mirrorDir,
+        certFile: fx.nginxCertFile,
+        keyFile: fx.nginxKeyFile,
+        originUrl: fx.slow.url,
+        originCaFile: fx.slow.caFile,
+      });
+      log(`servers up: regcache ${rcHttp.url} and ${rcTls.url}, nginx master ${nginx.pid} with ${childPids(nginx.pid).length} child process(es)`);
+      const ctx: BenchContext = {
+        s,
+        work,
+        fx,
+        nginx,
+        nginxPids: () => [nginx.pid, ...childPids(nginx.pid)],
+        rcHttp,
+        rcTls,
+        rcTlsCaPem: await readFile(rcTls.caPath ?? '', 'utf8'),
+        rcHttp2,
+        rcTls2,
+        rcTls2CaPem: rcTls2 ? await readFile(rcTls2.caPath ?? '', 'utf8') : undefined,
+        nginxCaPem: await readFile(fx.nginxCaFile, 'utf8'),
+        log,
+      };
+      if (want(1)) results.artifacts = await step('scenario 1: warm artifact download', results, () => warmArtifacts(ctx));
+      if (want(2)) results.metadata = await step('scenario 2: warm metadata', results, () => warmMetadata(ctx));
+      await rcHttp2?.stop();
+      await rcTls2?.stop();
+      if (want(4)) results.init = await step('scenario 4: terraform init', results, () => terraformInit(ctx));
+      await rcHttp.stop();
+      if (want(3)) results.cold = await step('scenario 3: cold fill', results, () => coldFill(ctx));
+      if (want(5)) results.startup = await step('scenario 5: startup with cached providers', results, () => startupWithCache(ctx));
+      await rcTls.stop();
+      if (s.profile && s.only.length === 0) results.profiles = await step('CPU profiles of the warm hot paths', results, () => profileWarm(ctx));
+    }
+    const modeCtx: ModeBenchContext = { s, work, log };
+    if (want(6)) results.npm = await step('scenario 6: npm against Verdaccio and nginx', results, () => npmRegistry(modeCtx));
+    if (want(7)) results.oci = await step('scenario 7: OCI blobs against nginx', results, () => ociBlobs(modeCtx));
   } catch (err) {
     results.errors.push(`setup: ${(err as Error).stack ?? String(err)}`);
     log(`FAILED setup: ${(err as Error).stack ?? String(err)}`);

@@ -4,6 +4,8 @@
  * Kept apart from the Markdown so latest.json carries the same numbers.
  */
 import type { ColdResults, ColdRun } from './scenarios/cold-fill.js';
+import type { NpmResults } from './scenarios/npm-registry.js';
+import type { OciResults } from './scenarios/oci-blobs.js';
 import type { ProfileResult } from './scenarios/profile.js';
 import type { StartupResults } from './scenarios/startup.js';
 import type { InitMode, InitRun } from './scenarios/terraform-init.js';
@@ -140,7 +142,8 @@ export interface ColdSummary {
   checks: Array<{ side: string; upstreamOnce: Status; firstByte: Status; lastByte: Status }>;
 }
 
-function coldSide(runs: readonly ColdRun[], side: ColdRun['side']): ColdSide {
+/** One cold-fill side across rounds (also used for scenario 7's cold pull). */
+export function coldSide(runs: readonly ColdRun[], side: ColdRun['side']): ColdSide {
   const mine = runs.filter((r) => r.side === side);
   const per = (f: (r: ColdRun) => number): number => median(mine.map(f));
   const ttfb = (r: ColdRun): number[] => r.output.clients.map((c) => c.firstByteMs);
@@ -235,6 +238,10 @@ export interface BenchResults {
   init?: InitRun[] | undefined;
   startup?: StartupResults | undefined;
   profiles?: ProfileResult[] | undefined;
+  /** Scenario 6 (absent in results from before the npm mode). */
+  npm?: NpmResults | undefined;
+  /** Scenario 7 (absent in results from before the oci mode). */
+  oci?: OciResults | undefined;
   errors: string[];
   /** Machine-wide CPU busy % (all cores) measured for 1 s before each scenario, benchmark idle. */
   backgroundCpu: Array<{ step: string; pct: number }>;

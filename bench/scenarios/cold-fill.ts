@@ -46,7 +46,8 @@ export interface ColdResults {
   workersPeakRssMb?: number;
 }
 
-async function runClients(url: string, clients: number, caFile: string | undefined): Promise<ColdClientsOutput> {
+/** Runs bench/cold-clients.ts in its own process: `clients` downloads of `url` started at the same instant. */
+export async function runClients(url: string, clients: number, caFile: string | undefined): Promise<ColdClientsOutput> {
   const args = [SCRIPT, url, String(clients), ...(caFile === undefined ? [] : [caFile])];
   const r = await runCommand(process.execPath, args, { timeoutMs: 600_000 });
   if (r.code !== 0) throw new Error(`cold clients failed (${r.code}):\n${r.stderr}`);

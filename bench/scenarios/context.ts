@@ -36,6 +36,9 @@ export interface BenchContext {
   log(message: string): void;
 }
 
+/** What the mode scenarios (6, 7) need: they start their own origins and servers. */
+export type ModeBenchContext = Pick<BenchContext, 's' | 'work' | 'log'>;
+
 /** Round r's order: odd rounds start with regcache, even rounds with nginx. */
 export function sidesFor(round: number): Side[] {
   return round % 2 === 1 ? ['regcache', 'nginx'] : ['nginx', 'regcache'];

@@ -50,8 +50,10 @@ export interface RegcacheSpec {
   tls: boolean;
   /** Where registry.terraform.io's discovery is fetched from (a fake origin). */
   upstreamUrl: string;
-  /** PEM bundle regcache must trust for upstream TLS (NODE_EXTRA_CA_CERTS). */
-  caFile: string;
+  /** Mode instances (`instances:` of the config) served instead of the terraform block, e.g. an `npm` or `oci` instance. */
+  instances?: Array<Record<string, unknown>>;
+  /** PEM bundle regcache must trust for upstream TLS (NODE_EXTRA_CA_CERTS); none for a plain-HTTP upstream. */
+  caFile?: string;
   /** Extra node flags before the script, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
   nodeArgs?: string[];
   /** `server.workers` (default 1: one process, no primary). */
@@ -105,11 +107,15 @@ export async function startRegcacheInstance(spec: RegcacheSpec): Promise<Regcach
     storage: { type: 'fs', path: spec.dataDir },
     // The fake origins listen on 127.0.0.1, which the outbound policy refuses unless allowed.
     upstream: { allowAddresses: ['127.0.0.1'] },
-    terraform: {
-      upstreams: [{ host: 'registry.terraform.io', url: spec.upstreamUrl }],
-      // Keeps "warm" metadata warm for the whole run; the default 10m would refresh mid-benchmark.
-      metadata: { ttl: '1h' },
-    },
+    ...(spec.instances
+      ? { instances: spec.instances }
+      : {
+          terraform: {
+            upstreams: [{ host: 'registry.terraform.io', url: spec.upstreamUrl }],
+            // Keeps "warm" metadata warm for the whole run; the default 10m would refresh mid-benchmark.
+            metadata: { ttl: '1h' },
+          },
+        }),
     log: { level: 'info' },
   };
   const configFile = join(spec.dir, `${spec.name}.yaml`);
@@ -118,7 +124,7 @@ export async function startRegcacheInstance(spec: RegcacheSpec): Promise<Regcach
   await writeFile(configFile, stringify(config));
   const fd = openSync(logFile, 'a');
   const start = await startNodeCommand();
-  const env: NodeJS.ProcessEnv = { ...process.env, ...start.env, NODE_EXTRA_CA_CERTS: spec.caFile };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...start.env, ...(spec.caFile ? { NODE_EXTRA_CA_CERTS: spec.caFile } : {}) };
   delete env.NODE_OPTIONS;
   const spawnedAt = Date.now();
   // BENCH_NODE_ARGS: extra node flags for every instance while investigating (e.g. `--require ./memlog.cjs`).

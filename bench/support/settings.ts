@@ -32,6 +32,28 @@ export interface BenchSettings {
     /** Clients talk TLS to regcache / nginx (the upstream leg is always TLS). */
     tls: boolean;
   };
+  /** Scenario 6 (npm, against Verdaccio and nginx). */
+  npm: {
+    /** Packages in the lock file (generateNpmPackages). */
+    packages: number;
+    /** Timed warm `npm ci` runs per side. */
+    ciRuns: number;
+    /** regcache's `metadata_fresh_for` and Verdaccio's uplink `maxage`. */
+    freshFor: string;
+    /** wrk connections for packuments and tarballs. */
+    concurrencies: number[];
+  };
+  /** Scenario 7 (OCI blobs, against nginx). */
+  oci: {
+    /** Blob sizes of the warm rows, bytes. */
+    blobSizes: Array<{ label: string; bytes: number; durationSec: number }>;
+    concurrencies: number[];
+    /** Cold pull: clients asking at once, blob size, origin latency and bandwidth. */
+    coldClients: number;
+    coldBytes: number;
+    coldLatencyMs: number;
+    coldBytesPerSecond: number;
+  };
   initProviders: number;
   initRuns: number;
   manyProviders: number;
@@ -76,6 +98,23 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
       latencyMs: 50,
       bytesPerSecond: intEnv('BENCH_COLD_MBPS', 100) * MB,
       tls: env.BENCH_COLD_TLS === '1',
+    },
+    npm: {
+      packages: intEnv('BENCH_NPM_PACKAGES', 200),
+      ciRuns: intEnv('BENCH_NPM_RUNS', quick ? 1 : 5),
+      freshFor: env.BENCH_NPM_FRESH ?? '10m',
+      concurrencies: quick ? [16] : [1, 16],
+    },
+    oci: {
+      blobSizes: [
+        { label: '1 MB', bytes: 1 * MB, durationSec: dur },
+        { label: '50 MB', bytes: 50 * MB, durationSec: quick ? dur : dur + 2 },
+      ],
+      concurrencies: [1, 16],
+      coldClients: intEnv('BENCH_OCI_COLD_CLIENTS', quick ? 20 : 50),
+      coldBytes: intEnv('BENCH_OCI_COLD_MB', quick ? 20 : 100) * MB,
+      coldLatencyMs: 50,
+      coldBytesPerSecond: intEnv('BENCH_COLD_MBPS', 100) * MB,
     },
     initProviders: 10,
     initRuns: intEnv('BENCH_INIT_RUNS', quick ? 1 : 9),

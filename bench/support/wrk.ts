@@ -52,6 +52,8 @@ export interface WrkRun {
   timeoutSec: number;
   /** Server pids whose CPU use is recorded (first = the process whose main thread matters). */
   serverPids: () => number[];
+  /** Extra request headers (`-H`), e.g. the Accept header npm sends for packuments. */
+  headers?: Record<string, string>;
 }
 
 let scriptPath: string | undefined;
@@ -87,6 +89,7 @@ export async function runWrk(run: WrkRun): Promise<WrkResult> {
     '-d', `${run.durationSec}s`,
     '--timeout', `${run.timeoutSec}s`,
     '--latency',
+    ...Object.entries(run.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}: ${v}`]),
     '-s', scriptPath,
     run.url,
   ];
