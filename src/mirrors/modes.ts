@@ -10,6 +10,7 @@ import { pypiMode } from './pypi/mode.js';
 import { ociMode } from './oci/mode.js';
 import { providerMirrorMode } from './provider-mirror/mode.js';
 import { terraformMode } from './terraform/mode.js';
+import { tofuOciMode } from './tofu-oci/mode.js';
 
 /** Every mode this build of regcache offers. */
 export const MODES: readonly RegisteredMode[] = [
@@ -19,4 +20,5 @@ export const MODES: readonly RegisteredMode[] = [
   ociMode,
   cargoMode,
   providerMirrorMode,
+  tofuOciMode,
 ];
