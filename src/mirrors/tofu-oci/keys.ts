@@ -1,26 +1,30 @@
 /**
- * Store keys of a `tofu_oci` instance, all under `tofu-oci/<instance>/`:
+ * Store keys of a `tofu_oci` instance, all under `tofu-oci/<instance>/`,
+ * then `providers/<host>/<namespace>/<type>/` or
+ * `modules/<host>/<namespace>/<name>/<system>/` (the scope of one
+ * repository):
  *
- *   <host>/<namespace>/<type>/manifests/sha256/<hex>   a generated manifest or index, by digest
- *   <host>/<namespace>/<type>/blobs/sha256/<hex>       which package a layer digest names (JSON)
+ *   <scope>/manifests/sha256/<hex>   a generated manifest or index, by digest
+ *   <scope>/blobs/sha256/<hex>       which package a layer digest names (JSON)
+ *   <scope>/zips/sha256/<hex>        a module's zip repacked from its tarball
  *
- * Both are written when a tag is resolved and only read afterwards: a
- * digest regcache never generated is a 404 with no upstream request. The
- * provider zips themselves are the terraform mode's objects
- * (`tf/providers/…`, provider-package.ts), shared with its network mirror.
+ * Manifests and records are written when a tag is resolved and only read
+ * afterwards: a digest regcache never generated is a 404 with no upstream
+ * request. Provider zips and module archives themselves are the terraform
+ * mode's objects (`tf/providers/…`, `tf/modules/…`), shared with it.
  */
 import { encodeKeySegment } from '../../core/keys.js';
 import { assertKey } from '../../core/store.js';
 import { hostKey } from '../terraform/names.js';
-import type { ProviderRepo } from './repository.js';
 
 /** The key prefix of an instance. */
 export function instancePrefix(instance: string): string {
   return `tofu-oci/${encodeKeySegment(instance)}/`;
 }
 
-function repoPrefix(instance: string, p: ProviderRepo): string {
-  return `${instancePrefix(instance)}${encodeKeySegment(hostKey(p.up.host))}/${encodeKeySegment(p.namespace)}/${encodeKeySegment(p.type)}/`;
+/** The scope of one repository: its kind and validated address parts (host first). */
+export function scopePrefix(instance: string, kind: 'providers' | 'modules', host: string, parts: readonly string[]): string {
+  return `${instancePrefix(instance)}${kind}/${[hostKey(host), ...parts].map(encodeKeySegment).join('/')}/`;
 }
 
 function checked(key: string): string {
@@ -29,11 +33,16 @@ function checked(key: string): string {
 }
 
 /** A generated manifest's key. */
-export function manifestKey(instance: string, p: ProviderRepo, hex: string): string {
-  return checked(`${repoPrefix(instance, p)}manifests/sha256/${hex}`);
+export function manifestKey(scope: string, hex: string): string {
+  return checked(`${scope}manifests/sha256/${hex}`);
 }
 
 /** A layer record's key. */
-export function layerKey(instance: string, p: ProviderRepo, hex: string): string {
-  return checked(`${repoPrefix(instance, p)}blobs/sha256/${hex}`);
+export function layerKey(scope: string, hex: string): string {
+  return checked(`${scope}blobs/sha256/${hex}`);
+}
+
+/** A repacked module zip's key. */
+export function zipKey(scope: string, hex: string): string {
+  return checked(`${scope}zips/sha256/${hex}`);
 }

@@ -89,3 +89,17 @@ export function buildProvider(packages: readonly TargetPackage[]): BuiltProvider
   });
   return { index, targets };
 }
+
+/** The artifactType of an OpenTofu module package (`oci://` module sources). */
+export const MODULE_ARTIFACT = 'application/vnd.opentofu.modulepkg';
+
+/** A module package's manifest: no index (modules are platform-agnostic), one `archive/zip` layer. */
+export function buildModule(zip: { sha256: string; size: number }): BuiltManifest {
+  return built(MANIFEST_TYPE, {
+    schemaVersion: 2,
+    mediaType: MANIFEST_TYPE,
+    artifactType: MODULE_ARTIFACT,
+    config: { mediaType: EMPTY_TYPE, digest: EMPTY_DIGEST, size: EMPTY_BYTES.length, data: EMPTY_BYTES.toString('base64') },
+    layers: [{ mediaType: ZIP_LAYER, digest: `sha256:${zip.sha256}`, size: zip.size }],
+  });
+}

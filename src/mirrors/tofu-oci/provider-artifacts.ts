@@ -5,20 +5,22 @@
  * platform's zip is pulled through the terraform mode's zip route (verified
  * against the signed SHA256SUMS before commit) so each layer descriptor
  * carries the zip's exact size. The generated manifests and the
- * layer-digest → package records are then stored by digest (keys.ts).
+ * layer-digest → package records are then stored by digest (stored.ts).
  * Private scopes are not served: the OCI client's credential is meant for
  * regcache, so nothing is read upstream with it.
  */
 import type { Cache } from '../../core/cache.js';
 import { RegcacheError } from '../../core/errors.js';
 import { mapLimit } from '../../core/map-limit.js';
-import type { ArtifactRoute, MetadataRoute } from '../../core/route.js';
+import type { ArtifactRoute } from '../../core/route.js';
+import type { Policy } from '../terraform/policy.js';
 import { guardUnsignedZip, type ProviderPackages } from '../terraform/provider-package.js';
 import type { RegistryReader } from '../terraform/registry.js';
 import { collectPlatforms } from '../terraform/version-platforms.js';
-import { layerKey, manifestKey } from './keys.js';
-import { buildProvider, type BuiltManifest, type TargetPackage } from './layout.js';
-import type { ProviderRepo } from './repository.js';
+import { scopePrefix } from './keys.js';
+import { buildProvider, tagOf, type TargetPackage } from './layout.js';
+import type { ProviderRepo, RepoHandle } from './repository.js';
+import { storedLayerRecord, storedManifest, storeLayerRecord, storeManifests } from './stored.js';
 
 /** What the artifacts need. */
 export interface ProviderArtifactDeps {
@@ -26,13 +28,8 @@ export interface ProviderArtifactDeps {
   cache: Cache;
   registry: RegistryReader;
   packages: ProviderPackages;
+  policy: Policy;
   parallelism: number;
-}
-
-/** A stored manifest. */
-export interface StoredManifest {
-  mediaType: string;
-  body: Buffer;
 }
 
 /** The record a layer digest points to. */
@@ -43,25 +40,12 @@ interface LayerRecord {
   filename: string;
 }
 
-/** Tag resolution, manifests by digest and layer blobs. */
-export interface ProviderArtifacts {
-  /** The version's index (pulling every platform's zip through the cache first). */
-  index(p: ProviderRepo, version: string): Promise<BuiltManifest>;
-  /** A manifest regcache generated for this repository, or undefined. */
-  manifest(p: ProviderRepo, hex: string): Promise<StoredManifest | undefined>;
-  /** The zip route of a layer digest regcache generated for this repository, or undefined. */
-  layer(p: ProviderRepo, hex: string): Promise<ArtifactRoute | undefined>;
-}
+const PRIVATE = (): RegcacheError => new RegcacheError('ERR_NOT_FOUND', 'private providers are not served over OCI');
 
-const STORED_TYPE = 'application/octet-stream';
-
-function storeRoute(key: string, body: Buffer, contentType: string): MetadataRoute {
-  return { kind: 'metadata', key, ttlMs: Number.POSITIVE_INFINITY, staleIfErrorMs: 0, load: () => Promise.resolve({ body, contentType }) };
-}
-
-/** Creates the artifact reader of one instance. */
-export function createProviderArtifacts(deps: ProviderArtifactDeps): ProviderArtifacts {
-  const { cache, packages, registry, instance } = deps;
+/** The repository handle of one provider. */
+export function providerHandle(deps: ProviderArtifactDeps, p: ProviderRepo): RepoHandle {
+  const { cache, packages, registry } = deps;
+  const scope = scopePrefix(deps.instance, 'providers', p.up.host, [p.namespace, p.type]);
 
   /** Pulls one zip through the cache (a hit when cached) and returns its size. */
   async function pulled(route: ArtifactRoute): Promise<number> {
@@ -75,32 +59,35 @@ export function createProviderArtifacts(deps: ProviderArtifactDeps): ProviderArt
   }
 
   return {
-    async index(p, version) {
+    async tags() {
+      const v = await registry.versions(p.up, p.namespace, p.type, undefined);
+      if (v.private) throw PRIVATE();
+      const versions = deps.policy.filter(p.address, v.value.versions.map((e) => e.version));
+      return { tags: [...new Set(versions.map(tagOf))].sort(), result: v.result };
+    },
+
+    async byVersion(version) {
       const collected = await collectPlatforms({ registry, packages, parallelism: deps.parallelism }, p.up, p.namespace, p.type, version, undefined);
-      if (collected.private) throw new RegcacheError('ERR_NOT_FOUND', 'private providers are not served over OCI');
+      if (collected.private) throw PRIVATE();
       if (collected.platforms.length === 0) throw new RegcacheError('ERR_NOT_FOUND', `no packages for ${p.address} ${version}`);
       const pkgs = await mapLimit(collected.platforms, deps.parallelism, async ({ info, zh }): Promise<TargetPackage> => {
         const route = packages.zipRoute({ up: p.up, namespace: p.namespace, type: p.type, version, os: info.os, arch: info.arch }, info.filename, undefined);
         return { os: info.os, arch: info.arch, filename: info.filename, sha256: zh.slice('zh:'.length), size: await pulled(route) };
       });
       const built = buildProvider(pkgs);
-      await mapLimit([built.index, ...built.targets], deps.parallelism, (m) => cache.metadata(storeRoute(manifestKey(instance, p, m.digest.slice(7)), m.body, m.mediaType)));
-      await mapLimit(built.targets, deps.parallelism, ({ pkg }) => {
+      await storeManifests(cache, scope, [built.index, ...built.targets]);
+      for (const { pkg } of built.targets) {
         const record: LayerRecord = { version, os: pkg.os, arch: pkg.arch, filename: pkg.filename };
-        return cache.metadata(storeRoute(layerKey(instance, p, pkg.sha256), Buffer.from(JSON.stringify(record)), STORED_TYPE));
-      });
+        await storeLayerRecord(cache, scope, pkg.sha256, record);
+      }
       return built.index;
     },
 
-    async manifest(p, hex) {
-      const found = await cache.cached(manifestKey(instance, p, hex));
-      return found === undefined ? undefined : { mediaType: found.contentType, body: found.body };
-    },
+    manifest: (hex) => storedManifest(cache, scope, hex),
 
-    async layer(p, hex) {
-      const found = await cache.cached(layerKey(instance, p, hex));
-      if (found === undefined) return undefined;
-      const r = JSON.parse(found.body.toString('utf8')) as LayerRecord;
+    async layer(hex) {
+      const r = await storedLayerRecord<LayerRecord>(cache, scope, hex);
+      if (r === undefined) return undefined;
       const id = { up: p.up, namespace: p.namespace, type: p.type, version: r.version, os: r.os, arch: r.arch };
       await guardUnsignedZip(registry, id, undefined);
       const route = packages.zipRoute(id, r.filename, undefined);

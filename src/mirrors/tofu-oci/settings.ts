@@ -1,7 +1,8 @@
 /**
- * The `tofu_oci` mode's settings. Its own key is `repository_prefix`: the
- * leading repository components (default `providers`) before
- * `<hostname>/<namespace>/<type>`. The registry keys are the terraform
+ * The `tofu_oci` mode's settings. Its own keys are `repository_prefix`:
+ * the leading repository components (default `providers`) before
+ * `<hostname>/<namespace>/<type>`, and `module_repository_prefix` (default
+ * `modules`) before `<hostname>/<namespace>/<name>/<system>`. The registry keys are the terraform
  * mode's (`upstreams`, `metadata`, `limits`, `allow`, `deny`, same schema
  * and defaults): the two public registries are always allowed, further
  * hosts are named in `upstreams`. `bind`, `display_url`, `expire_after`
@@ -26,14 +27,17 @@ const prefix = z
   });
 
 /** The `tofu_oci:` block of an instance (its own keys). */
-export const tofuOciSettingsSchema = z.strictObject({
+export const tofuOciSettingsSchema = z
+  .strictObject({
   repository_prefix: prefix.prefault('providers'),
+  module_repository_prefix: prefix.prefault('modules'),
   upstreams: upstreamListSchema.prefault([]),
   metadata: metadataSchema.prefault({}),
   limits: limitsSchema.prefault({}),
   allow: z.array(policyEntry).prefault([]),
   deny: z.array(policyEntry).prefault([]),
-});
+  })
+  .refine((s) => s.repository_prefix !== s.module_repository_prefix, { error: 'repository_prefix and module_repository_prefix must differ' });
 
 /** The validated `tofu_oci:` block. */
 export type TofuOciSettings = z.output<typeof tofuOciSettingsSchema>;
