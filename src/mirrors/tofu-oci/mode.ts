@@ -87,7 +87,7 @@ export const tofuOciMode = defineMode({
         throw new RegcacheError('ERR_NOT_FOUND', 'purge provider zips and module archives through the terraform instance');
       },
       describe: (objects) => describeTerraform(objects.filter((o) => o.key.startsWith('tf/'))),
-      status: (baseUrl) => tofuOciStatus(ctx.publicUrl ?? baseUrl, settings.repository_prefix, upstreams.hosts, ctx.publicUrl === undefined),
+      status: (baseUrl) => tofuOciStatus(ctx.publicUrl ?? baseUrl, settings.repository_prefix, settings.module_repository_prefix, upstreams.hosts, ctx.publicUrl === undefined),
     };
   },
 });

@@ -1,6 +1,7 @@
 /**
  * The `tofu_oci` instance's section of the status page: the OpenTofu
- * (≥ 1.10) `oci_mirror` block for its listener, and skopeo lines.
+ * (≥ 1.10) `oci_mirror` block for its listener, an `oci://` module
+ * source, and skopeo lines.
  */
 import type { StatusSection } from '../mode.js';
 
@@ -14,8 +15,9 @@ export function ociMirrorBlock(host: string, prefix: string, registries: readonl
 }
 
 /** The status section; `url` is the listener's public URL (display_url), or this server's when `guessed`. */
-export function tofuOciStatus(url: string, prefix: string, registries: readonly string[], guessed: boolean): StatusSection {
+export function tofuOciStatus(url: string, prefix: string, modulePrefix: string, registries: readonly string[], guessed: boolean): StatusSection {
   const host = new URL(url).host;
+  const mod = [host, ...(modulePrefix === '' ? [] : [modulePrefix]), `${registries[0] ?? 'registry.opentofu.org'}/NAMESPACE/NAME/SYSTEM`].join('/');
   const repo = [host, ...(prefix === '' ? [] : [prefix]), 'registry.opentofu.org/hashicorp/random'].join('/');
   return {
     title: 'OpenTofu providers over OCI (oci_mirror)',
@@ -23,6 +25,7 @@ export function tofuOciStatus(url: string, prefix: string, registries: readonly 
     upstreams: registries,
     snippets: [
       { id: 'oci-mirror', label: '~/.tofurc (OpenTofu ≥ 1.10)', ...(guessed ? { note: GUESSED } : {}), text: ociMirrorBlock(host, prefix, registries) },
+      { id: 'oci-module', label: 'A module through regcache (oci:// source)', text: `module "example" {\n  source = "oci://${mod}?tag=1.0.0"\n}` },
       { id: 'skopeo', label: 'skopeo', text: `skopeo list-tags docker://${repo}\nskopeo inspect --raw docker://${repo}:3.6.0` },
     ],
   };

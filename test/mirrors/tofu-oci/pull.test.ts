@@ -77,6 +77,17 @@ void describe('tofu_oci: providers pulled with skopeo', () => {
     assert.deepEqual(s.origin.requests, []);
   });
 
+  void it('parallel cold pulls of one tag: one download per zip, one digest', async () => {
+    await s.origin.addProvider({ namespace: NS, type: 'sprocket', versions: [{ version: '0.1.0', platforms: PLATFORMS }] });
+    s.origin.reset();
+    const repo = `providers/${HOST}/${NS}/sprocket`;
+    const runs = await Promise.all(Array.from({ length: 6 }, () => inspectRaw(s.host, `${repo}:0.1.0`)));
+    const digests = new Set(runs.map((r) => sha(r.stdout)));
+    for (const r of runs) assert.equal(parsed<Index>(r).manifests.length, PLATFORMS.length);
+    assert.equal(digests.size, 1, 'every client got the same index bytes');
+    assert.equal(s.origin.count(/sprocket.*\.zip$/, 'GET'), PLATFORMS.length, 'one upstream download per zip');
+  });
+
   void it('a version with build metadata is served at its _ tag', async () => {
     const index = parsed<Index>(await inspectRaw(s.host, `${REPO}:2.0.0-rc.1_build.7`));
     assert.equal(index.manifests.length, 1);

@@ -21,7 +21,7 @@ void describe('tofu_oci settings', () => {
   });
 
   void it('refuses prefixes that are not OCI repository components, and unknown keys', () => {
-    for (const bad of [{ repository_prefix: 'Providers' }, { repository_prefix: 'a//b' }, { repository_prefix: 'a/../b' }, { repository_prefix: 'a/b/c/d/e' }, { colour: 'red' }, { upstreams: [{ host: 'x y' }] }]) {
+    for (const bad of [{ repository_prefix: 'x', module_repository_prefix: 'x' }, { repository_prefix: 'Providers' }, { repository_prefix: 'a//b' }, { repository_prefix: 'a/../b' }, { repository_prefix: 'a/b/c/d/e' }, { colour: 'red' }, { upstreams: [{ host: 'x y' }] }]) {
       assert.equal(tofuOciSettingsSchema.safeParse(bad).success, false, JSON.stringify(bad));
     }
   });
@@ -52,5 +52,6 @@ void describe('tofu_oci with a custom prefix and display_url', () => {
     assert.equal(block, ociMirrorBlock('oci.example.com:5443', 'mirror/tofu', ['registry.terraform.io', 'registry.opentofu.org']));
     assert.ok(block.includes('repository_template = "oci.example.com:5443/mirror/tofu/${hostname}/${namespace}/${type}"'));
     assert.ok(block.includes('include             = ["registry.terraform.io/*/*", "registry.opentofu.org/*/*"]'));
+    assert.equal(preText(page, 'snippet-oci-module'), 'module "example" {\n  source = "oci://oci.example.com:5443/modules/registry.terraform.io/NAMESPACE/NAME/SYSTEM?tag=1.0.0"\n}');
   });
 });
