@@ -35,6 +35,9 @@ export interface ModuleArtifactDeps {
   limits: RepackLimits;
 }
 
+/** Module packages are repacked in memory: archives and their contents are bounded by this too. */
+export const MAX_MODULE_BYTES = 512 * 1024 * 1024;
+
 const PRIVATE = (): RegcacheError => new RegcacheError('ERR_NOT_FOUND', 'private modules are not served over OCI');
 
 /** The repository handle of one module. */
@@ -53,10 +56,24 @@ export function moduleHandle(deps: ModuleArtifactDeps, m: ModuleRepo): RepoHandl
     }
     if (source.subdir !== undefined) throw new RegcacheError('ERR_NOT_FOUND', 'module archives with a sub-directory are not served over OCI');
     const reply = await cache.artifact(deps.archives.httpRoute(id, version, source.url, source.format), { head: false });
+    const tooLarge = (): RegcacheError => new RegcacheError('ERR_UPSTREAM_TOO_LARGE', 'module archive too large to serve over OCI');
+    if ((reply.size ?? 0) > MAX_MODULE_BYTES) {
+      reply.body?.destroy();
+      throw tooLarge();
+    }
     const chunks: Buffer[] = [];
-    for await (const chunk of reply.body ?? []) chunks.push(chunk as Buffer);
+    let total = 0;
+    for await (const chunk of reply.body ?? []) {
+      total += (chunk as Buffer).length;
+      if (total > MAX_MODULE_BYTES) {
+        reply.body?.destroy();
+        throw tooLarge();
+      }
+      chunks.push(chunk as Buffer);
+    }
     const archive = Buffer.concat(chunks);
-    return source.format === 'zip' ? archive : zipEntries(readTarGz(archive, deps.limits));
+    const limits = { ...deps.limits, maxInflatedBytes: Math.min(deps.limits.maxInflatedBytes, MAX_MODULE_BYTES) };
+    return source.format === 'zip' ? archive : zipEntries(readTarGz(archive, limits));
   }
 
   function zipRoute(version: string, hex: string, built?: Buffer): ArtifactRoute {
