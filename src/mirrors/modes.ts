@@ -11,6 +11,7 @@ import { ociMode } from './oci/mode.js';
 import { providerMirrorMode } from './provider-mirror/mode.js';
 import { pypiMode } from './pypi/mode.js';
 import { terraformMode } from './terraform/mode.js';
+import { tofuOciMode } from './tofu-oci/mode.js';
 
 /** Every mode this build of regcache offers. */
 export const MODES: readonly RegisteredMode[] = [
@@ -21,4 +22,5 @@ export const MODES: readonly RegisteredMode[] = [
   cargoMode,
   ociMode,
   providerMirrorMode,
+  tofuOciMode,
 ];

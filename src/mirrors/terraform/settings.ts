@@ -19,7 +19,8 @@ const upstreamHostSchema = z.strictObject({
   unsigned: z.enum(['refuse', 'allow']).prefault('refuse'),
 });
 
-const upstreamListSchema = z
+/** `upstreams:` (also read by the `tofu_oci` mode). */
+export const upstreamListSchema = z
   .array(upstreamHostSchema.transform((entry) => ({ ...entry, url: entry.url ?? `https://${entry.host}` })))
   .superRefine((entries, ctx) => {
     const seen = new Map<string, number>();
@@ -33,20 +34,34 @@ const upstreamListSchema = z
     });
   });
 
-const policyEntry = z.union([
+/** One `allow` / `deny` entry (also read by the `tofu_oci` mode). */
+export const policyEntry = z.union([
   z.string().min(1),
   z.strictObject({ source: z.string().min(1), versions: z.string().min(1).optional() }),
 ]);
 
+/** `metadata:` lifetimes of registry answers (also read by the `tofu_oci` mode). */
+export const metadataSchema = z.strictObject({
+  ttl: duration.prefault('10m'),
+  staleIfError: duration.prefault('7d'),
+});
+
+/** `limits:` bounds on unpacking (also read by the `tofu_oci` mode). */
+export const limitsSchema = z.strictObject({
+  maxInflatedBytes: size.prefault('2GiB'),
+  maxRatio: z.number().min(1).prefault(1000),
+  ratioMinBytes: size.prefault('1MiB'),
+  maxEntries: z.number().int().min(1).prefault(100_000),
+  /** The largest provider zip or module archive accepted; a larger announced or streamed body fails (502 ERR_UPSTREAM_TOO_LARGE). */
+  maxArtifactBytes: size.prefault('8GiB'),
+  /** A zip that failed to hash is not hashed again for this long (per stored content). */
+  failureTtl: duration.prefault('1h'),
+});
+
 /** The `terraform:` section. */
 export const terraformSettingsSchema = z.strictObject({
   upstreams: upstreamListSchema.prefault([]),
-  metadata: z
-    .strictObject({
-      ttl: duration.prefault('10m'),
-      staleIfError: duration.prefault('7d'),
-    })
-    .prefault({}),
+  metadata: metadataSchema.prefault({}),
   git: z
     .strictObject({
       hosts: z
@@ -69,18 +84,7 @@ export const terraformSettingsSchema = z.strictObject({
     })
     .prefault({}),
   /** Bounds on unpacking (h1 of provider zips, git archives); defaults no real artifact comes near. */
-  limits: z
-    .strictObject({
-      maxInflatedBytes: size.prefault('2GiB'),
-      maxRatio: z.number().min(1).prefault(1000),
-      ratioMinBytes: size.prefault('1MiB'),
-      maxEntries: z.number().int().min(1).prefault(100_000),
-      /** The largest provider zip or module archive accepted; a larger announced or streamed body fails (502 ERR_UPSTREAM_TOO_LARGE). */
-      maxArtifactBytes: size.prefault('8GiB'),
-      /** A zip that failed to hash is not hashed again for this long (per stored content). */
-      failureTtl: duration.prefault('1h'),
-    })
-    .prefault({}),
+  limits: limitsSchema.prefault({}),
   allow: z.array(policyEntry).prefault([]),
   deny: z.array(policyEntry).prefault([]),
   private: z
