@@ -1,9 +1,11 @@
 /**
  * Value types shared by the core configuration and every mode's settings
- * schema (durations, sizes, URLs, host names, listen addresses), so a mode
+ * schema (durations, sizes, URLs, host names, listen addresses, cache-proxy's
+ * policies and doublestar globs), so a mode
  * validates its block with the same rules and messages as the core.
  */
 import { isIPv6 } from 'node:net';
+import picomatch from 'picomatch';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { parseSize } from './size.js';
@@ -122,6 +124,29 @@ export const freshness = z.union([z.literal('forever').transform(() => Number.PO
 
 /** cache-proxy's `expiration`: a duration, or `never` (Infinity). */
 export const expiration = z.union([z.literal('never').transform(() => Number.POSITIVE_INFINITY), duration], { error: 'expected a duration like "720h" or "never"' });
+
+/** cache-proxy's cache policy: streamed through, fetched once, or kept and revalidated. */
+export const cachePolicy = z.enum(['bypass', 'immutable', 'revalidate'], { error: 'expected bypass, immutable or revalidate' });
+
+/** cache-proxy's busy policy: what a request gets while another one downloads or revalidates the object. */
+export const busyPolicy = z.enum(['bypass', 'stale'], { error: 'expected bypass or stale' });
+
+/** Options that make picomatch read patterns as doublestar (cache-proxy's glob library) does. */
+export const GLOB_OPTIONS: picomatch.PicomatchOptions = { dot: true, nonegate: true, noextglob: true, strictBrackets: true, windows: false };
+
+/** A `rules[].match` pattern (doublestar syntax), checked to compile. */
+export const globPattern = z
+  .string()
+  .trim()
+  .min(1, { error: 'match is empty' })
+  .max(512)
+  .superRefine((pattern, ctx) => {
+    try {
+      picomatch.makeRe(pattern, GLOB_OPTIONS);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `invalid match ${JSON.stringify(pattern)}: ${(err as Error).message}`, input: pattern });
+    }
+  });
 
 /** A URL path a mode is mounted under ("/files"): one or more safe segments, no trailing slash needed. */
 export const mountPath = z

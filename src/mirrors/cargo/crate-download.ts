@@ -25,6 +25,7 @@ import { findEntry, type IndexEntry } from './index-file.js';
 import { crateKey } from './names.js';
 import type { CratePolicy } from './settings.js';
 import type { LoadedFile } from './scoped-file.js';
+import { artifactSource } from '../../upstream/response.js';
 
 /** What a download needs from the instance. */
 export interface CrateDownloadDeps {
@@ -79,8 +80,7 @@ export function crateRoute(deps: CrateDownloadDeps, lname: string, crate: Resolv
   const auth = downloadAuth(deps, crate, cred);
   const source = (res: UpstreamResponse): ArtifactSource => {
     holdBack = deps.client.holdBackFor(res);
-    const etag = typeof res.headers.etag === 'string' ? res.headers.etag : undefined;
-    return { body: res.body, ...(res.size !== undefined ? { size: res.size } : {}), ...(etag !== undefined && etag.length <= 256 ? { etag } : {}) };
+    return artifactSource(res);
   };
   const route: ArtifactRoute = {
     kind: 'artifact',

@@ -23,6 +23,7 @@ import { RegcacheError } from '../../core/errors.js';
 import type { ArtifactRoute, ArtifactSource, CacheResult, Validators } from '../../core/route.js';
 import type { UpstreamClient, UpstreamResponse } from '../../upstream/client.js';
 import type { CargoAccess } from './private-access.js';
+import { validatorsOf } from '../../upstream/response.js';
 
 /** One mutable registry file. */
 export interface ScopedFile {
@@ -61,10 +62,6 @@ export interface ScopedFiles {
   load(file: ScopedFile, cred: string | undefined, freshForMs?: number): Promise<LoadedFile>;
 }
 
-function one(v: string | string[] | undefined): string | undefined {
-  const s = Array.isArray(v) ? v[0] : v;
-  return s !== undefined && s.length > 0 && s.length <= 256 ? s : undefined;
-}
 
 async function readAll(body: Readable, max: number): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -87,8 +84,6 @@ export function createScopedFiles(deps: ScopedFilesDeps): ScopedFiles {
   /** The route of `file` for a client with `cred` (`authorized`: the scope is private and `cred` was accepted). */
   function route(file: ScopedFile, cred: string | undefined, authorized: boolean, freshForMs: number): ArtifactRoute {
     const source = async (res: UpstreamResponse): Promise<ArtifactSource> => {
-      const etag = one(res.headers['etag']);
-      const lastModified = one(res.headers['last-modified']);
       let body: Readable = res.body;
       let size = res.size;
       if (file.check) {
@@ -97,7 +92,7 @@ export function createScopedFiles(deps: ScopedFilesDeps): ScopedFiles {
         body = Readable.from([whole]);
         size = whole.length;
       }
-      return { body, ...(size !== undefined ? { size } : {}), ...(etag !== undefined ? { etag } : {}), ...(lastModified !== undefined ? { lastModified } : {}) };
+      return { body, ...(size !== undefined ? { size } : {}), ...validatorsOf(res.headers) };
     };
 
     /** One upstream GET (conditional when `validators`), anonymous first unless the scope is known private. */

@@ -8,21 +8,18 @@
  * reads those.
  */
 import { z } from 'zod';
-import { baseUrl, freshness, size } from '../../config/types.js';
+import { baseUrl, busyPolicy, cachePolicy, freshness, size } from '../../config/types.js';
 
 /** How `.crate` files are cached: streamed through (checked), fetched once, or kept and revalidated. */
 export type CratePolicy = 'bypass' | 'immutable' | 'revalidate';
 
-const policy = z.enum(['bypass', 'immutable', 'revalidate'], { error: 'expected bypass, immutable or revalidate' });
-const busy = z.enum(['bypass', 'stale'], { error: 'expected bypass or stale' });
-
 /** The `cargo:` block of an instance (its own keys). */
 export const cargoSettingsSchema = z.strictObject({
   upstream: baseUrl('upstream'),
-  crate_policy: policy.prefault('immutable'),
+  crate_policy: cachePolicy.prefault('immutable'),
   /** 0 (cache-proxy's default): every index request asks upstream (conditionally, a 304 costs no body). */
   index_fresh_for: freshness.refine((ms) => ms === 0 || ms >= 1000, { error: 'index_fresh_for must be at least 1s (or 0)' }).prefault(0),
-  index_busy_policy: busy.prefault('stale'),
+  index_busy_policy: busyPolicy.prefault('stale'),
   auth_required: z.boolean().prefault(false),
   /** regcache extension: the largest `.crate` accepted; a larger announced or streamed body fails (502). */
   max_crate_size: size.prefault('512MiB'),

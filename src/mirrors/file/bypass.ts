@@ -8,6 +8,7 @@ import { checkedStream } from './checked-stream.js';
 import { announcedBy } from './integrity.js';
 import type { FilePath } from './paths.js';
 import type { FileUpstreams } from './upstreams.js';
+import { firstValue } from '../../upstream/response.js';
 
 /** Upstream answer headers a client gets from a passed-through answer. */
 const KEPT = ['content-range', 'etag', 'last-modified'];
@@ -15,22 +16,18 @@ const KEPT = ['content-range', 'etag', 'last-modified'];
 /** A single byte range, as the only Range form forwarded. */
 const RANGE = /^bytes=\d*-\d*$/;
 
-function first(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}
-
 /** Streams `fp` from the first upstream that has it. */
 export async function passThrough(req: MirrorRequest, fp: FilePath, upstreams: FileUpstreams, contentType: string): Promise<StreamAnswer> {
   const headers = upstreams.passed(req.headers);
-  const range = first(req.headers.range)?.trim();
+  const range = firstValue(req.headers.range)?.trim();
   if (req.method === 'GET' && range !== undefined && RANGE.test(range)) headers.range = range;
   const { res } = await upstreams.open({ method: req.method, path: fp.upstreamPath, headers });
   const out: Record<string, string> = { 'content-type': contentType, 'cache-control': 'no-cache' };
   for (const name of KEPT) {
-    const v = first(res.headers[name]);
+    const v = firstValue(res.headers[name]);
     if (v !== undefined && v.length <= 1024) out[name] = v;
   }
-  if (first(res.headers['accept-ranges'])?.toLowerCase() === 'bytes') out['accept-ranges'] = 'bytes';
+  if (firstValue(res.headers['accept-ranges'])?.toLowerCase() === 'bytes') out['accept-ranges'] = 'bytes';
   if (res.size !== undefined) out['content-length'] = String(res.size);
   if (req.method === 'HEAD') {
     res.body.destroy();

@@ -14,6 +14,7 @@ import { algorithmsFor, announcedBy, checkAnnounced, type Announced } from './in
 import type { FilePath } from './paths.js';
 import type { ResolvedPolicy } from './rules.js';
 import type { FileUpstreams } from './upstreams.js';
+import { artifactSource } from '../../upstream/response.js';
 
 /** What a route needs besides the path and its policy. */
 export interface FileRouteDeps {
@@ -27,10 +28,6 @@ export interface FileRouteDeps {
   maxBytes: number;
 }
 
-function one(v: string | string[] | undefined): string | undefined {
-  const s = Array.isArray(v) ? v[0] : v;
-  return s !== undefined && s.length > 0 && s.length <= 256 ? s : undefined;
-}
 
 /** The route for a cached (immutable or revalidate) file. */
 export function fileRoute(fp: FilePath, policy: ResolvedPolicy, deps: FileRouteDeps): ArtifactRoute {
@@ -39,14 +36,7 @@ export function fileRoute(fp: FilePath, policy: ResolvedPolicy, deps: FileRouteD
 
   const source = (res: UpstreamResponse): ArtifactSource => {
     announced = announcedBy(res.headers, res.size);
-    const etag = one(res.headers['etag']);
-    const lastModified = one(res.headers['last-modified']);
-    return {
-      body: res.body,
-      ...(res.size !== undefined ? { size: res.size } : {}),
-      ...(etag !== undefined ? { etag } : {}),
-      ...(lastModified !== undefined ? { lastModified } : {}),
-    };
+    return artifactSource(res);
   };
 
   const route: ArtifactRoute = {

@@ -7,7 +7,8 @@
  * the mount, without a leading slash, matched by picomatch.
  */
 import picomatch from 'picomatch';
-import { GLOB_OPTIONS, type BusyPolicy, type FilePolicy, type FileRule, type FileSettings } from './settings.js';
+import { GLOB_OPTIONS } from '../../config/types.js';
+import { type BusyPolicy, type FilePolicy, type FileRule, type FileSettings } from './settings.js';
 
 /** The caching decision for one path. */
 export interface ResolvedPolicy {

@@ -6,34 +6,14 @@
  * `expire_after` and `transport` are the keys every mode shares; the core
  * reads those (see config/instances.ts).
  */
-import picomatch from 'picomatch';
 import { z } from 'zod';
-import { baseUrl, duration, expiration, freshness, size } from '../../config/types.js';
+import { baseUrl, busyPolicy, cachePolicy, duration, expiration, freshness, globPattern, size } from '../../config/types.js';
 
 /** How a path is cached: streamed through, fetched once, or kept and revalidated. */
 export type FilePolicy = 'bypass' | 'immutable' | 'revalidate';
 
 /** What a request gets while its object is being downloaded or revalidated by another one. */
 export type BusyPolicy = 'bypass' | 'stale';
-
-/** Options that make picomatch read patterns as doublestar (cache-proxy's glob library) does. */
-export const GLOB_OPTIONS: picomatch.PicomatchOptions = { dot: true, nonegate: true, noextglob: true, strictBrackets: true, windows: false };
-
-const policy = z.enum(['bypass', 'immutable', 'revalidate'], { error: 'expected bypass, immutable or revalidate' });
-const busy = z.enum(['bypass', 'stale'], { error: 'expected bypass or stale' });
-
-const glob = z
-  .string()
-  .trim()
-  .min(1, { error: 'match is empty' })
-  .max(512)
-  .superRefine((pattern, ctx) => {
-    try {
-      picomatch.makeRe(pattern, GLOB_OPTIONS);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: `invalid match ${JSON.stringify(pattern)}: ${(err as Error).message}`, input: pattern });
-    }
-  });
 
 /** An HTTP header name (RFC 9110 token). */
 const headerName = z
@@ -43,10 +23,10 @@ const headerName = z
   .transform((h) => h.toLowerCase());
 
 const rule = z.strictObject({
-  match: glob,
-  policy: policy.optional(),
+  match: globPattern,
+  policy: cachePolicy.optional(),
   fresh_for: freshness.optional(),
-  busy_policy: busy.optional(),
+  busy_policy: busyPolicy.optional(),
   expire_after: expiration.optional(),
 });
 
@@ -57,9 +37,9 @@ export type FileRule = z.output<typeof rule>;
 export const fileSettingsSchema = z.strictObject({
   upstreams: z.array(baseUrl('upstream')).min(1, { error: 'file mode needs at least one upstream' }).max(16),
   pass_headers: z.array(headerName).max(32).prefault([]),
-  default_policy: policy.prefault('bypass'),
+  default_policy: cachePolicy.prefault('bypass'),
   fresh_for: freshness.prefault(0),
-  busy_policy: busy.prefault('bypass'),
+  busy_policy: busyPolicy.prefault('bypass'),
   not_found_ttl: duration.prefault(0),
   /** regcache extension: the largest file stored or passed through; a larger announced or streamed body fails (502). */
   max_size: size.prefault('16GiB'),

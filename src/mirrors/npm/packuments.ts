@@ -25,6 +25,7 @@ import type { CacheResult, LoadedMetadata, Validators } from '../../core/route.j
 import type { UpstreamClient } from '../../upstream/client.js';
 import { packageScope, packumentKey, upstreamPackagePath } from './names.js';
 import { parsePackument } from './packument-json.js';
+import { validatorsOf } from '../../upstream/response.js';
 
 /** The abbreviated packument's media type. */
 export const CORGI = 'application/vnd.npm.install-v1+json';
@@ -60,10 +61,6 @@ export interface Packuments {
   read(name: string, repr: Representation, cred: Credential): Promise<Packument>;
 }
 
-function one(v: string | string[] | undefined): string | undefined {
-  const s = Array.isArray(v) ? v[0] : v;
-  return s !== undefined && s.length > 0 && s.length <= 256 ? s : undefined;
-}
 
 /** Creates the packument reader. */
 export function createPackuments(deps: PackumentDeps): Packuments {
@@ -82,14 +79,7 @@ export function createPackuments(deps: PackumentDeps): Packuments {
       throw err;
     }
     parsePackument(got.body, name); // throws: nothing stored
-    const etag = one(got.headers.etag);
-    const lastModified = one(got.headers['last-modified']);
-    return {
-      body: got.body,
-      contentType: repr === 'corgi' ? CORGI : 'application/json',
-      ...(etag !== undefined ? { etag } : {}),
-      ...(lastModified !== undefined ? { lastModified } : {}),
-    };
+    return { body: got.body, contentType: repr === 'corgi' ? CORGI : 'application/json', ...validatorsOf(got.headers) };
   }
 
   async function bypass(name: string, repr: Representation, cred: Credential): Promise<Packument> {

@@ -8,10 +8,7 @@
  * client's own token, checked upstream) are remembered.
  */
 import { z } from 'zod';
-import { baseUrl, duration, freshness, size } from '../../config/types.js';
-
-const policy = z.enum(['bypass', 'immutable', 'revalidate'], { error: 'expected bypass, immutable or revalidate' });
-const busy = z.enum(['bypass', 'stale'], { error: 'expected bypass or stale' });
+import { baseUrl, busyPolicy, cachePolicy, duration, freshness, size } from '../../config/types.js';
 
 const privateSettings = z.strictObject({
   /** How long upstream's acceptance of a client token is trusted without asking again. */
@@ -25,10 +22,10 @@ const privateSettings = z.strictObject({
 /** The `npm:` block of an instance (its own keys). */
 export const npmSettingsSchema = z.strictObject({
   upstream: baseUrl('upstream'),
-  metadata_policy: policy.prefault('revalidate'),
+  metadata_policy: cachePolicy.prefault('revalidate'),
   metadata_fresh_for: freshness.prefault(0).refine((ms) => ms === 0 || ms >= 1000, { error: 'metadata_fresh_for must be at least 1s' }),
-  metadata_busy_policy: busy.prefault('stale'),
-  tarball_policy: policy.prefault('immutable'),
+  metadata_busy_policy: busyPolicy.prefault('stale'),
+  tarball_policy: cachePolicy.prefault('immutable'),
   /** regcache extension: the largest packument read (full packuments of busy packages run to tens of MB). */
   max_packument_size: size.prefault('64MiB'),
   private: privateSettings.prefault({}),

@@ -15,11 +15,12 @@ import type { Credential } from '../../access/credential.js';
 import { isPrivateObject, privateAttrs } from '../../access/scope-privacy.js';
 import type { Cache } from '../../core/cache.js';
 import { RegcacheError } from '../../core/errors.js';
-import type { ArtifactRoute, ArtifactSource, DigestAlgorithm } from '../../core/route.js';
+import type { ArtifactRoute, DigestAlgorithm } from '../../core/route.js';
 import type { UpstreamClient, UpstreamResponse } from '../../upstream/client.js';
 import { packageScope, tarballKey } from './names.js';
 import { distFor, parsePackument, type DistInfo } from './packument-json.js';
 import type { Packuments } from './packuments.js';
+import { artifactSource } from '../../upstream/response.js';
 
 /** The largest tarball accepted. */
 const MAX_TARBALL = 1024 * 1024 * 1024;
@@ -104,17 +105,6 @@ export function tarballRequest(deps: TarballDeps, name: string, file: string, cr
     holdBack = deps.client.holdBackFor(res);
     return res;
   };
-  const source = (res: UpstreamResponse): ArtifactSource => {
-    const etag = typeof res.headers.etag === 'string' ? res.headers.etag : undefined;
-    const lastModified = typeof res.headers['last-modified'] === 'string' ? res.headers['last-modified'] : undefined;
-    return {
-      body: res.body,
-      ...(res.size !== undefined ? { size: res.size } : {}),
-      ...(etag !== undefined ? { etag } : {}),
-      ...(lastModified !== undefined ? { lastModified } : {}),
-    };
-  };
-
   const route: ArtifactRoute = {
     kind: 'artifact',
     key,
@@ -127,7 +117,7 @@ export function tarballRequest(deps: TarballDeps, name: string, file: string, cr
       return holdBack;
     },
     async fetch(signal) {
-      return source(await open(signal, {}));
+      return artifactSource(await open(signal, {}));
     },
     // Also for bytes another worker process downloaded: the digest is looked up here then.
     async verify(summary) {
@@ -145,7 +135,7 @@ export function tarballRequest(deps: TarballDeps, name: string, file: string, cr
       if (validators.etag !== undefined) headers['if-none-match'] = validators.etag;
       if (validators.lastModified !== undefined) headers['if-modified-since'] = validators.lastModified;
       try {
-        return source(await open(signal, headers));
+        return artifactSource(await open(signal, headers));
       } catch (err) {
         if (err instanceof RegcacheError && err.upstreamStatus === 304) return 'not-modified';
         throw err;

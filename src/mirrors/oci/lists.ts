@@ -14,6 +14,7 @@ import { tagListKey, referrersKey } from './keys.js';
 import { isTag, type Digest } from './names.js';
 import { LINK } from './passthrough.js';
 import type { OciUpstream } from './upstreams.js';
+import { firstValue } from '../../upstream/response.js';
 
 /** How long a list is served stale after `fresh_for` while it is refreshed. */
 const STALE_MS = 7 * 24 * 3600 * 1000;
@@ -58,10 +59,6 @@ function parseObject(body: Buffer): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
-function one(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}
-
 /** What a list answer needs. */
 export interface ListDeps {
   cache: Cache;
@@ -91,7 +88,7 @@ export function tagList(deps: ListDeps, query: URLSearchParams): Promise<BodyAns
       if (o['name'] !== deps.repo || !(o['tags'] === null || (Array.isArray(o['tags']) && o['tags'].every((t) => typeof t === 'string' && isTag(t))))) {
         throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'registry answered a tag list of another shape or repository');
       }
-      const link = one(res.headers['link']);
+      const link = firstValue(res.headers['link']);
       return { body, contentType: 'application/json', attrs: link !== undefined && LINK.test(link) ? { link } : {} };
     },
   };
@@ -111,7 +108,7 @@ export function referrers(deps: ListDeps, digest: Digest, query: URLSearchParams
       const body = await deps.upstream.registry.read(res, MAX_LIST_BYTES);
       const o = parseObject(body);
       if (!Array.isArray(o['manifests'])) throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'registry answered a referrers list without manifests');
-      const filters = one(res.headers['oci-filters-applied']);
+      const filters = firstValue(res.headers['oci-filters-applied']);
       return {
         body,
         contentType: keptContentType(res.headers['content-type'], 'application/vnd.oci.image.index.v1+json'),

@@ -6,7 +6,8 @@
  * `busy_policy` are the instance's.
  */
 import picomatch from 'picomatch';
-import { GLOB_OPTIONS, type OciBusyPolicy, type OciPolicy, type OciSettings } from './settings.js';
+import { GLOB_OPTIONS } from '../../config/types.js';
+import { type OciBusyPolicy, type OciPolicy, type OciSettings } from './settings.js';
 
 /** The caching decision for one repository. */
 export interface ResolvedPolicy {

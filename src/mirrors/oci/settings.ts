@@ -9,34 +9,14 @@
  * `bind`, `display_url`, `expire_after` and `transport` are the keys every
  * mode shares; the core reads those.
  */
-import picomatch from 'picomatch';
 import { z } from 'zod';
-import { baseUrl, expiration, freshness, size, upstreamHostProblem } from '../../config/types.js';
+import { baseUrl, busyPolicy, cachePolicy, expiration, freshness, globPattern, size, upstreamHostProblem } from '../../config/types.js';
 
 /** How a repository's tags (and, for bypass, everything) are handled. */
 export type OciPolicy = 'bypass' | 'immutable' | 'revalidate';
 
 /** What a request gets while its tag is being downloaded or revalidated by another one. */
 export type OciBusyPolicy = 'bypass' | 'stale';
-
-/** Doublestar-like glob options (cache-proxy's glob library) for repository names. */
-export const GLOB_OPTIONS: picomatch.PicomatchOptions = { dot: true, nonegate: true, noextglob: true, strictBrackets: true, windows: false };
-
-const policy = z.enum(['bypass', 'immutable', 'revalidate'], { error: 'expected bypass, immutable or revalidate' });
-const busy = z.enum(['bypass', 'stale'], { error: 'expected bypass or stale' });
-
-const glob = z
-  .string()
-  .trim()
-  .min(1, { error: 'match is empty' })
-  .max(512)
-  .superRefine((pattern, ctx) => {
-    try {
-      picomatch.makeRe(pattern, GLOB_OPTIONS);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: `invalid match ${JSON.stringify(pattern)}: ${(err as Error).message}`, input: pattern });
-    }
-  });
 
 const secret = z.string().min(1).max(4096);
 
@@ -59,8 +39,8 @@ const auth = z
 export type OciAuth = z.output<typeof auth>;
 
 const rule = z.strictObject({
-  match: glob,
-  policy: policy.prefault('bypass'),
+  match: globPattern,
+  policy: cachePolicy.prefault('bypass'),
   expire_after: expiration.optional(),
 });
 
@@ -84,9 +64,9 @@ const nsName = z.string().superRefine((host, ctx) => {
 export const ociSettingsSchema = z.strictObject({
   upstream: baseUrl('upstream'),
   auth: auth.optional(),
-  default_policy: policy.prefault('bypass'),
+  default_policy: cachePolicy.prefault('bypass'),
   fresh_for: freshFor.prefault(0),
-  busy_policy: busy.prefault('bypass'),
+  busy_policy: busyPolicy.prefault('bypass'),
   rules: z.array(rule).max(256).prefault([]),
   /** regcache extension: the largest blob stored or passed through. */
   max_size: size.prefault('16GiB'),

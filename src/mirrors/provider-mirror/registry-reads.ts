@@ -28,6 +28,7 @@ import { isTag } from '../oci/names.js';
 import type { RegistryClient } from '../oci/registry-client.js';
 import { MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, parseTargetManifest, parseVersionManifest, type Archive, type Target, type VersionDoc } from './layouts.js';
 import { manifestKey, tagListKey, tagManifestKey, tagOf, versionOfTag, type ProviderAddr } from './names.js';
+import { firstValue } from '../../upstream/response.js';
 
 /** Tag lists and tag manifests are fresh this long (the terraform mode's `metadata.ttl` default). */
 export const METADATA_TTL_MS = 10 * 60_000;
@@ -71,8 +72,7 @@ function parsedOnce<T>(body: Buffer, parse: (b: Buffer) => T): T {
 }
 
 function header(res: UpstreamResponse, name: string): string | undefined {
-  const v = res.headers[name];
-  return Array.isArray(v) ? v[0] : v;
+  return firstValue(res.headers[name]);
 }
 
 /** The `last` and `n` of a `Link: <…?last=x&n=y>; rel="next"` header, validated. */

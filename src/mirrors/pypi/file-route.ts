@@ -15,6 +15,7 @@ import type { UpstreamClient, UpstreamResponse } from '../../upstream/client.js'
 import type { StreamAnswer } from '../mirror.js';
 import { checkedStream } from './checked-stream.js';
 import type { PypiBusy, PypiPolicy } from './settings.js';
+import { artifactSource } from '../../upstream/response.js';
 
 /** Where a file comes from and what it must hash to. */
 export interface FileTarget {
@@ -32,10 +33,6 @@ export interface FilePolicy {
   maxBytes: number;
 }
 
-function one(v: string | string[] | undefined): string | undefined {
-  const s = Array.isArray(v) ? v[0] : v;
-  return s !== undefined && s.length > 0 && s.length <= 256 ? s : undefined;
-}
 
 /** The content type of a file by name. */
 export function fileContentType(filename: string): string {
@@ -56,14 +53,7 @@ export function fileRoute(key: string, filename: string, client: UpstreamClient,
   const resolve = async (): Promise<FileTarget> => (known ??= typeof target === 'function' ? await target() : target);
   const source = (res: UpstreamResponse): ArtifactSource => {
     opened = res;
-    const etag = one(res.headers.etag);
-    const lastModified = one(res.headers['last-modified']);
-    return {
-      body: res.body,
-      ...(res.size !== undefined ? { size: res.size } : {}),
-      ...(etag !== undefined ? { etag } : {}),
-      ...(lastModified !== undefined ? { lastModified } : {}),
-    };
+    return artifactSource(res);
   };
   const route: ArtifactRoute = {
     kind: 'artifact',

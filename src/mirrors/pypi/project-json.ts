@@ -11,11 +11,8 @@ import type { UpstreamClient } from '../../upstream/client.js';
 import { validFilename } from './names.js';
 import { filesBase } from './render.js';
 import type { DocLoader } from './stored-doc.js';
+import { validatorsOf } from '../../upstream/response.js';
 
-function one(v: string | string[] | undefined): string | undefined {
-  const s = Array.isArray(v) ? v[0] : v;
-  return s !== undefined && s.length > 0 && s.length <= 256 ? s : undefined;
-}
 
 /** The loader of a project's JSON API answer. */
 export function projectJsonLoader(client: UpstreamClient, upstream: string, project: string, maxBytes: number): DocLoader {
@@ -42,9 +39,7 @@ export function projectJsonLoader(client: UpstreamClient, upstream: string, proj
       throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'upstream project JSON does not parse', { cause: err });
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'upstream project JSON is not an object');
-    const etag = one(got.headers.etag);
-    const lastModified = one(got.headers['last-modified']);
-    return { body: got.body, ...(etag !== undefined ? { etag } : {}), ...(lastModified !== undefined ? { lastModified } : {}) };
+    return { body: got.body, ...validatorsOf(got.headers) };
   };
 }
 

@@ -7,7 +7,7 @@
  * mode shares; the core reads those.
  */
 import { z } from 'zod';
-import { baseUrl, freshness, size } from '../../config/types.js';
+import { baseUrl, busyPolicy, cachePolicy, freshness, size } from '../../config/types.js';
 
 /** How a kind of object is cached (cache-proxy's three policies). */
 export type PypiPolicy = 'bypass' | 'immutable' | 'revalidate';
@@ -15,8 +15,6 @@ export type PypiPolicy = 'bypass' | 'immutable' | 'revalidate';
 /** What a request gets while its object is being downloaded or revalidated by another one. */
 export type PypiBusy = 'bypass' | 'stale';
 
-const policy = z.enum(['bypass', 'immutable', 'revalidate'], { error: 'expected bypass, immutable or revalidate' });
-const busy = z.enum(['bypass', 'stale'], { error: 'expected bypass or stale' });
 /** As cache-proxy: 0 (or absent) means the default, anything else must be at least one second. */
 const freshFor = (fallbackMs: number) =>
   freshness
@@ -27,13 +25,13 @@ const freshFor = (fallbackMs: number) =>
 /** The `pypi:` block of an instance (its own keys). */
 export const pypiSettingsSchema = z.strictObject({
   upstream: baseUrl('upstream').prefault('https://pypi.org'),
-  index_policy: policy.prefault('revalidate'),
+  index_policy: cachePolicy.prefault('revalidate'),
   index_fresh_for: freshFor(60_000),
-  index_busy_policy: busy.prefault('stale'),
-  file_policy: policy.prefault('immutable'),
-  companion_policy: policy.prefault('revalidate'),
+  index_busy_policy: busyPolicy.prefault('stale'),
+  file_policy: cachePolicy.prefault('immutable'),
+  companion_policy: cachePolicy.prefault('revalidate'),
   companion_fresh_for: freshFor(30_000),
-  companion_busy_policy: busy.prefault('bypass'),
+  companion_busy_policy: busyPolicy.prefault('bypass'),
   /** Serve the PEP 691 JSON simple API and `/pypi/<name>/json`. */
   proxy_json: z.boolean().prefault(true),
   /** Serve `.metadata` sidecars (PEP 658 / 714); when off, indexes stop advertising them. */

@@ -11,6 +11,7 @@ import type { UpstreamClient } from '../../upstream/client.js';
 import { fromSimpleHtml } from './index-html.js';
 import { fromSimpleJson, type ProjectIndex } from './index-doc.js';
 import type { Validators } from '../../core/route.js';
+import { validatorsOf } from '../../upstream/response.js';
 
 /** A loaded, normalized index. */
 export interface LoadedIndex {
@@ -35,10 +36,6 @@ export interface UpstreamIndex {
 const JSON_ACCEPT = 'application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1';
 const HTML_ACCEPT = 'application/vnd.pypi.simple.v1+html, text/html;q=0.1';
 
-function one(v: string | string[] | undefined): string | undefined {
-  const s = Array.isArray(v) ? v[0] : v;
-  return s !== undefined && s.length > 0 && s.length <= 256 ? s : undefined;
-}
 
 /** Creates the reader for `upstream` (validated base URL without trailing slash). */
 export function createUpstreamIndex(client: UpstreamClient, upstream: string, json: boolean, maxBytes: number): UpstreamIndex {
@@ -72,14 +69,7 @@ export function createUpstreamIndex(client: UpstreamClient, upstream: string, js
       } else {
         index = fromSimpleHtml(got.body.toString('utf8'), project, got.finalUrl);
       }
-      const etag = one(got.headers.etag);
-      const lastModified = one(got.headers['last-modified']);
-      return {
-        index,
-        body: Buffer.from(JSON.stringify(index)),
-        ...(etag !== undefined ? { etag } : {}),
-        ...(lastModified !== undefined ? { lastModified } : {}),
-      };
+      return { index, body: Buffer.from(JSON.stringify(index)), ...validatorsOf(got.headers) };
     },
   };
 }
