@@ -15,6 +15,7 @@ import { HOLDBACK } from '../core/fill.js';
 import { policyConnector } from './connector.js';
 import type { OutboundPolicy } from './policy.js';
 import { loadTrustedCas } from './trust.js';
+import { readCapped } from '../core/read-capped.js';
 
 const MAX_REDIRECTS = 5;
 
@@ -199,22 +200,10 @@ export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClien
 
   async function readBytes(url: string, maxBytes: number, o: FetchOptions) {
     const res = await open(url, o);
-    if (res.size !== undefined && res.size > maxBytes) {
-      res.body.destroy();
-      throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', `upstream answer too large (${res.size} bytes): ${safeUrl(url)}`);
-    }
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for await (const chunk of res.body as AsyncIterable<Buffer>) {
-      total += chunk.length;
-      if (total > maxBytes) {
-        res.body.destroy();
-        throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', `upstream answer too large (> ${maxBytes} bytes): ${safeUrl(url)}`);
-      }
-      chunks.push(chunk);
-    }
+    const tooLarge = (): RegcacheError => new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', `upstream answer too large (> ${maxBytes} bytes): ${safeUrl(url)}`);
+    const body = await readCapped(res.body, maxBytes, tooLarge, res.size);
     const ct = res.headers['content-type'];
-    return { body: Buffer.concat(chunks), finalUrl: res.finalUrl, contentType: typeof ct === 'string' ? ct : undefined, headers: res.headers };
+    return { body, finalUrl: res.finalUrl, contentType: typeof ct === 'string' ? ct : undefined, headers: res.headers };
   }
 
   async function json(url: string, maxBytes: number, o: FetchOptions = {}) {

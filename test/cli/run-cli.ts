@@ -31,6 +31,12 @@ export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {
   return { code, stdout, stderr };
 }
 
+/** `regcache validate --config <file>`: its exit code and everything it printed. */
+export async function validateConfig(file: string): Promise<{ code: number | null; out: string }> {
+  const r = await runCli(['validate', '--config', file]);
+  return { code: r.code, out: r.stdout + r.stderr };
+}
+
 /** Everything a run printed, for failure messages. */
 export const printed = (r: CliRun): string => `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
 

@@ -15,7 +15,7 @@ import { generateCa, issueServerCert } from '../../src/http/self-signed.js';
 import { httpsRequest } from '../fakes/https-request.js';
 import { startOriginRegistry, type OriginRegistry } from '../fakes/origin-registry.js';
 import { startRedisServer, type RedisServer } from '../fakes/redis-server.js';
-import { TEST_BUCKET, TEST_CREDENTIALS } from '../fakes/s3-harness.js';
+import { s3Storage, TEST_BUCKET, TEST_CREDENTIALS } from '../fakes/s3-harness.js';
 import { startS3Server, type S3Server } from '../fakes/s3-server.js';
 import { startRegcache, type RegcacheProcess } from '../support/regcache-process.js';
 import { mainTfFor, networkMirrorCliConfig, runTerraform } from '../support/terraform.js';
@@ -35,7 +35,7 @@ async function replica(prefix: string, extra: Record<string, unknown> = {}): Pro
   const p = await startRegcache(
     {
       server: { tls: { cert: join(caDir, 'server.pem'), key: join(caDir, 'server-key.pem') } },
-      storage: { path: join(dir, 'data'), type: 's3', s3: { bucket: TEST_BUCKET, prefix, region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: TEST_CREDENTIALS } },
+      storage: s3Storage(join(dir, 'data'), s3.endpoint, prefix),
       terraform: { upstreams: [{ host: 'registry.terraform.io', url: origin.url }] },
       ...extra,
     },

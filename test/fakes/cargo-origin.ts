@@ -12,14 +12,9 @@
  * while the servers run; `publish` makes a new version appear.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { generateCa, issueServerCert } from '../../src/http/self-signed.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { makeTarGz } from './tar-gz.js';
+import { originCertificate, startOriginListener } from './origin-listener.js';
 
 /** A fault for request paths starting with a prefix (on either host). */
 export type CargoFault = { kind: 'status'; status: number } | { kind: 'slow'; bytesPerSecond: number } | { kind: 'corrupt' };
@@ -124,8 +119,8 @@ export async function startCargoOrigin(opts: CargoOriginOptions = {}): Promise<C
   const faults = new Map<string, CargoFault>();
   const requests: CargoSeen[] = [];
   let lastModified = 0;
-  let scheme = 'http';
-  const ports = { index: 0, dl: 0 };
+  /** The two hosts' base URLs, known once they listen. */
+  const urls = { index: '', dl: '' };
   const indexPath = (name: string): string => `/${prefixOf(name.toLowerCase())}/${name.toLowerCase()}`;
   const template = opts.dlTemplate ?? '/crates/{lowerprefix}/{crate}/{crate}-{version}.crate';
   const cksums = new Map<string, string>();
@@ -140,9 +135,9 @@ export async function startCargoOrigin(opts: CargoOriginOptions = {}): Promise<C
           .replaceAll('{sha256-checksum}', cksums.get(`${name}@${vers}`) ?? '');
 
   function configJson(): Buffer {
-    const base = `${scheme}://127.0.0.1:${opts.dlOnIndexHost ? ports.index : ports.dl}`;
+    const base = opts.dlOnIndexHost ? urls.index : urls.dl;
     const dl = opts.plainDl ? `${base}/api/v1/crates` : `${base}${template}`;
-    return Buffer.from(JSON.stringify({ dl, api: `${scheme}://127.0.0.1:${ports.index}`, ...(opts.token !== undefined ? { 'auth-required': false } : {}) }));
+    return Buffer.from(JSON.stringify({ dl, api: urls.index, ...(opts.token !== undefined ? { 'auth-required': false } : {}) }));
   }
 
   function setIndex(lname: string): void {
@@ -215,51 +210,21 @@ export async function startCargoOrigin(opts: CargoOriginOptions = {}): Promise<C
     res.end();
   }
 
-  let caFile: string | undefined;
-  let tlsOpts: { cert: string; key: string } | undefined;
-  if (opts.tls) {
-    const ca = await generateCa('regcache cargo-origin CA');
-    const cert = await issueServerCert(ca, ['127.0.0.1', 'localhost']);
-    caFile = join(await mkdtemp(join(tmpdir(), 'regcache-cargo-origin-')), 'ca.pem');
-    await writeFile(caFile, ca.certPem);
-    tlsOpts = { cert: cert.certPem, key: cert.keyPem };
-    scheme = 'https';
-  }
-  const servers = (['index', 'dl'] as const).map((host) => {
-    const listener = (req: IncomingMessage, res: ServerResponse): void => {
-      handle(host, req, res).catch(() => res.destroy());
-    };
-    const server = tlsOpts ? https.createServer(tlsOpts, listener) : http.createServer(listener);
-    const sockets = new Set<Socket>();
-    server.on('connection', (s: Socket) => {
-      sockets.add(s);
-      s.once('close', () => sockets.delete(s));
-    });
-    return { host, server, sockets };
-  });
-  const listen = (s: http.Server, port: number): Promise<number> =>
-    new Promise((resolve, reject) => {
-      s.once('error', reject);
-      s.listen(port, '127.0.0.1', () => {
-        s.off('error', reject);
-        resolve((s.address() as AddressInfo).port);
-      });
-    });
-  for (const s of servers) ports[s.host] = await listen(s.server, 0);
+  const cert = opts.tls ? await originCertificate('regcache cargo-origin CA') : undefined;
+  const caFile = cert?.caFile;
+  const listener = (host: 'index' | 'dl') => (req: IncomingMessage, res: ServerResponse): void => {
+    handle(host, req, res).catch(() => res.destroy());
+  };
+  const hosts = { index: await startOriginListener(cert?.tls, listener('index')), dl: await startOriginListener(cert?.tls, listener('dl')) };
+  urls.index = hosts.index.url;
+  urls.dl = hosts.dl.url;
   const down = async (): Promise<void> => {
-    await Promise.all(
-      servers.map(async (s) => {
-        if (!s.server.listening) return;
-        const closed = new Promise<void>((r) => s.server.close(() => r()));
-        for (const sock of s.sockets) sock.destroy();
-        await closed;
-      }),
-    );
+    await Promise.all([hosts.index.down(), hosts.dl.down()]);
   };
 
   return {
-    url: `${scheme}://127.0.0.1:${ports.index}`,
-    dlUrl: `${scheme}://127.0.0.1:${ports.dl}`,
+    url: urls.index,
+    dlUrl: urls.dl,
     caFile,
     requests,
     publish(name, vers, o = {}) {
@@ -289,7 +254,8 @@ export async function startCargoOrigin(opts: CargoOriginOptions = {}): Promise<C
     },
     down,
     async up() {
-      for (const s of servers) if (!s.server.listening) await listen(s.server, ports[s.host]);
+      await hosts.index.up();
+      await hosts.dl.up();
     },
     close: down,
   };

@@ -9,13 +9,8 @@
  * truncated, wrong bytes.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { generateCa, issueServerCert } from '../../src/http/self-signed.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { originCertificate, startOriginListener } from './origin-listener.js';
 
 /** Which digest header a file is served with. */
 export type DigestHeader = 'none' | 'repr-digest' | 'content-digest' | 'digest' | 'x-checksum-sha256' | 'repr-digest-sha512';
@@ -185,43 +180,16 @@ export async function startFileOrigin(opts: { tls?: boolean } = {}): Promise<Fil
     }
   }
 
-  let caFile: string | undefined;
-  let server: http.Server;
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch(() => res.destroy());
   };
-  if (opts.tls) {
-    const ca = await generateCa('regcache file-origin CA');
-    const cert = await issueServerCert(ca, ['127.0.0.1', 'localhost']);
-    caFile = join(await mkdtemp(join(tmpdir(), 'regcache-file-origin-')), 'ca.pem');
-    await writeFile(caFile, ca.certPem);
-    server = https.createServer({ cert: cert.certPem, key: cert.keyPem }, listener);
-  } else {
-    server = http.createServer(listener);
-  }
-  const sockets = new Set<Socket>();
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-  });
-  const listen = (port: number): Promise<number> =>
-    new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve((server.address() as AddressInfo).port);
-      });
-    });
-  const port = await listen(0);
-  const down = async (): Promise<void> => {
-    if (!server.listening) return;
-    const closed = new Promise<void>((r) => server.close(() => r()));
-    for (const s of sockets) s.destroy();
-    await closed;
-  };
+  const cert = opts.tls ? await originCertificate('regcache file-origin CA') : undefined;
+  const origin = await startOriginListener(cert?.tls, listener);
+  const caFile = cert?.caFile;
+  const down = (): Promise<void> => origin.down();
 
   return {
-    url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    url: origin.url,
     caFile,
     requests,
     put(path, body, o = {}) {
@@ -250,9 +218,7 @@ export async function startFileOrigin(opts: { tls?: boolean } = {}): Promise<Fil
       while (requests.filter((r) => r.path === path && r.status !== 0).length < n) await new Promise<void>((r) => waiters.push(r));
     },
     down,
-    up: async () => {
-      if (!server.listening) await listen(port);
-    },
+    up: () => origin.up(),
     async close() {
       for (const f of faults.values()) f.release();
       await down();

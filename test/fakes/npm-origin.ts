@@ -11,14 +11,9 @@
  * appearing (`publish`).
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { generateCa, issueServerCert } from '../../src/http/self-signed.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { abbreviatedPackument, buildVersion, fullPackument, type NpmBuiltVersion, type NpmPackageSpec, type NpmVersionSpec } from './npm-packages.js';
+import { originCertificate, startOriginListener } from './origin-listener.js';
 
 export { generateNpmPackages, projectManifest, tarballPath, type NpmPackageSpec } from './npm-packages.js';
 
@@ -225,41 +220,14 @@ export async function startNpmOrigin(opts: NpmOriginOptions = {}): Promise<NpmOr
     }
   }
 
-  let caFile: string | undefined;
-  let server: http.Server;
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch(() => res.destroy());
   };
-  if (opts.tls) {
-    const ca = await generateCa('regcache npm-origin CA');
-    const cert = await issueServerCert(ca, ['127.0.0.1', 'localhost']);
-    caFile = join(await mkdtemp(join(tmpdir(), 'regcache-npm-origin-')), 'ca.pem');
-    await writeFile(caFile, ca.certPem);
-    server = https.createServer({ cert: cert.certPem, key: cert.keyPem }, listener);
-  } else {
-    server = http.createServer(listener);
-  }
-  const sockets = new Set<Socket>();
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-  });
-  const listen = (port: number): Promise<number> =>
-    new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve((server.address() as AddressInfo).port);
-      });
-    });
-  const port = await listen(0);
-  base = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
-  const down = async (): Promise<void> => {
-    if (!server.listening) return;
-    const closed = new Promise<void>((r) => server.close(() => r()));
-    for (const s of sockets) s.destroy();
-    await closed;
-  };
+  const cert = opts.tls ? await originCertificate('regcache npm-origin CA') : undefined;
+  const origin = await startOriginListener(cert?.tls, listener);
+  const caFile = cert?.caFile;
+  const down = (): Promise<void> => origin.down();
+  base = origin.url;
   const gets = (test: (r: NpmSeenRequest) => boolean): number => requests.filter((r) => r.method === 'GET' && test(r)).length;
 
   return {
@@ -296,9 +264,7 @@ export async function startNpmOrigin(opts: NpmOriginOptions = {}): Promise<NpmOr
       while (requests.filter((r) => r.path === path && r.status !== 0).length < n) await new Promise<void>((r) => waiters.push(r));
     },
     down,
-    up: async () => {
-      if (!server.listening) await listen(port);
-    },
+    up: () => origin.up(),
     async close() {
       for (const f of faults.values()) f.release();
       await down();

@@ -11,12 +11,8 @@
  * bytes.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { generateCa, issueServerCert } from '../../src/http/self-signed.js';
-import { startOriginListener, type OriginListener } from './origin-listener.js';
+import { originCertificate, startOriginListener, type OriginListener } from './origin-listener.js';
 import { buildSdist, buildWheel, type Dist } from './pypi-packages.js';
 
 /** The two hosts. */
@@ -84,10 +80,7 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 
 /** Starts both hosts on random ports of 127.0.0.1 (HTTPS, one fresh CA). */
 export async function startPypiOrigin(): Promise<PypiOrigin> {
-  const ca = await generateCa('regcache pypi-origin CA');
-  const cert = await issueServerCert(ca, ['127.0.0.1', 'localhost']);
-  const caFile = join(await mkdtemp(join(tmpdir(), 'regcache-pypi-origin-')), 'ca.pem');
-  await writeFile(caFile, ca.certPem);
+  const { tls: cert, caFile } = await originCertificate('regcache pypi-origin CA');
   const projects = new Map<string, { name: string; releases: Release[] }>();
   /** host + path → body served there. */
   const blobs = new Map<string, { body: Buffer; private: boolean }>();

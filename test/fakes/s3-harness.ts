@@ -18,6 +18,11 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 export const TEST_BUCKET = 'regcache-test';
 export const TEST_CREDENTIALS = { accessKeyId: 'AKIDREGCACHETEST', secretAccessKey: 'regcache-test-secret' };
 
+/** regcache's `storage:` section for the test bucket on `endpoint` under `prefix`, with local files in `path`. */
+export function s3Storage(path: string, endpoint: string, prefix: string): Record<string, unknown> {
+  return { path, type: 's3', s3: { bucket: TEST_BUCKET, prefix, region: 'us-east-1', endpoint, forcePathStyle: true, credentials: TEST_CREDENTIALS } };
+}
+
 export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 /** A raw SDK client for the fake server, for arranging what the store then sees. */

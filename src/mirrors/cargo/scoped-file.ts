@@ -24,6 +24,7 @@ import type { ArtifactRoute, ArtifactSource, CacheResult, Validators } from '../
 import type { UpstreamClient, UpstreamResponse } from '../../upstream/client.js';
 import type { CargoAccess } from './private-access.js';
 import { validatorsOf } from '../../upstream/response.js';
+import { readCapped } from '../../core/read-capped.js';
 
 /** One mutable registry file. */
 export interface ScopedFile {
@@ -63,19 +64,8 @@ export interface ScopedFiles {
 }
 
 
-async function readAll(body: Readable, max: number): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) {
-      body.destroy();
-      throw new RegcacheError('ERR_UPSTREAM_TOO_LARGE', 'registry file too large');
-    }
-    parts.push(chunk);
-  }
-  return Buffer.concat(parts);
-}
+const readAll = (body: Readable | undefined, max: number): Promise<Buffer> =>
+  readCapped(body, max, () => new RegcacheError('ERR_UPSTREAM_TOO_LARGE', 'registry file too large'));
 
 /** Creates the reader. */
 export function createScopedFiles(deps: ScopedFilesDeps): ScopedFiles {

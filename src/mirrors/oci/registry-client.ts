@@ -16,6 +16,7 @@ import type { UpstreamClient, UpstreamResponse } from '../../upstream/client.js'
 import { parseChallenge } from './challenge.js';
 import { isDigest, isRepository, isTag } from './names.js';
 import { createTokenAuth, type RegistryCredentials, type TokenAuth } from './token-auth.js';
+import { readCapped } from '../../core/read-capped.js';
 
 /** What a registry request asks for. */
 export interface RegistryRequest {
@@ -106,22 +107,7 @@ export function createRegistryClient(opts: RegistryClientOptions): RegistryClien
     blob: async (repo, digest, req = {}) => open(`/v2/${repoPath(repo)}/blobs/${digestPath(digest)}`, pullScope(repo), req),
     tags: async (repo, query, req = {}) => open(withQuery(`/v2/${repoPath(repo)}/tags/list`, query), pullScope(repo), req),
     referrers: async (repo, digest, query, req = {}) => open(withQuery(`/v2/${repoPath(repo)}/referrers/${digestPath(digest)}`, query), pullScope(repo), req),
-    async read(res, maxBytes) {
-      if (res.size !== undefined && res.size > maxBytes) {
-        res.body.destroy();
-        throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', `registry answer too large (${res.size} bytes)`);
-      }
-      const chunks: Buffer[] = [];
-      let total = 0;
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        total += chunk.length;
-        if (total > maxBytes) {
-          res.body.destroy();
-          throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', `registry answer too large (> ${maxBytes} bytes)`);
-        }
-        chunks.push(chunk);
-      }
-      return Buffer.concat(chunks);
-    },
+    read: (res, maxBytes) =>
+      readCapped(res.body, maxBytes, () => new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', `registry answer too large (> ${maxBytes} bytes)`), res.size),
   };
 }

@@ -15,6 +15,7 @@ import type { Cache } from '../../core/cache.js';
 import { RegcacheError } from '../../core/errors.js';
 import type { ArtifactRoute, CacheResult, Validators } from '../../core/route.js';
 import type { PypiBusy, PypiPolicy } from './settings.js';
+import { readCapped } from '../../core/read-capped.js';
 
 /** One upstream read of a document. */
 export interface DocLoad {
@@ -43,20 +44,8 @@ export interface DocPolicy {
   maxBytes: number;
 }
 
-async function collect(body: Readable | undefined, max: number): Promise<Buffer> {
-  if (!body) return Buffer.alloc(0);
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > max) {
-      body.destroy();
-      throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'stored document too large');
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
+const collect = (body: Readable | undefined, max: number): Promise<Buffer> =>
+  readCapped(body, max, () => new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'stored document too large'));
 
 function loaded(got: DocLoad | 'not-modified'): DocLoad {
   if (got === 'not-modified') throw new RegcacheError('ERR_UPSTREAM_BAD_RESPONSE', 'upstream answered 304 to an unconditional request');

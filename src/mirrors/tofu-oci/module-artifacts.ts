@@ -24,6 +24,7 @@ import { buildModule, tagOf } from './layout.js';
 import type { ModuleRepo, RepoHandle } from './repository.js';
 import { storedLayerRecord, storedManifest, storeLayerRecord, storeManifests } from './stored.js';
 import { readTarGz, zipEntries, type RepackLimits } from './tar-to-zip.js';
+import { readCapped } from '../../core/read-capped.js';
 
 /** What module artifacts need. */
 export interface ModuleArtifactDeps {
@@ -57,21 +58,7 @@ export function moduleHandle(deps: ModuleArtifactDeps, m: ModuleRepo): RepoHandl
     if (source.subdir !== undefined) throw new RegcacheError('ERR_NOT_FOUND', 'module archives with a sub-directory are not served over OCI');
     const reply = await cache.artifact(deps.archives.httpRoute(id, version, source.url, source.format), { head: false });
     const tooLarge = (): RegcacheError => new RegcacheError('ERR_UPSTREAM_TOO_LARGE', 'module archive too large to serve over OCI');
-    if ((reply.size ?? 0) > MAX_MODULE_BYTES) {
-      reply.body?.destroy();
-      throw tooLarge();
-    }
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for await (const chunk of reply.body ?? []) {
-      total += (chunk as Buffer).length;
-      if (total > MAX_MODULE_BYTES) {
-        reply.body?.destroy();
-        throw tooLarge();
-      }
-      chunks.push(chunk as Buffer);
-    }
-    const archive = Buffer.concat(chunks);
+    const archive = await readCapped(reply.body, MAX_MODULE_BYTES, tooLarge, reply.size);
     const limits = { ...deps.limits, maxInflatedBytes: Math.min(deps.limits.maxInflatedBytes, MAX_MODULE_BYTES) };
     return source.format === 'zip' ? archive : zipEntries(readTarGz(archive, limits));
   }

@@ -5,30 +5,19 @@
  * copy-paste `.cargo/config.toml`.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { startCargoOrigin, type CargoOrigin } from '../../fakes/cargo-origin.js';
 import { jsonOf, rawRequest } from '../../integration/http-client.js';
 import type { RegcacheProcess } from '../../support/regcache-process.js';
 import { startFromYaml } from '../file/support.js';
 import { cargoProject, install, startCargoCache } from './support.js';
+import { validateConfig } from '../../cli/run-cli.js';
 
-const CLI = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
 const ADMIN = 'cargo-mode-admin-token-0123456789';
 
-function validate(file: string): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'validate', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    child.once('close', (code) => resolve({ code, out }));
-  });
-}
 
 void describe('cargo mode: operations', { timeout: 300_000 }, () => {
   let o: CargoOrigin;
@@ -59,7 +48,7 @@ instances:
 `;
     const file = join(await mkdtemp(join(tmpdir(), 'regcache-cp-')), 'cache-proxy.yaml');
     await writeFile(file, yaml);
-    const checked = await validate(file);
+    const checked = await validateConfig(file);
     assert.equal(checked.code, 0, checked.out);
     const server = await startFromYaml(yaml);
     try {
@@ -76,7 +65,7 @@ instances:
   void it('a bad cargo block is refused by validate with the key named', async () => {
     const file = join(await mkdtemp(join(tmpdir(), 'regcache-cp-')), 'bad.yaml');
     await writeFile(file, `instances:\n  - name: crates\n    cargo:\n      route: { path: /cargo }\n      upstream: ${o.url}\n      crate_policy: sometimes\n      index_fresh_for: 500ms\n`);
-    const checked = await validate(file);
+    const checked = await validateConfig(file);
     assert.notEqual(checked.code, 0);
     assert.match(checked.out, /crate_policy/);
     assert.match(checked.out, /index_fresh_for/);

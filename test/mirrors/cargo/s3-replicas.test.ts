@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startCargoOrigin, type CargoOrigin } from '../../fakes/cargo-origin.js';
 import { startRedisServer, type RedisServer } from '../../fakes/redis-server.js';
-import { TEST_BUCKET, TEST_CREDENTIALS } from '../../fakes/s3-harness.js';
+import { s3Storage, TEST_BUCKET } from '../../fakes/s3-harness.js';
 import { startS3Server, type S3Server } from '../../fakes/s3-server.js';
 import type { RegcacheProcess } from '../../support/regcache-process.js';
 import { cargoProject, install, startCargoCache } from './support.js';
@@ -30,7 +30,7 @@ const CHAIN = ['leaf@1.0.0', 'mid@1.0.0', 'top@1.0.0'];
 async function replica(): Promise<RegcacheProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'regcache-cargo-s3-'));
   return startCargoCache(o, {}, {
-    storage: { path: join(dir, 'data'), type: 's3', s3: { bucket: TEST_BUCKET, prefix: 'cargo-fleet/', region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: TEST_CREDENTIALS } },
+    storage: s3Storage(join(dir, 'data'), s3.endpoint, 'cargo-fleet/'),
     coordination: { redis: { url: redis.url } },
   });
 }

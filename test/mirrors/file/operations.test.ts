@@ -5,30 +5,19 @@
  * offers curl / wget lines for this server's URL.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { startFileOrigin, type FileOrigin } from '../../fakes/file-origin.js';
 import type { RegcacheProcess } from '../../support/regcache-process.js';
 import { bytes, curl, startFileCache, startFromYaml, wget } from './support.js';
+import { validateConfig } from '../../cli/run-cli.js';
 
-const CLI = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
 const TOKEN = 'file-mode-admin-token-0123456789';
 
 let o: FileOrigin;
 
-function validate(file: string): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'validate', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    child.once('close', (code) => resolve({ code, out }));
-  });
-}
 
 void describe('file mode: operations', { timeout: 120_000 }, () => {
   before(async () => {
@@ -72,7 +61,7 @@ instances:
 `;
     const file = join(await mkdtemp(join(tmpdir(), 'regcache-cp-')), 'cache-proxy.yaml');
     await writeFile(file, yaml);
-    const checked = await validate(file);
+    const checked = await validateConfig(file);
     assert.equal(checked.code, 0, checked.out);
     const zip = bytes(70_000, 1);
     o.put('/mirror/releases/v1/tool.zip', zip);

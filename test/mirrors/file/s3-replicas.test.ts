@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startFileOrigin, type FileOrigin } from '../../fakes/file-origin.js';
-import { TEST_BUCKET, TEST_CREDENTIALS } from '../../fakes/s3-harness.js';
+import { s3Storage, TEST_BUCKET } from '../../fakes/s3-harness.js';
 import { startS3Server, type S3Server } from '../../fakes/s3-server.js';
 import { rawRequest, assertJsonError } from '../../integration/http-client.js';
 import type { RegcacheProcess } from '../../support/regcache-process.js';
@@ -34,7 +34,7 @@ async function replica(): Promise<RegcacheProcess> {
       rules: [{ match: 'live/**', policy: 'revalidate', fresh_for: '0s', busy_policy: 'stale' }],
     },
     {
-      storage: { path: join(dir, 'data'), type: 's3', s3: { bucket: TEST_BUCKET, prefix: 'files-fleet/', region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: TEST_CREDENTIALS } },
+      storage: s3Storage(join(dir, 'data'), s3.endpoint, 'files-fleet/'),
     },
     { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   );

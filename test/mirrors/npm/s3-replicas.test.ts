@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_NPM_PACKAGES, generateNpmPackages, startNpmOrigin, type NpmOrigin } from '../../fakes/npm-origin.js';
 import { startRedisServer, type RedisServer } from '../../fakes/redis-server.js';
-import { TEST_BUCKET, TEST_CREDENTIALS } from '../../fakes/s3-harness.js';
+import { s3Storage, TEST_BUCKET } from '../../fakes/s3-harness.js';
 import { startS3Server, type S3Server } from '../../fakes/s3-server.js';
 import type { RegcacheProcess } from '../../support/regcache-process.js';
 import { installed, makeProject, npm, startNpmCache } from './support.js';
@@ -29,7 +29,7 @@ void describe('npm mode on S3, two replicas sharing the bucket, coordinated by R
   const replica = async (): Promise<RegcacheProcess> => {
     const dir = await mkdtemp(join(tmpdir(), 'regcache-npm-s3-'));
     return startNpmCache(o, {}, {
-      storage: { path: join(dir, 'data'), type: 's3', s3: { bucket: TEST_BUCKET, prefix: 'npm-fleet/', region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: TEST_CREDENTIALS } },
+      storage: s3Storage(join(dir, 'data'), s3.endpoint, 'npm-fleet/'),
       coordination: { redis: { url: redis.url } },
     });
   };

@@ -6,31 +6,20 @@
  * configuration for the instance's display URL.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { rawRequest } from '../../integration/http-client.js';
 import { counts, inspectRaw, pull, startOciCache, startUpstream, type OciCache, type Upstream } from './support.js';
+import { validateConfig } from '../../cli/run-cli.js';
 
-const CLI = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
 const TOKEN = 'oci-mode-admin-token-0123456789';
 const DISPLAY = 'https://cache.example.com:5000';
 
 let up: Upstream;
 let rc: OciCache;
 
-function validate(file: string): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'validate', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    child.once('close', (code) => resolve({ code, out }));
-  });
-}
 
 const admin = (method: string, path: string): Promise<{ status: number; body: unknown }> =>
   rawRequest(rc.proc.url, path, { method, headers: { authorization: `Bearer ${TOKEN}` } }).then((r) => ({ status: r.status, body: JSON.parse(r.body.toString()) as unknown }));
@@ -68,7 +57,7 @@ instances:
 `;
     const file = join(await mkdtemp(join(tmpdir(), 'regcache-cp-')), 'cache-proxy.yaml');
     await writeFile(file, yaml);
-    const checked = await validate(file);
+    const checked = await validateConfig(file);
     assert.equal(checked.code, 0, checked.out);
   });
 

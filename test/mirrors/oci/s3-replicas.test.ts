@@ -11,7 +11,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TEST_BUCKET, TEST_CREDENTIALS } from '../../fakes/s3-harness.js';
+import { s3Storage, TEST_BUCKET } from '../../fakes/s3-harness.js';
 import { startS3Server, type S3Server } from '../../fakes/s3-server.js';
 import type { Layout } from '../../fakes/oci-layout.js';
 import { counts, inspectRaw, pull, startOciCache, startUpstream, type OciCache, type Upstream } from './support.js';
@@ -28,7 +28,7 @@ async function replica(): Promise<OciCache> {
   return startOciCache(
     up.relay.url,
     { default_policy: 'revalidate', fresh_for: '0s', busy_policy: 'stale' },
-    { storage: { path: join(dir, 'data'), type: 's3', s3: { bucket: TEST_BUCKET, prefix: 'oci-fleet/', region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: TEST_CREDENTIALS } } },
+    { storage: s3Storage(join(dir, 'data'), s3.endpoint, 'oci-fleet/') },
     { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   );
 }

@@ -5,32 +5,22 @@
  * status page's `network_mirror` block for this server's URL.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { OciRelay } from '../../fakes/oci-relay.js';
 import { pushOpenTofuProvider } from '../../fakes/provider-mirror-registry.js';
 import { startRegcache, type RegcacheProcess } from '../../support/regcache-process.js';
 import { blobDownloads, get, initThrough, providerZips, startProviderUpstream, type ProviderUpstream } from './support.js';
+import { validateConfig } from '../../cli/run-cli.js';
 
-const CLI = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
 const TOKEN = 'provider-mirror-admin-token-0123456789';
 
-function validate(yaml: string): Promise<{ code: number | null; out: string }> {
-  return mkdtemp(join(tmpdir(), 'regcache-pm-')).then(async (dir) => {
-    const file = join(dir, 'regcache.yaml');
-    await writeFile(file, yaml);
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, [CLI, 'validate', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-      child.once('close', (code) => resolve({ code, out }));
-    });
-  });
+async function validate(yaml: string): Promise<{ code: number | null; out: string }> {
+  const file = join(await mkdtemp(join(tmpdir(), 'regcache-pm-')), 'regcache.yaml');
+  await writeFile(file, yaml);
+  return validateConfig(file);
 }
 
 const block = (extra: string): string => `instances:

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startPypiOrigin, type PypiOrigin } from '../../fakes/pypi-origin.js';
 import { startRedisServer, type RedisServer } from '../../fakes/redis-server.js';
-import { TEST_BUCKET, TEST_CREDENTIALS } from '../../fakes/s3-harness.js';
+import { s3Storage, TEST_BUCKET } from '../../fakes/s3-harness.js';
 import { startS3Server, type S3Server } from '../../fakes/s3-server.js';
 import type { RegcacheProcess } from '../../support/regcache-process.js';
 import { startRegcache } from '../../support/regcache-process.js';
@@ -29,7 +29,7 @@ async function replica(): Promise<RegcacheProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'regcache-pypi-s3-'));
   return startRegcache(
     {
-      storage: { path: join(dir, 'data'), type: 's3', s3: { bucket: TEST_BUCKET, prefix: 'pypi-fleet/', region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: TEST_CREDENTIALS } },
+      storage: s3Storage(join(dir, 'data'), s3.endpoint, 'pypi-fleet/'),
       coordination: { redis: { url: redis.url } },
       instances: [{ name: 'pypi', pypi: { route: { path: '/pypi' }, upstream: origin.indexUrl } }],
     },
